@@ -1,0 +1,2 @@
+// Public entry point of the package: the resource classes a Pulumi program declares.
+export {};
