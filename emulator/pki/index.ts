@@ -13,7 +13,14 @@ export type { CertificateName, InternalCertificateName, OptionalCertificateName 
 export { CertificateError } from "./errors";
 export { describeCertificate } from "./describe";
 export type { CertificateDescription } from "./describe";
-export { ClusterPki } from "./cluster-pki";
+export {
+  ClusterPki,
+  CUSTOMER_INTERNODE_FALLBACK_DAYS,
+  DEFAULT_CA_VALIDITY_DAYS,
+  DEFAULT_EXPIRY_DAYS_BEFORE_ROTATION,
+  DEFAULT_KEY_BITS,
+  DEFAULT_VALIDITY_DAYS,
+} from "./cluster-pki";
 export type {
   ClusterPkiOptions,
   IssuedCertificate,
@@ -21,3 +28,4 @@ export type {
   PkiNode,
   PkiSnapshot,
 } from "./cluster-pki";
+export { KEY_POOL_LIMIT, clearKeyPool, keyPoolSize, prewarmKeyPool } from "./keys";
