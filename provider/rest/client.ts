@@ -1,0 +1,434 @@
+// RsClient: the one way this package talks to a cluster's REST API.
+//
+// undici with a shared keep-alive Agent per (origin, trust settings) (agents.ts), Basic auth, JSON in and out,
+// verified TLS by default (tls.ts), typed errors that never carry credentials (errors.ts), and retries only where
+// they are safe (retry.ts states the policy).
+import { inspect } from "node:util";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Dispatcher } from "undici";
+import { leaseAgent, type AgentLease } from "./agents";
+import { describeErrorBody, excerpt, parseBody } from "./body";
+import {
+  RsApiError,
+  RsConnectionError,
+  RsTlsError,
+  formatSeconds,
+  redactSecrets,
+  type RsError,
+} from "./errors";
+import {
+  ATTEMPT_TIMEOUT_CODE,
+  classifyTransportCode,
+  describeFailure,
+  isIdempotentMethod,
+  isRetryableFailure,
+  parseRetryAfterMs,
+  planRetry,
+  resolveRetryPolicy,
+  transportErrorCode,
+  type AttemptFailure,
+  type RetryPolicy,
+} from "./retry";
+import {
+  PinMismatchError,
+  isCertificateVerificationCode,
+  normalizeFingerprint,
+  specificTlsAdvice,
+  type TrustSettings,
+} from "./tls";
+
+/** How to reach and trust a cluster's REST API; the same shape the Cluster resource outputs. */
+export interface Connection {
+  /** The REST API of any node of the cluster, e.g. https://node1.example.com:9443. */
+  url: string;
+  username: string;
+  /** Secret. Never logged, never put into an error. */
+  password: string;
+  /** Verify the API certificate against this CA (PEM, may hold several certificates), host name included. */
+  caCertPem?: string;
+  /** Or pin: hex SHA-256 of a certificate in the presented chain (colons and case ignored). */
+  caFingerprintSha256?: string;
+  /** Explicit opt-out of verification; a warning goes to stderr every time a client is made. */
+  insecureSkipVerify?: boolean;
+}
+
+export interface ClientOptions {
+  /** Overrides of DEFAULT_RETRY_POLICY for every call of this client. */
+  retry?: Partial<RetryPolicy>;
+  /** Time limit of one attempt, headers and body, in ms. Certificate calls pass 900 000 per call. @default 60000 */
+  requestTimeoutMs?: number;
+  /** Receives human lines about retries and warnings; never secrets. */
+  onEvent?: (line: string) => void;
+  /** Test seam: send through this dispatcher instead of the shared Agent (it is not closed by close()). */
+  dispatcher?: Dispatcher;
+}
+
+export interface RequestOptions {
+  /** Query parameters, e.g. { fields: "uid,status" }. */
+  query?: Record<string, string | number | boolean>;
+  /** Time limit of one attempt for this call, in ms. @default ClientOptions.requestTimeoutMs */
+  timeoutMs?: number;
+  /** Overrides of the client's retry policy for this call, or false to send it exactly once. */
+  retry?: Partial<RetryPolicy> | false;
+  /** The endpoint answers 2xx with nothing worth reading: any body, even non-JSON, is ignored. */
+  expectEmpty?: boolean;
+  /** Whether the call may be sent twice; overrides the method's default (GET/PUT/DELETE yes, POST no). */
+  idempotent?: boolean;
+  /** Extra request headers, e.g. `cluster-state-id`. */
+  headers?: Record<string, string>;
+  /** Aborts the call (and its retries) with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface RawRequestOptions extends RequestOptions {
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Non-2xx statuses returned instead of thrown (e.g. [404] for a lookup); their body is parsed the same way. */
+  acceptStatuses?: readonly number[];
+}
+
+export interface RsResponse<T> {
+  status: number;
+  /** Lower-case names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  /** Parsed JSON; undefined when the answer had no body (or expectEmpty was set). */
+  body: T | undefined;
+}
+
+export type HttpMethod = "GET" | "PUT" | "POST" | "DELETE";
+
+/** Default time limit of one attempt. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+type AttemptResult<T> =
+  | { ok: true; response: RsResponse<T> }
+  | { ok: false; failure: AttemptFailure; error: RsError; retryAfterMs: number | undefined };
+
+/** Checks a connection and returns its parsed URL and trust settings; TypeError naming the field otherwise. */
+function validateConnection(connection: Connection): { url: URL; trust: TrustSettings } {
+  let url: URL;
+  try {
+    url = new URL(connection.url);
+  } catch {
+    // The text is not echoed: a malformed URL may embed credentials.
+    throw new TypeError("connection.url is not a valid URL; expected e.g. https://node1.example.com:9443");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new TypeError(`connection.url must use https:// (or http://); got ${url.protocol}`);
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new TypeError("connection.url must not embed credentials; set connection.username and connection.password");
+  }
+  if (url.search !== "" || url.hash !== "") {
+    throw new TypeError(`connection.url must not have a query or fragment; got ${url.origin}${url.pathname}...`);
+  }
+  if (typeof connection.username !== "string" || connection.username === "") {
+    throw new TypeError("connection.username is required (a non-empty string)");
+  }
+  if (typeof connection.password !== "string" || connection.password === "") {
+    throw new TypeError("connection.password is required (a non-empty string)");
+  }
+  let pinSha256: string | undefined;
+  if (connection.caFingerprintSha256 !== undefined) {
+    pinSha256 = normalizeFingerprint(connection.caFingerprintSha256);
+    if (pinSha256 === undefined) {
+      throw new TypeError("connection.caFingerprintSha256 must be a SHA-256 fingerprint: 64 hex digits, colons optional");
+    }
+  }
+  if (connection.caCertPem !== undefined && !connection.caCertPem.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new TypeError("connection.caCertPem must be PEM (-----BEGIN CERTIFICATE-----): the CA of the cluster's API certificate");
+  }
+  return {
+    url,
+    trust: {
+      caCertPem: connection.caCertPem,
+      pinSha256,
+      insecureSkipVerify: connection.insecureSkipVerify === true,
+    },
+  };
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return flat;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A client of one cluster's REST API. Create one per connection; close() when done. */
+export class RsClient {
+  /** The API base URL (no credentials). */
+  readonly url: string;
+  /** Scheme, host and port. */
+  readonly origin: string;
+
+  readonly #basePath: string;
+  readonly #authorization: string;
+  /** Every form of the credentials that could show up in text: redacted from all errors and events. */
+  readonly #secrets: readonly string[];
+  readonly #dispatcher: Dispatcher;
+  readonly #lease: AgentLease | undefined;
+  readonly #retry: RetryPolicy;
+  readonly #requestTimeoutMs: number;
+  readonly #onEvent: ((line: string) => void) | undefined;
+  #closed = false;
+
+  constructor(connection: Connection, options: ClientOptions = {}) {
+    const { url, trust } = validateConnection(connection);
+    this.origin = url.origin;
+    this.#basePath = url.pathname.replace(/\/+$/, "");
+    this.url = `${this.origin}${this.#basePath}`;
+    const token = Buffer.from(`${connection.username}:${connection.password}`, "utf8").toString("base64");
+    this.#authorization = `Basic ${token}`;
+    this.#secrets = [connection.password, token];
+    this.#retry = resolveRetryPolicy(options.retry);
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (!Number.isFinite(this.#requestTimeoutMs) || this.#requestTimeoutMs <= 0) {
+      throw new RangeError(`requestTimeoutMs must be a positive number of milliseconds; got ${this.#requestTimeoutMs}`);
+    }
+    this.#onEvent = options.onEvent;
+
+    if (url.protocol === "http:") {
+      this.#warn(
+        `WARNING: ${this.origin} is plain HTTP: the password and every answer travel unencrypted; ` +
+          "use the https:// API port (9443 by default)",
+      );
+    } else if (trust.insecureSkipVerify) {
+      this.#warn(`WARNING: TLS certificate verification is disabled for ${this.origin} (connection.insecureSkipVerify)`);
+      if (trust.caCertPem !== undefined || trust.pinSha256 !== undefined) {
+        this.#warn(
+          `WARNING: connection.caCertPem and connection.caFingerprintSha256 are ignored for ${this.origin} ` +
+            "because connection.insecureSkipVerify is true",
+        );
+      }
+    }
+
+    if (options.dispatcher !== undefined) {
+      this.#dispatcher = options.dispatcher;
+    } else {
+      this.#lease = leaseAgent(this.origin, trust);
+      this.#dispatcher = this.#lease.dispatcher;
+    }
+  }
+
+  get<T>(path: string, options?: RequestOptions): Promise<T> {
+    return this.#bodyOf<T>("GET", path, options, undefined);
+  }
+
+  put<T>(path: string, body: unknown, options?: RequestOptions): Promise<T> {
+    return this.#bodyOf<T>("PUT", path, options, body);
+  }
+
+  post<T>(path: string, body?: unknown, options?: RequestOptions): Promise<T> {
+    return this.#bodyOf<T>("POST", path, options, body);
+  }
+
+  delete<T = void>(path: string, options?: RequestOptions): Promise<T> {
+    return this.#bodyOf<T>("DELETE", path, options, undefined);
+  }
+
+  /**
+   * Sends one call, with retries per the policy, and returns status, headers and parsed body. Throws RsApiError
+   * for a status that is neither 2xx nor in `acceptStatuses`, RsConnectionError / RsTlsError when no answer came.
+   */
+  async request<T>(method: HttpMethod, path: string, options: RawRequestOptions = {}): Promise<RsResponse<T>> {
+    if (this.#closed) throw new Error(`RsClient for ${this.url} is closed; create a new RsClient`);
+    if (!path.startsWith("/")) throw new TypeError(`request path must start with "/"; got "${path}"`);
+    const target = this.#target(path, options.query);
+    const policy = options.retry === false ? undefined : resolveRetryPolicy(this.#retry, options.retry);
+    const idempotent = options.idempotent ?? isIdempotentMethod(method);
+    const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs;
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.#attempt<T>(method, target, payload, timeoutMs, options, attempt);
+      if (result.ok) return result.response;
+      if (policy === undefined || !isRetryableFailure(result.failure, idempotent)) throw result.error;
+      const elapsedMs = Date.now() - started;
+      const plan = planRetry({ retryNumber: attempt, policy, elapsedMs, retryAfterMs: result.retryAfterMs, random: Math.random });
+      if (!plan.retry) {
+        this.#event(`giving up on ${method} ${target} after ${attempt} attempts in ${formatSeconds(elapsedMs)}: ${plan.reason}`);
+        throw result.error;
+      }
+      this.#event(
+        `retrying ${method} ${target} after ${describeFailure(result.failure)} ` +
+          `(attempt ${attempt + 1}, next in ${formatSeconds(plan.delayMs)})`,
+      );
+      try {
+        await sleep(plan.delayMs, undefined, { signal: options.signal });
+      } catch (error) {
+        throw options.signal?.aborted ? options.signal.reason : error;
+      }
+    }
+  }
+
+  /** Releases this client's hold on the shared connection pool (closing it when it was the last). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#lease?.release();
+  }
+
+  [inspect.custom](): string {
+    return `RsClient { url: '${this.url}' }`;
+  }
+
+  async #bodyOf<T>(method: HttpMethod, path: string, options: RequestOptions | undefined, body: unknown): Promise<T> {
+    const response = await this.request<T>(method, path, { ...options, body });
+    return response.body as T;
+  }
+
+  /** Path and query as sent (relative to the base URL); also how errors and events name the call. */
+  #target(path: string, query: RequestOptions["query"]): string {
+    if (query === undefined) return path;
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) params.append(name, String(value));
+    const text = params.toString();
+    return text === "" ? path : `${path}${path.includes("?") ? "&" : "?"}${text}`;
+  }
+
+  async #attempt<T>(
+    method: HttpMethod,
+    target: string,
+    payload: string | undefined,
+    timeoutMs: number,
+    options: RawRequestOptions,
+    attempt: number,
+  ): Promise<AttemptResult<T>> {
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+    const headers: Record<string, string> = { ...options.headers, accept: "application/json" };
+    // RS requires Content-Type on every PUT and POST, with or without a body.
+    if (payload !== undefined || method === "PUT" || method === "POST") headers["content-type"] = "application/json";
+    headers.authorization = this.#authorization;
+    let status: number;
+    let responseHeaders: Record<string, string>;
+    let text: string;
+    try {
+      const response = await this.#dispatcher.request({
+        origin: this.origin,
+        path: `${this.#basePath}${target}`,
+        method,
+        headers,
+        body: payload,
+        signal,
+        // Our own timer covers headers and body together; these only keep undici's 300 s defaults out of the way.
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      status = response.statusCode;
+      responseHeaders = flattenHeaders(response.headers);
+      text = await response.body.text();
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      const timedOut = timeout.signal.aborted;
+      return this.#transportFailure(
+        method,
+        target,
+        timedOut ? ATTEMPT_TIMEOUT_CODE : transportErrorCode(error),
+        timedOut ? `no complete answer within ${formatSeconds(timeoutMs)}` : messageOf(error),
+        error,
+        attempt,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+
+    const accepted = (status >= 200 && status < 300) || (options.acceptStatuses ?? []).includes(status);
+    const parsed = parseBody(text);
+    if (accepted) {
+      if (options.expectEmpty || parsed.kind === "empty") {
+        return { ok: true, response: { status, headers: responseHeaders, body: undefined } };
+      }
+      if (parsed.kind === "json") {
+        return { ok: true, response: { status, headers: responseHeaders, body: parsed.value as T } };
+      }
+      if (status < 200 || status >= 300) {
+        // An accepted error status with a non-JSON body: the status is what the caller asked for.
+        return { ok: true, response: { status, headers: responseHeaders, body: undefined } };
+      }
+      const error = new RsApiError({
+        method,
+        path: target,
+        status,
+        description: this.#redact(`the answer is not JSON: ${excerpt(text)}`),
+        origin: this.origin,
+        attempts: attempt,
+      });
+      return { ok: false, failure: { kind: "status", status, errorCode: undefined }, error, retryAfterMs: undefined };
+    }
+    const { errorCode, description } = describeErrorBody(parsed, text, status);
+    const error = new RsApiError({
+      method,
+      path: target,
+      status,
+      errorCode: errorCode === undefined ? undefined : this.#redact(errorCode),
+      description: this.#redact(description),
+      origin: this.origin,
+      attempts: attempt,
+    });
+    return {
+      ok: false,
+      failure: { kind: "status", status, errorCode },
+      error,
+      retryAfterMs: parseRetryAfterMs(responseHeaders["retry-after"], Date.now()),
+    };
+  }
+
+  #transportFailure<T>(
+    method: HttpMethod,
+    target: string,
+    causeCode: string,
+    causeMessage: string,
+    error: unknown,
+    attempt: number,
+  ): AttemptResult<T> {
+    if (isCertificateVerificationCode(causeCode)) {
+      const tlsError = new RsTlsError({
+        method,
+        path: target,
+        origin: this.origin,
+        causeCode,
+        reason: this.#redact(causeMessage),
+        advice: specificTlsAdvice(causeCode, this.origin),
+        presentedFingerprintsSha256: error instanceof PinMismatchError ? error.presentedFingerprintsSha256 : undefined,
+      });
+      return { ok: false, failure: { kind: "tls", causeCode }, error: tlsError, retryAfterMs: undefined };
+    }
+    const { mayHaveReachedServer, transient } = classifyTransportCode(causeCode);
+    const connectionError = new RsConnectionError({
+      method,
+      path: target,
+      origin: this.origin,
+      causeCode,
+      causeMessage: this.#redact(causeMessage),
+      mayHaveReachedServer,
+      attempts: attempt,
+    });
+    return {
+      ok: false,
+      failure: { kind: "transport", causeCode, mayHaveReachedServer, transient },
+      error: connectionError,
+      retryAfterMs: undefined,
+    };
+  }
+
+  #redact(text: string): string {
+    return redactSecrets(text, this.#secrets);
+  }
+
+  #event(line: string): void {
+    this.#onEvent?.(this.#redact(line));
+  }
+
+  #warn(line: string): void {
+    process.stderr.write(`${line}\n`);
+    this.#event(line);
+  }
+}

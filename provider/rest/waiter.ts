@@ -1,0 +1,243 @@
+// The waiter: polls asynchronous work to a deadline, in the shape of the AWS CDK provider framework's
+// isComplete loop (start the change elsewhere; here, ask "is it done?" with growing intervals until it is, it
+// failed, or time is up). The deadline is the provider's own: `customTimeouts` never reaches a dynamic provider.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { RsClient } from "./client";
+import { RsOperationError, RsTimeoutError, formatSeconds, isRsError } from "./errors";
+import { classifyBdbStatus, describeAction, failedActionIn, parseAction, type ActionState } from "./status";
+
+/** What one probe saw. */
+export interface ProbeResult<T> {
+  done: boolean;
+  /** Returned by pollUntil when done. */
+  value?: T;
+  /** The state in words ("status active-change-pending"); a change of it is reported through onProgress. */
+  observed?: string;
+}
+
+/** Time source of the waiter; a test seam. */
+export interface WaiterClock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: WaiterClock = {
+  now: () => Date.now(),
+  sleep: async (ms, signal) => {
+    await sleep(ms, undefined, { signal });
+  },
+};
+
+export interface PollOptions {
+  /** Give up with RsTimeoutError once this many ms have passed since the first probe. */
+  deadlineMs: number;
+  /** Wait after the first probe, doubling after each. @default 200 */
+  initialIntervalMs?: number;
+  /** Longest wait between two probes. @default 5000 */
+  maxIntervalMs?: number;
+  /** What is awaited, as a phrase: "database 7 to become active". */
+  description: string;
+  /** Carried by RsTimeoutError so the caller can keep track of what it created. */
+  objectId?: string;
+  /** Receives a line each time the observed state changes. */
+  onProgress?: (line: string) => void;
+  /** Stops waiting (with the signal's reason). */
+  signal?: AbortSignal;
+  clock?: WaiterClock;
+}
+
+export const DEFAULT_INITIAL_INTERVAL_MS = 200;
+export const DEFAULT_MAX_INTERVAL_MS = 5_000;
+
+/** The wait after probe number `pollNumber` (1-based): initial * 2^(n-1), capped at max. */
+export function pollIntervalMs(pollNumber: number, initialIntervalMs: number, maxIntervalMs: number): number {
+  return Math.min(maxIntervalMs, initialIntervalMs * 2 ** Math.max(0, pollNumber - 1));
+}
+
+function checkPositive(name: string, value: number): void {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive number of milliseconds; got ${String(value)}`);
+  }
+}
+
+/**
+ * Calls `probe` until it reports done and returns its value. Waits between probes grow from initialIntervalMs to
+ * maxIntervalMs; the last wait is shortened so one probe happens at the deadline. Errors thrown by the probe end
+ * the wait as they are. At the deadline: RsTimeoutError with the last observed state and the object id.
+ */
+export async function pollUntil<T>(probe: () => Promise<ProbeResult<T>>, options: PollOptions): Promise<T | undefined> {
+  const initial = options.initialIntervalMs ?? DEFAULT_INITIAL_INTERVAL_MS;
+  const max = options.maxIntervalMs ?? DEFAULT_MAX_INTERVAL_MS;
+  checkPositive("deadlineMs", options.deadlineMs);
+  checkPositive("initialIntervalMs", initial);
+  checkPositive("maxIntervalMs", max);
+  if (initial > max) throw new RangeError(`initialIntervalMs (${initial}) must not exceed maxIntervalMs (${max})`);
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
+  let lastObserved: string | undefined;
+  for (let poll = 1; ; poll++) {
+    options.signal?.throwIfAborted();
+    const result = await probe();
+    const elapsed = clock.now() - started;
+    if (result.observed !== undefined && result.observed !== lastObserved) {
+      lastObserved = result.observed;
+      options.onProgress?.(`waiting for ${options.description}: ${result.observed} (${formatSeconds(elapsed)})`);
+    }
+    if (result.done) return result.value;
+    const remaining = options.deadlineMs - elapsed;
+    if (remaining <= 0) {
+      throw new RsTimeoutError({
+        description: options.description,
+        waitedMs: elapsed,
+        lastObserved,
+        objectId: options.objectId,
+      });
+    }
+    await clock.sleep(Math.min(pollIntervalMs(poll, initial, max), remaining), options.signal);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The fields of a bdb the waiter reads; the rest is passed through. */
+export interface BdbObject {
+  uid?: number;
+  name?: string;
+  status?: string;
+  [field: string]: unknown;
+}
+
+export interface WaitForDatabaseOptions {
+  /** "active": the change is done; "gone": the database was deleted (GET answers 404). */
+  until: "active" | "gone";
+  /** The action_uid the create/update/delete answered with, if any; polled along with the database. */
+  actionUid?: string;
+  deadlineMs: number;
+  onProgress?: (line: string) => void;
+  /** @default 200 */
+  initialIntervalMs?: number;
+  /** @default 5000 */
+  maxIntervalMs?: number;
+  signal?: AbortSignal;
+  clock?: WaiterClock;
+}
+
+/** The part of RsClient the waiter uses (so a test can hand in a stub). */
+export type RestRequester = Pick<RsClient, "request">;
+
+/**
+ * Polls GET /v1/bdbs/{uid} (and GET /v1/actions/{actionUid} when given) until the database is `active` and the
+ * action has finished, or until the database is gone (404). Returns the final bdb object (undefined when gone).
+ * An action that ends failed / aborted / cancelled, or a database in `creation-failed`, throws RsOperationError
+ * with the server's text; the deadline throws RsTimeoutError carrying the uid. A 404 of the action is normal:
+ * the server forgets finished actions.
+ */
+export async function waitForDatabase<B extends BdbObject = BdbObject>(
+  client: RestRequester,
+  uid: number,
+  options: WaitForDatabaseOptions,
+): Promise<B | undefined> {
+  const label = `database ${uid}`;
+  const objectId = String(uid);
+  const { actionUid, until, signal } = options;
+  let actionDone = actionUid === undefined;
+
+  const operationFailed = (action: ActionState, advice: string): RsOperationError =>
+    new RsOperationError({
+      operation: action.name ?? "action",
+      objectId,
+      objectLabel: label,
+      actionUid: action.actionUid ?? actionUid,
+      errorCode: action.errorCode,
+      serverMessage: action.errorMessage ?? (action.status !== "failed" ? `the action was ${action.status}` : undefined),
+      advice,
+    });
+  const failureAdvice =
+    until === "active"
+      ? "The change was not applied completely: look at the database (pulumi refresh), fix the cause, then apply again"
+      : "The database may still exist: look at it (pulumi refresh), fix the cause, then delete it again";
+
+  const probe = async (): Promise<ProbeResult<B>> => {
+    const seen: string[] = [];
+    if (!actionDone && actionUid !== undefined) {
+      const answer = await client.request<unknown>("GET", `/v1/actions/${encodeURIComponent(actionUid)}`, {
+        acceptStatuses: [404],
+        signal,
+      });
+      if (answer.status === 404) {
+        actionDone = true;
+      } else {
+        const action = parseAction(answer.body);
+        if (action.phase === "failed") throw operationFailed(action, failureAdvice);
+        if (action.phase === "completed") actionDone = true;
+        seen.push(describeAction(action));
+      }
+    }
+    const answer = await client.request<B>("GET", `/v1/bdbs/${uid}`, { acceptStatuses: [404], signal });
+    if (answer.status === 404) {
+      if (until === "gone") return { done: true, observed: ["gone", ...seen].join(", ") };
+      throw new RsOperationError({
+        operation: "waiting for the database to become active",
+        objectId,
+        objectLabel: label,
+        actionUid,
+        serverMessage: "the database no longer exists (GET answered 404)",
+        advice: "Something deleted it meanwhile: run pulumi refresh, then apply again to create it",
+      });
+    }
+    const status = typeof answer.body?.status === "string" ? answer.body.status : "unknown";
+    const phase = classifyBdbStatus(status);
+    if (phase === "failed" && until === "active") {
+      const reason = await creationFailureReason(client, uid, signal);
+      throw new RsOperationError({
+        operation: reason?.name ?? "database creation",
+        objectId,
+        objectLabel: label,
+        actionUid: reason?.actionUid ?? actionUid,
+        errorCode: reason?.errorCode,
+        serverMessage: reason?.errorMessage ?? "the database is in status creation-failed",
+        advice:
+          `The database exists in status creation-failed: delete it (pulumi destroy, or DELETE /v1/bdbs/${uid}) ` +
+          "before creating it again",
+      });
+    }
+    return {
+      done: until === "active" && phase === "ready" && actionDone,
+      value: answer.body,
+      observed: [`status ${status}`, ...seen].join(", "),
+    };
+  };
+
+  return pollUntil(probe, {
+    deadlineMs: options.deadlineMs,
+    initialIntervalMs: options.initialIntervalMs,
+    maxIntervalMs: options.maxIntervalMs,
+    description: until === "active" ? `${label} to become active` : `${label} to be deleted`,
+    objectId,
+    onProgress: options.onProgress,
+    signal,
+    clock: options.clock,
+  });
+}
+
+/**
+ * Why a database is in creation-failed, from its state machines (GET /v1/actions/bdb/{uid}, RS 7.4.2+).
+ * Best effort: an older server (404) or any error here must not hide the failure being reported.
+ */
+async function creationFailureReason(
+  client: RestRequester,
+  uid: number,
+  signal: AbortSignal | undefined,
+): Promise<ActionState | undefined> {
+  try {
+    const answer = await client.request<unknown>("GET", `/v1/actions/bdb/${uid}`, {
+      acceptStatuses: [404],
+      retry: false,
+      signal,
+    });
+    return answer.status === 404 ? undefined : failedActionIn(answer.body);
+  } catch (error) {
+    if (isRsError(error)) return undefined;
+    throw error;
+  }
+}
