@@ -137,9 +137,21 @@ function erasedRows<P, Live>(table: PropertyTable<P, Live>): readonly ErasedRow<
   return table.rows;
 }
 
+/**
+ * A property bag over `P`: checked inputs or outputs (typed), or raw engine data (any keys). Functions that
+ * accept one read only the table's keys.
+ */
+export type PropertyBag<P> = Readonly<Partial<Previewable<P>>> | Readonly<Record<string, unknown>>;
+
+function entries<P>(bag: PropertyBag<P> | undefined): Readonly<Record<string, unknown>> {
+  return (bag ?? {}) as Readonly<Record<string, unknown>>;
+}
+
 /** Whether a property bag declares a key: present and neither undefined nor null (null means "not set"). */
-export function isDeclared(bag: Readonly<Record<string, unknown>> | undefined, key: string): boolean {
-  return bag !== undefined && Object.prototype.hasOwnProperty.call(bag, key) && bag[key] !== undefined && bag[key] !== null;
+export function isDeclared(bag: object | undefined, key: string): boolean {
+  if (bag === undefined || !Object.prototype.hasOwnProperty.call(bag, key)) return false;
+  const value: unknown = (bag as Readonly<Record<string, unknown>>)[key];
+  return value !== undefined && value !== null;
 }
 
 function describeFailure<P, Live>(row: ErasedRow<P, Live>, path: string, reason: string, got: unknown): string {
@@ -187,9 +199,11 @@ export interface CheckResult<P> {
  */
 export function checkInputs<P, Live>(
   table: PropertyTable<P, Live>,
-  news: Readonly<Record<string, unknown>>,
-  olds?: Readonly<Record<string, unknown>>,
+  newInputs: PropertyBag<P>,
+  oldInputs?: PropertyBag<P>,
 ): CheckResult<P> {
+  const news = entries(newInputs);
+  const olds = oldInputs === undefined ? undefined : entries(oldInputs);
   const inputs: Partial<Record<keyof P & string, unknown>> = {};
   const known: Partial<Record<keyof P & string, unknown>> = {};
   const unusable = new Set<string>();
@@ -233,9 +247,11 @@ export function checkInputs<P, Live>(
  */
 export function diffProperties<P, Live>(
   table: PropertyTable<P, Live>,
-  olds: Readonly<Record<string, unknown>>,
-  news: Readonly<Record<string, unknown>>,
+  oldValues: PropertyBag<P>,
+  newInputs: PropertyBag<P>,
 ): PropertyDiff {
+  const olds = entries(oldValues);
+  const news = entries(newInputs);
   const changed: PropertyChange[] = [];
   const refused: CheckFailure[] = [];
   for (const row of erasedRows(table)) {
@@ -270,8 +286,8 @@ export function diffProperties<P, Live>(
  * The REST object for the declared properties in `inputs` (create), or only those named in `only` (update).
  * Throws when a value is still unknown: create and update never run during preview, so that is a bug upstream.
  */
-export function payloadFor<P, Live>(table: PropertyTable<P, Live>, inputs: Readonly<Partial<Previewable<P>>>, only?: readonly string[]): JsonObject {
-  const bag = inputs as Readonly<Record<string, unknown>>;
+export function payloadFor<P, Live>(table: PropertyTable<P, Live>, inputs: PropertyBag<P>, only?: readonly string[]): JsonObject {
+  const bag = entries(inputs);
   const payload: JsonObject = {};
   for (const row of erasedRows(table)) {
     if (!isDeclared(bag, row.name) || (only && !only.includes(row.name))) continue;
@@ -345,15 +361,15 @@ export function gateChanges(resourceLabel: string, changes: readonly PropertyCha
  */
 export function disruptionFailures<P, Live>(
   table: PropertyTable<P, Live>,
-  oldInputs: Readonly<Record<string, unknown>>,
-  newInputs: Readonly<Record<string, unknown>>,
+  oldInputs: PropertyBag<P>,
+  newInputs: PropertyBag<P>,
   policy: DisruptionPolicy,
   resourceLabel: string,
 ): CheckFailure[] {
   if (policy === "allow") return [];
   const bothDeclared: Record<string, unknown> = {};
   for (const row of erasedRows(table)) {
-    if (isDeclared(oldInputs, row.name) && isDeclared(newInputs, row.name)) bothDeclared[row.name] = newInputs[row.name];
+    if (isDeclared(oldInputs, row.name) && isDeclared(newInputs, row.name)) bothDeclared[row.name] = entries(newInputs)[row.name];
   }
   return gateChanges(resourceLabel, diffProperties(table, oldInputs, bothDeclared).changed, policy);
 }
@@ -370,7 +386,7 @@ function escapeDisplay(text: string): string {
 }
 
 function changeCell(changes: readonly ChangeCase<unknown>[]): string {
-  if (changes.length === 1) return MODE_LABELS[changes[0].mode];
+  if (changes.every((change) => change.mode === changes[0].mode)) return MODE_LABELS[changes[0].mode];
   return changes.map((change) => `${change.label ?? "otherwise"}: ${MODE_LABELS[change.mode]}`).join("; ");
 }
 
@@ -385,7 +401,10 @@ function notesCell<P, Live>(row: ErasedRow<P, Live>): string {
   const parts = [row.description];
   if (row.notes) parts.push(row.notes);
   for (const change of row.changes) {
-    if (change.reason && change.mode !== "in-place") parts.push(`${change.label ? `${change.label}: ` : ""}${change.reason}`);
+    if (change.reason && change.mode !== "in-place") {
+      const reason = `${change.reason.charAt(0).toUpperCase()}${change.reason.slice(1)}`;
+      parts.push(change.label ? `${change.label}: ${change.reason}` : reason);
+    }
   }
   if (row.secret) parts.push("Secret: never shown in notes or errors.");
   parts.push(`Source: ${row.source}`);
