@@ -256,7 +256,7 @@ export class RsClient {
         throw result.error;
       }
       this.#event(
-        `retrying ${method} ${target} after ${describeFailure(result.failure)} ` +
+        `retrying ${method} ${target} after ${this.#redact(describeFailure(result.failure))} ` +
           `(attempt ${attempt + 1}, next in ${formatSeconds(plan.delayMs)})`,
       );
       try {
@@ -395,7 +395,8 @@ export class RsClient {
         path: target,
         origin: this.origin,
         causeCode,
-        reason: this.#redact(causeMessage),
+        // The pin check's reason is this package's own text (fingerprints, subjects); Node's is redacted.
+        reason: error instanceof PinMismatchError ? causeMessage : this.#redact(causeMessage),
         advice: specificTlsAdvice(causeCode, this.origin),
         presentedFingerprintsSha256: error instanceof PinMismatchError ? error.presentedFingerprintsSha256 : undefined,
       });
@@ -419,12 +420,13 @@ export class RsClient {
     };
   }
 
+  /** For text that came from outside (server answers, transport messages); this package's own text has no secrets. */
   #redact(text: string): string {
     return redactSecrets(text, this.#secrets);
   }
 
   #event(line: string): void {
-    this.#onEvent?.(this.#redact(line));
+    this.#onEvent?.(line);
   }
 
   #warn(line: string): void {
