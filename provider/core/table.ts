@@ -193,17 +193,13 @@ export interface CheckResult<P> {
 }
 
 /**
- * Validates and normalises the table's properties in `news` (keys that are not rows are ignored here). When
- * `olds` (the previous inputs) are given, a change between two declared, known values that the table refuses
- * is reported as a failure too, so it shows up in preview as an error on the resource.
+ * Validates and normalises the table's properties in `newInputs` (keys that are not rows are ignored here),
+ * then applies the rules between properties. Refused changes are not judged here: check only sees the old
+ * inputs, and a change that looks refused against them may already match the live object (a module the server
+ * bundles, a version upgraded out of band), so diff judges them against the live outputs.
  */
-export function checkInputs<P, Live>(
-  table: PropertyTable<P, Live>,
-  newInputs: PropertyBag<P>,
-  oldInputs?: PropertyBag<P>,
-): CheckResult<P> {
+export function checkInputs<P, Live>(table: PropertyTable<P, Live>, newInputs: PropertyBag<P>): CheckResult<P> {
   const news = entries(newInputs);
-  const olds = oldInputs === undefined ? undefined : entries(oldInputs);
   const inputs: Partial<Record<keyof P & string, unknown>> = {};
   const known: Partial<Record<keyof P & string, unknown>> = {};
   const unusable = new Set<string>();
@@ -230,13 +226,6 @@ export function checkInputs<P, Live>(
     if (rule.involves.some((name) => unusable.has(name))) continue;
     const reason = rule.check(knownInputs);
     if (reason !== undefined) failures.push({ property: rule.property, reason });
-  }
-  if (olds) {
-    const previous: Record<string, unknown> = {};
-    for (const row of erasedRows(table)) if (isDeclared(olds, row.name)) previous[row.name] = olds[row.name];
-    const declaredBoth: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(known)) if (name in previous) declaredBoth[name] = value;
-    failures.push(...diffProperties(table, previous, declaredBoth).refused);
   }
   return { inputs: inputs as Partial<Previewable<P>>, failures };
 }

@@ -113,9 +113,10 @@ export interface DatabaseCheckResult {
 }
 
 /**
- * Validates and normalises a Database's inputs. `olds` are the previous inputs ({} on create): a refused change
- * between declared values and, under disruptionPolicy "deny", a disruptive one are failures here, so preview
- * shows them as errors on the resource. Unknown values (preview) are passed through, never reported.
+ * Validates and normalises a Database's inputs. `oldInputs` are the previous inputs ({} on create): under
+ * disruptionPolicy "deny", a disruptive change between a property declared in both is a failure here, so
+ * preview shows it as an error on the resource (diffDatabase's `blocked` covers the rest against live values).
+ * Unknown values (preview) are passed through, never reported.
  */
 export function checkDatabase(oldInputs: DatabaseBag, newInputs: DatabaseBag, context: DatabaseCheckContext = {}): DatabaseCheckResult {
   const olds = bag(oldInputs ?? {});
@@ -124,7 +125,7 @@ export function checkDatabase(oldInputs: DatabaseBag, newInputs: DatabaseBag, co
     return { inputs: {}, failures: [{ property: "", reason: `Database inputs must be an object; got ${renderCompact(news)}` }] };
   }
   const existing = isPlainObject(olds) && describesExisting(olds);
-  const table = checkInputs(DATABASE_TABLE, news, existing ? olds : undefined);
+  const table = checkInputs(DATABASE_TABLE, news);
   const failures = [...table.failures];
   const inputs: CheckedDatabaseInputs = { ...table.inputs };
 

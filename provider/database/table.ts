@@ -130,10 +130,9 @@ function sortModules(modules: readonly DatabaseModule[]): DatabaseModule[] {
   return [...modules].sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
 }
 
-function sortTags(tags: Readonly<Record<string, string>>): Record<string, string> {
-  const sorted: Record<string, string> = {};
-  for (const key of Object.keys(tags).sort()) sorted[key] = tags[key];
-  return sorted;
+// Object.fromEntries defines own properties, so even a key like "__proto__" stays an ordinary tag.
+function sortTags(tags: Iterable<readonly [string, string]>): Record<string, string> {
+  return Object.fromEntries([...tags].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** "MAJOR.MINOR" from "8.0", "8.0.0" or "7.4.2-54"; undefined otherwise. */
@@ -191,10 +190,10 @@ const tagsSchema: Schema<Record<string, string>> = schema("record of string -> s
   if (Array.isArray(input)) {
     const parsed = listSchema(tagEntrySchema).parse(input);
     if (!parsed.ok) return parsed;
-    const record: Record<string, string> = {};
+    const record = new Map<string, string>();
     for (const [index, entry] of parsed.value.entries()) {
-      if (Object.prototype.hasOwnProperty.call(record, entry.key)) return invalid(`has the key "${entry.key}" twice; tag keys must be unique`, entry.key, `[${index}].key`);
-      record[entry.key] = entry.value;
+      if (record.has(entry.key)) return invalid(`has the key "${entry.key}" twice; tag keys must be unique`, entry.key, `[${index}].key`);
+      record.set(entry.key, entry.value);
     }
     return ok(sortTags(record));
   }
@@ -203,7 +202,7 @@ const tagsSchema: Schema<Record<string, string>> = schema("record of string -> s
     if (key === "") return invalid("must not have an empty key", input);
     if (typeof value !== "string") return invalid("must have string values", value, `.${key}`);
   }
-  return ok(sortTags(input as Record<string, string>));
+  return ok(sortTags(Object.entries(input as Record<string, string>)));
 });
 
 const redisVersionSchema: Schema<string> = refine(
@@ -529,7 +528,7 @@ const redisVersionRow = row({
     {
       mode: "refused",
       impact: "none",
-      reason: "the version changes only through an upgrade (POST /v1/bdbs/{uid}/upgrade), which this provider does not manage yet; upgrade the database with rladmin or the REST API, then declare the new version",
+      reason: "the version changes only through an upgrade (POST /v1/bdbs/{uid}/upgrade), which this provider does not manage yet; upgrade the database with rladmin or the REST API, run pulumi refresh, then declare the new version",
     },
   ],
 });
@@ -544,9 +543,9 @@ const tagsRow = row({
   toRest: (value) => ({ tags: Object.entries(value).map(([key, tagValue]) => ({ key, value: tagValue })) }),
   fromRest: (live) => {
     if (!Array.isArray(live.tags)) return undefined;
-    const tags: Record<string, string> = {};
+    const tags = new Map<string, string>();
     for (const entry of live.tags) {
-      if (isPlainObject(entry) && typeof entry.key === "string" && typeof entry.value === "string") tags[entry.key] = entry.value;
+      if (isPlainObject(entry) && typeof entry.key === "string" && typeof entry.value === "string") tags.set(entry.key, entry.value);
     }
     return sortTags(tags);
   },
