@@ -225,8 +225,11 @@ export class ClusterPki {
   private readonly ca: CaSigner;
   private currentValidityDays: number;
   private readonly nodeTable = new Map<number, PkiNode>();
-  /** Nodes whose addNode is waiting for keys; removeNode cancels by deleting the entry. */
-  private readonly joining = new Set<number>();
+  /**
+   * Nodes whose addNode is waiting for keys, with a token per call: removeNode cancels by deleting the entry,
+   * and a later addNode for the same uid gets a new token, so the stale call cannot install its certificates.
+   */
+  private readonly joining = new Map<number, symbol>();
   private readonly issued = new Map<number, Map<InternalCertificateName, StoredCertificate>>();
   private readonly uploaded = new Map<CertificateName, StoredCertificate>();
   private readonly apiServer = new Map<number, { node: PkiNode; stored: StoredCertificate }>();
@@ -294,6 +297,14 @@ export class ClusterPki {
   static fromJSON(json: PkiSnapshot, now: () => number): ClusterPki {
     if (json === null || typeof json !== "object" || json.format !== 1) {
       throw new Error("PKI snapshot: unsupported format (expected format 1, written by ClusterPki.toJSON)");
+    }
+    for (const list of ["nodes", "issued", "uploaded", "apiServer"] as const) {
+      if (!Array.isArray(json[list])) {
+        throw new Error(`PKI snapshot: "${list}" must be an array (the file was not written by ClusterPki.toJSON)`);
+      }
+    }
+    if (json.ca === null || typeof json.ca !== "object") {
+      throw new Error('PKI snapshot: "ca" is missing');
     }
     let pki: ClusterPki;
     try {
@@ -454,17 +465,21 @@ export class ClusterPki {
       throw new CertificateError(409, "node_exists", `node ${node.uid} already has certificates; remove it first to re-issue them`);
     }
     const names = INTERNAL_CERTIFICATE_NAMES.filter((name) => !this.uploaded.has(name));
-    this.joining.add(node.uid);
+    const token = Symbol(`join of node ${node.uid}`);
+    this.joining.set(node.uid, token);
     let keys: RsaKeyPairPem[];
     try {
       keys = await Promise.all(names.map(() => takeRsaKeyPair(this.keyBits)));
     } catch (error) {
-      this.joining.delete(node.uid);
+      if (this.joining.get(node.uid) === token) {
+        this.joining.delete(node.uid);
+      }
       throw error;
     }
-    if (!this.joining.delete(node.uid)) {
-      return; // removeNode() ran while the keys were being generated: the join was cancelled.
+    if (this.joining.get(node.uid) !== token) {
+      return; // removeNode() ran while the keys were being generated: this join was cancelled.
     }
+    this.joining.delete(node.uid);
     const copy = copyNode(node);
     this.nodeTable.set(copy.uid, copy);
     const set = new Map<InternalCertificateName, StoredCertificate>();

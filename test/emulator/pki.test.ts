@@ -725,6 +725,18 @@ describe("emulator/pki: node life cycle", function () {
     await joining;
     assert.deepEqual(pki.nodes().map((n) => n.uid), [1, 2, 3]);
     assert.deepEqual(pki.certificates(4), []);
+
+    // Removed and added again while the first join still runs: only the second join's node is installed.
+    const first = pki.addNode(testNode(5));
+    pki.removeNode(5);
+    const second = pki.addNode({ uid: 5, address: "10.0.1.5", hostname: "moved5.cluster.local" });
+    await Promise.all([first, second]);
+    assert.deepEqual(pki.nodes().at(-1), { uid: 5, address: "10.0.1.5", hostname: "moved5.cluster.local" });
+    const altNames = pki.certificates(5).map((c) => new X509Certificate(c.certPem).subjectAltName ?? "");
+    assert.equal(altNames.length, 7);
+    for (const names of altNames) {
+      assert.match(names, /^DNS:moved5\.cluster\.local, .*IP Address:10\.0\.1\.5/);
+    }
   });
 
   it("gives a node that joins after an upload the customer's certificate for that name", async function () {
