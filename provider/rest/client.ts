@@ -114,7 +114,7 @@ function validateConnection(connection: Connection): { url: URL; trust: TrustSet
     throw new TypeError("connection.url is not a valid URL; expected e.g. https://node1.example.com:9443");
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new TypeError(`connection.url must use https:// (or http://); got ${url.protocol}`);
+    throw new TypeError(`connection.url must start with https:// (or http://); its scheme is "${url.protocol}"`);
   }
   if (url.username !== "" || url.password !== "") {
     throw new TypeError("connection.url must not embed credentials; set connection.username and connection.password");

@@ -17,7 +17,7 @@ export type Handler = (
   request: RecordedRequest,
   response: ServerResponse,
   context: { index: number; socket: Socket },
-) => void | Promise<void>;
+) => unknown;
 
 export interface TestServer {
   /** e.g. http://127.0.0.1:40123 */
