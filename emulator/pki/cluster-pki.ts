@@ -183,7 +183,7 @@ function apiSubjectAltNames(node: PkiNode): Pick<LeafProfile, "dnsNames" | "ipAd
   return { dnsNames, ipAddresses };
 }
 
-/** Parse and check a certificate+key pair we hold (snapshot or freshly issued). */
+/** Wrap a certificate we hold (snapshot, upload or freshly issued), its facts parsed once. */
 function storedFromPem(name: CertificateName, certPem: string, keyPem: string, customerProvided: boolean): StoredCertificate {
   const [leafDer] = certificateDersFromPem(certPem);
   return { name, certPem, keyPem, facts: describeForgeCertificate(parseCertificateDer(leafDer), leafDer), customerProvided };
@@ -211,8 +211,6 @@ export class ClusterPki {
   readonly caCertPem: string;
   /** SHA-256 of the CA certificate DER, hex, lower case, no colons. */
   readonly caFingerprintSha256: string;
-  /** Expiry of the CA certificate (for the cluster_ca_cert_about_to_expire alert). */
-  readonly caNotAfter: Date;
   /** Cluster FQDN written into the subjects. */
   readonly clusterName: string;
   /** RSA modulus size of every key this PKI generates. */
@@ -221,6 +219,7 @@ export class ClusterPki {
   readonly caValidityDays: number;
 
   private readonly now: () => number;
+  private readonly caExpiresAt: number;
   private readonly caKeyPem: string;
   private readonly ca: CaSigner;
   private currentValidityDays: number;
@@ -233,7 +232,7 @@ export class ClusterPki {
   private readonly issued = new Map<number, Map<InternalCertificateName, StoredCertificate>>();
   private readonly uploaded = new Map<CertificateName, StoredCertificate>();
   private readonly apiServer = new Map<number, { node: PkiNode; stored: StoredCertificate }>();
-  private readonly apiServerInFlight = new Map<number, Promise<{ certPem: string; keyPem: string }>>();
+  private readonly apiServerInFlight = new Map<string, Promise<{ certPem: string; keyPem: string }>>();
 
   private constructor(args: {
     clusterName: string;
@@ -255,7 +254,12 @@ export class ClusterPki {
     const [caDer] = certificateDersFromPem(args.caCertPem);
     const caFacts = describeForgeCertificate(this.ca.certificate, caDer);
     this.caFingerprintSha256 = caFacts.fingerprintSha256;
-    this.caNotAfter = caFacts.notAfter;
+    this.caExpiresAt = caFacts.notAfter.getTime();
+  }
+
+  /** Expiry of the CA certificate (for the cluster_ca_cert_about_to_expire alert). */
+  get caNotAfter(): Date {
+    return new Date(this.caExpiresAt);
   }
 
   /** Create a new CA for a cluster (no nodes yet). */
@@ -317,6 +321,9 @@ export class ClusterPki {
         caCertPem: json.ca.certPem,
         caKeyPem: json.ca.keyPem,
       });
+      if (!new X509Certificate(json.ca.certPem).checkPrivateKey(createPrivateKey(json.ca.keyPem))) {
+        throw new Error("the key does not belong to the certificate");
+      }
     } catch (error) {
       throw new Error(`PKI snapshot: the CA cannot be loaded: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -421,12 +428,14 @@ export class ClusterPki {
     if (cached && cached.node.address === node.address && cached.node.hostname === node.hostname) {
       return { certPem: cached.stored.certPem, keyPem: cached.stored.keyPem };
     }
-    const inFlight = this.apiServerInFlight.get(node.uid);
+    // Concurrent calls for the same node share one issuance instead of minting two certificates.
+    const flightKey = `${node.uid}|${node.address}|${node.hostname}`;
+    const inFlight = this.apiServerInFlight.get(flightKey);
     if (inFlight) {
       return inFlight;
     }
-    const issuing = this.issueApiServerCredentials(copyNode(node)).finally(() => this.apiServerInFlight.delete(node.uid));
-    this.apiServerInFlight.set(node.uid, issuing);
+    const issuing = this.issueApiServerCredentials(copyNode(node)).finally(() => this.apiServerInFlight.delete(flightKey));
+    this.apiServerInFlight.set(flightKey, issuing);
     return issuing;
   }
 
@@ -584,43 +593,54 @@ export class ClusterPki {
   async rotateDue(expiryDaysBeforeRotation: number = DEFAULT_EXPIRY_DAYS_BEFORE_ROTATION): Promise<IssuedCertificate[]> {
     assertPositiveDays("expiryDaysBeforeRotation", expiryDaysBeforeRotation);
     const now = readClock(this.now);
-    const daysLeft = (stored: StoredCertificate) => (stored.facts.notAfter.getTime() - now) / MS_PER_DAY;
     const targets: RotationTarget[] = [];
     for (const uid of this.sortedUids()) {
       for (const stored of this.issued.get(uid)?.values() ?? []) {
-        if (isInternalCertificateName(stored.name) && !stored.customerProvided && daysLeft(stored) < expiryDaysBeforeRotation) {
+        const daysLeft = (stored.facts.notAfter.getTime() - now) / MS_PER_DAY;
+        if (isInternalCertificateName(stored.name) && daysLeft < expiryDaysBeforeRotation) {
           targets.push({ nodeUid: uid, name: stored.name, previous: stored });
         }
       }
     }
     const rotated = await this.reissue(targets);
-    const fallbacks = INTERNODE_NAMES.filter((name) => {
-      const upload = this.uploaded.get(name);
-      return upload !== undefined && daysLeft(upload) < CUSTOMER_INTERNODE_FALLBACK_DAYS;
-    });
-    if (fallbacks.length === 0) {
-      return rotated;
+    rotated.push(...(await this.replaceExpiringInternodeUploads()));
+    return rotated;
+  }
+
+  /**
+   * Customer internode-encryption certificates with fewer than CUSTOMER_INTERNODE_FALLBACK_DAYS days left
+   * give way to CA-signed ones on every node (they become rotatable again).
+   */
+  private async replaceExpiringInternodeUploads(): Promise<IssuedCertificate[]> {
+    const expiring = () =>
+      INTERNODE_NAMES.filter((name) => {
+        const upload = this.uploaded.get(name);
+        const daysLeft = upload && (upload.facts.notAfter.getTime() - readClock(this.now)) / MS_PER_DAY;
+        return daysLeft !== undefined && daysLeft < CUSTOMER_INTERNODE_FALLBACK_DAYS;
+      });
+    const names = expiring();
+    if (names.length === 0) {
+      return [];
     }
-    const uids = this.sortedUids();
-    const jobs = uids.flatMap((uid) => fallbacks.map((name) => ({ uid, name })));
+    const jobs = this.sortedUids().flatMap((uid) => names.map((name) => ({ uid, name })));
     const keys = await Promise.all(jobs.map(() => takeRsaKeyPair(this.keyBits)));
-    // Recheck after the await: a new upload in the meantime wins over the fallback.
-    const stillDue = new Set(fallbacks.filter((name) => {
-      const upload = this.uploaded.get(name);
-      return upload !== undefined && (upload.facts.notAfter.getTime() - readClock(this.now)) / MS_PER_DAY < CUSTOMER_INTERNODE_FALLBACK_DAYS;
-    }));
-    for (const name of stillDue) {
+    // Check again after the await: a fresh upload made meanwhile wins over the fallback.
+    const stillExpiring = new Set(expiring());
+    for (const name of stillExpiring) {
       this.uploaded.delete(name);
     }
+    const replaced: IssuedCertificate[] = [];
     jobs.forEach((job, index) => {
       const node = this.nodeTable.get(job.uid);
-      if (node && stillDue.has(job.name)) {
-        this.issued.get(job.uid)?.set(job.name, this.issueInternal(node, job.name, keys[index]));
-        rotated.push(toIssued(this.issued.get(job.uid)?.get(job.name) as StoredCertificate, job.uid));
+      const set = this.issued.get(job.uid);
+      if (node && set && stillExpiring.has(job.name)) {
+        const stored = this.issueInternal(node, job.name, keys[index]);
+        set.set(job.name, stored);
+        replaced.push(toIssued(stored, job.uid));
       }
     });
-    this.fillMissingCertificates();
-    return rotated;
+    this.fillMissingCertificates(); // nodes that joined during the await
+    return replaced;
   }
 
   /**

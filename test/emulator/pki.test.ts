@@ -315,7 +315,8 @@ describe("emulator/pki: the API server credentials work for HTTPS", function () 
       const pki = await ClusterPki.create({ clusterName: "cluster.local", now: clock.now, keyBits });
       const other = await ClusterPki.create({ clusterName: "cluster.local", now: clock.now, keyBits: TEST_KEY_BITS });
       const node: PkiNode = { uid: 2, address: "127.0.0.2", hostname: "node2.cluster.local" };
-      const credentials = await pki.apiServerCredentials(node);
+      const [credentials, concurrent] = await Promise.all([pki.apiServerCredentials(node), pki.apiServerCredentials(node)]);
+      assert.deepEqual(concurrent, credentials, "concurrent calls share one issuance");
       assert.deepEqual(await pki.apiServerCredentials(node), credentials, "issued once per node");
       const x509 = new X509Certificate(credentials.certPem);
       assert.equal(x509.subjectAltName, "DNS:node2.cluster.local, DNS:localhost, IP Address:127.0.0.2, IP Address:127.0.0.1");
@@ -804,7 +805,14 @@ describe("emulator/pki: state file round trip", function () {
     assert.throws(() => ClusterPki.fromJSON(incomplete, clock.now), {
       message: "PKI snapshot: incomplete, no certificate for api on node 3",
     });
+    const wrongCaKey: PkiSnapshot = { ...snapshot, ca: { ...snapshot.ca, keyPem: snapshot.issued[0].keyPem } };
+    assert.throws(() => ClusterPki.fromJSON(wrongCaKey, clock.now), {
+      message: "PKI snapshot: the CA cannot be loaded: the key does not belong to the certificate",
+    });
     assert.throws(() => ClusterPki.fromJSON({ ...snapshot, format: 2 } as unknown as PkiSnapshot, clock.now), /unsupported format/);
+    assert.throws(() => ClusterPki.fromJSON({ ...snapshot, uploaded: undefined } as unknown as PkiSnapshot, clock.now), {
+      message: 'PKI snapshot: "uploaded" must be an array (the file was not written by ClusterPki.toJSON)',
+    });
   });
 });
 
