@@ -1,0 +1,49 @@
+// Stack-level settings: the `redisenterprise:*` stack configuration that the provider host hands to
+// `configure()`. Reading it there (instead of capturing it in the serialized provider) keeps credentials out of
+// the `__provider` text in state and lets a rotated password take effect without re-running the program.
+import type { Connection } from "./rest";
+
+/** The stack configuration namespace: `pulumi config set redisenterprise:url https://...`. */
+export const CONFIG_NAMESPACE = "redisenterprise";
+
+export type DisruptionPolicy = "allow" | "deny";
+export const DISRUPTION_POLICIES: readonly DisruptionPolicy[] = ["allow", "deny"];
+
+export interface StackSettings {
+  /** Connection fields set in stack config; used by resources that declare no `connection` input. */
+  connection: Partial<Connection>;
+  /** Default for every resource's `disruptionPolicy`. */
+  disruptionPolicy?: DisruptionPolicy;
+}
+
+/** Where one setting can go wrong, named by its stack config key. */
+export interface SettingProblem {
+  key: string;
+  reason: string;
+}
+
+/** Reads the settings from a config getter (`req.config.get`), reporting values it cannot use. */
+export function readStackSettings(get: (key: string) => string | undefined): {
+  settings: StackSettings;
+  problems: SettingProblem[];
+} {
+  const key = (name: string) => `${CONFIG_NAMESPACE}:${name}`;
+  const problems: SettingProblem[] = [];
+  const connection: Partial<Connection> = {};
+  for (const name of ["url", "username", "password", "caCertPem", "caFingerprintSha256"] as const) {
+    const value = get(key(name));
+    if (value !== undefined && value !== "") connection[name] = value;
+  }
+  const insecure = get(key("insecureSkipVerify"));
+  if (insecure !== undefined) {
+    if (insecure === "true" || insecure === "false") connection.insecureSkipVerify = insecure === "true";
+    else problems.push({ key: key("insecureSkipVerify"), reason: `must be "true" or "false"; got "${insecure}"` });
+  }
+  const settings: StackSettings = { connection };
+  const policy = get(key("disruptionPolicy"));
+  if (policy !== undefined) {
+    if ((DISRUPTION_POLICIES as readonly string[]).includes(policy)) settings.disruptionPolicy = policy as DisruptionPolicy;
+    else problems.push({ key: key("disruptionPolicy"), reason: `must be "allow" or "deny"; got "${policy}"` });
+  }
+  return { settings, problems };
+}

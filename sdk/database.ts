@@ -1,0 +1,69 @@
+// The Database resource a Pulumi program declares: `new Database("orders", { name: "orders", memorySize: "1GB",
+// connection: cluster.connection })`. What each property does, and what changing it does to connected clients,
+// is in the README's reference table (generated from provider/database/table.ts).
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { DATABASE_TABLE } from "../provider/database/table";
+import type { DatabaseEndpoint, DatabaseInputs, DatabaseProperties } from "../provider/database/types";
+import type { PropertyChange } from "../provider/core";
+import type { Connection } from "../provider/rest";
+import type { TimeoutsInput } from "../provider/timeouts";
+import { providerShim } from "./shim";
+
+/** The implementation the shim loads when the package name does not resolve (this repository's own runs). */
+const IMPLEMENTATION_PATH = path.join(__dirname, "..", "provider", "index.js");
+
+/** How to reach the cluster's REST API; usually `cluster.connection`, else stack config `redisenterprise:*`. */
+export type ConnectionArgs = Connection;
+
+type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/** The arguments of a Database: every property is optional except `name` (and `memorySize` when creating). */
+export interface DatabaseArgs extends Inputs<Omit<DatabaseInputs, "connection" | "timeouts">> {
+  /** The cluster to talk to (usually `cluster.connection`). @default stack config redisenterprise:url, :username, :password */
+  connection?: pulumi.Input<ConnectionArgs>;
+  /** Deadlines for the cluster to finish each operation. @default { create: "30m", update: "30m", delete: "10m" } */
+  timeouts?: pulumi.Input<TimeoutsInput>;
+}
+
+// Output keys beyond the table's properties; seeded as undefined so the engine fills them (see
+// pulumi-dynamic-providers.md 1.9: an output not seeded in the props stays undefined on the resource).
+const OUTPUT_ONLY_KEYS = ["uid", "status", "endpoint", "managedProperties", "lastUpdateImpacts"] as const;
+
+/** Every table property is an output holding the live value (declared once, in the table's types). */
+type PropertyOutputs = { readonly [K in keyof DatabaseProperties]: pulumi.Output<DatabaseProperties[K]> };
+
+/** Shared by every Database, so Pulumi serializes the shim once per program. */
+let shim: pulumi.dynamic.ResourceProvider | undefined;
+
+// Declaration merging gives the class one output per table property without listing them again.
+export interface Database extends PropertyOutputs {}
+
+export class Database extends pulumi.dynamic.Resource {
+  /** The cluster's id of the database. */
+  declare readonly uid: pulumi.Output<number>;
+  /** pending, active, active-change-pending, ... as the cluster last reported it. */
+  declare readonly status: pulumi.Output<string>;
+  /** Where clients connect: host (DNS name when the cluster has one), port, DNS name and addresses. */
+  declare readonly endpoint: pulumi.Output<DatabaseEndpoint>;
+  /** The properties this program manages; the others are left as the cluster has them. */
+  declare readonly managedProperties: pulumi.Output<string[]>;
+  /** What the last update changed and its impact on connected clients. */
+  declare readonly lastUpdateImpacts: pulumi.Output<PropertyChange[]>;
+
+  constructor(name: string, args: DatabaseArgs, opts?: pulumi.CustomResourceOptions) {
+    const seeds: Record<string, undefined> = {};
+    for (const key of [...DATABASE_TABLE.rows.map((row) => row.name), ...OUTPUT_ONLY_KEYS]) seeds[key] = undefined;
+    shim ??= providerShim("Database", IMPLEMENTATION_PATH);
+    super(
+      shim,
+      name,
+      { ...seeds, ...args },
+      // The password and the connection (which holds the admin password) stay secret in state even when the
+      // program passed them as plain strings; the engine only re-marks keys whose inputs were secret.
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password", "connection"] }),
+      "redisenterprise",
+      "Database",
+    );
+  }
+}

@@ -1,0 +1,42 @@
+// The provider object that Pulumi serializes into every resource's state (`__provider`).
+//
+// It is deliberately a thin shim: each method loads the installed implementation at call time and forwards.
+// So the state stays small (a few KB per resource, not the whole provider captured by value), and `refresh` and
+// `destroy`, which run the code frozen in state rather than the program, still run the installed version.
+// The implementation must therefore keep reading state written by older versions.
+import type * as pulumi from "@pulumi/pulumi";
+
+/** The resource kinds the implementation module serves (`providers[kind]` in provider/index.ts). */
+export type ResourceKind = "Database";
+
+/** What the implementation module (`pulumi-redis-enterprise/provider`) exports for the shim. */
+export interface ProviderImplementation {
+  configure(req: pulumi.dynamic.ConfigureRequest): Promise<void>;
+  providers: Record<ResourceKind, pulumi.dynamic.ResourceProvider>;
+}
+
+/**
+ * Builds the serialized shim for one resource kind. `fallbackPath` is where this copy's implementation lives;
+ * the shim tries the package by name first (a project that installed it), and uses the path only when the
+ * name does not resolve from the provider host's working directory (this repository's own demo and tests).
+ */
+export function providerShim(kind: ResourceKind, fallbackPath: string): pulumi.dynamic.ResourceProvider {
+  // Everything below is serialized as text: keep it free of imports and large captured values.
+  const load = (): ProviderImplementation => {
+    try {
+      return require("pulumi-redis-enterprise/provider");
+    } catch (err) {
+      if ((err as { code?: string }).code !== "MODULE_NOT_FOUND") throw err;
+      return require(fallbackPath);
+    }
+  };
+  return {
+    configure: (req) => load().configure(req),
+    check: (olds, news) => load().providers[kind].check!(olds, news),
+    diff: (id, olds, news) => load().providers[kind].diff!(id, olds, news),
+    create: (inputs) => load().providers[kind].create(inputs),
+    read: (id, props) => load().providers[kind].read!(id, props),
+    update: (id, olds, news) => load().providers[kind].update!(id, olds, news),
+    delete: (id, props) => load().providers[kind].delete!(id, props),
+  };
+}
