@@ -375,7 +375,7 @@ const snapshotPolicyRow = row({
       if (secs === undefined || writes === undefined) return undefined;
       rules.push({ secs, writes });
     }
-    return Array.isArray(live.snapshot_policy) ? sortSnapshotRules(rules) : undefined;
+    return live.snapshot_policy === undefined || Array.isArray(live.snapshot_policy) ? sortSnapshotRules(rules) : undefined;
   },
   changes: inPlace(),
 });
@@ -450,7 +450,8 @@ const clientCertificatesRow = row({
       const pem = text === undefined ? undefined : normalisePem(text);
       if (pem !== undefined) pems.push(pem);
     }
-    return Array.isArray(live.authentication_ssl_client_certs) ? sortedUnique(pems) : undefined;
+    // Absent means none, as for tags; any other non-list is unreadable.
+    return live.authentication_ssl_client_certs === undefined || Array.isArray(live.authentication_ssl_client_certs) ? sortedUnique(pems) : undefined;
   },
   display: (value) => value.map(certificateFingerprint),
   changes: inPlace("new-connections-only"),
@@ -542,6 +543,8 @@ const tagsRow = row({
   source: "D/objects/bdb/_index.md",
   toRest: (value) => ({ tags: Object.entries(value).map(([key, tagValue]) => ({ key, value: tagValue })) }),
   fromRest: (live) => {
+    // A real answer without tags has no tags field at all (bdb_single.json): that is "no tags".
+    if (live.tags === undefined) return {};
     if (!Array.isArray(live.tags)) return undefined;
     const tags = new Map<string, string>();
     for (const entry of live.tags) {

@@ -339,6 +339,12 @@ describe("Database table rows", () => {
       assert.equal(changeOf("tags", live, { env: "prod", team: "payments" }), undefined);
       assert.deepEqual(changeOf("tags", live, { env: "dev", team: "payments" })?.impact, "none");
     });
+    it("reads an absent tags field (the real answer without tags) as no tags", () => {
+      assert.deepEqual(liveProperties({}).tags, {});
+      assert.equal(liveProperties({ tags: "x" }).tags, undefined);
+      assert.deepEqual(liveProperties({}).clientCertificates, []);
+      assert.deepEqual(liveProperties({}).snapshotPolicy, []);
+    });
     it("keeps a '__proto__' key as an ordinary tag", () => {
       const tags = parsedValue("tags", JSON.parse('{"__proto__": "x"}')) as Record<string, string>;
       assert.deepEqual(Object.keys(tags), ["__proto__"]);
