@@ -88,9 +88,11 @@ export type PkiSnapshot = {
   apiServer: Array<PkiCertificateSnapshot & { node: PkiNode }>;
 };
 
-/** Defaults of ClusterPkiOptions. */
+/** Default validity of internal certificates in days (current RS docs; the 6.2.4-era page said 45). */
 export const DEFAULT_VALIDITY_DAYS = 90;
+/** Default validity of the cluster CA in days. */
 export const DEFAULT_CA_VALIDITY_DAYS = 3650;
+/** Default RSA modulus size. */
 export const DEFAULT_KEY_BITS = 2048;
 /** Default of cert_rotation_job_settings.expiry_days_before_rotation (job_scheduler). */
 export const DEFAULT_EXPIRY_DAYS_BEFORE_ROTATION = 60;

@@ -6,8 +6,9 @@ export interface RsaKeyPairPem {
   publicKeyPem: string;
 }
 
-/** Smallest and largest modulus the emulator accepts (below 1024 bits OpenSSL 3 refuses the key for TLS). */
+/** Smallest RSA modulus the emulator accepts: OpenSSL 3's default security level refuses smaller keys for TLS. */
 export const MIN_KEY_BITS = 1024;
+/** Largest RSA modulus the emulator accepts: beyond it one key takes many seconds to generate. */
 export const MAX_KEY_BITS = 8192;
 
 /** Throws a RangeError unless `bits` is an integer modulus size the emulator supports. */
