@@ -252,7 +252,8 @@ export class RsClient {
       const elapsedMs = Date.now() - started;
       const plan = planRetry({ retryNumber: attempt, policy, elapsedMs, retryAfterMs: result.retryAfterMs, random: Math.random });
       if (!plan.retry) {
-        this.#event(`giving up on ${method} ${target} after ${attempt} attempts in ${formatSeconds(elapsedMs)}: ${plan.reason}`);
+        const attempts = attempt === 1 ? "1 attempt" : `${attempt} attempts`;
+        this.#event(`giving up on ${method} ${target} after ${attempts} in ${formatSeconds(elapsedMs)}: ${plan.reason}`);
         throw result.error;
       }
       this.#event(

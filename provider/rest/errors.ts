@@ -129,7 +129,7 @@ export class RsConnectionError extends RsError {
 
   constructor(init: RsConnectionErrorInit) {
     const consequence = init.mayHaveReachedServer
-      ? "the request may have reached the cluster"
+      ? "the request may have reached the cluster: check whether it took effect before sending it again"
       : "the request was not sent";
     super(
       `${init.method} ${init.path}: no answer from ${init.origin} (${init.causeCode}: ${init.causeMessage}); ` +

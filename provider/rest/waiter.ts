@@ -140,6 +140,14 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
   const label = `database ${uid}`;
   const objectId = String(uid);
   const { actionUid, until, signal } = options;
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
+  // The client's own retries (409, 503, resets) must not carry a probe past the waiter's deadline.
+  const requestOptions = () => ({
+    acceptStatuses: [404],
+    signal,
+    retry: { deadlineMs: Math.max(0, options.deadlineMs - (clock.now() - started)) },
+  });
   let actionDone = actionUid === undefined;
 
   const operationFailed = (action: ActionState, advice: string): RsOperationError =>
@@ -160,10 +168,7 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
   const probe = async (): Promise<ProbeResult<B>> => {
     const seen: string[] = [];
     if (!actionDone && actionUid !== undefined) {
-      const answer = await client.request<unknown>("GET", `/v1/actions/${encodeURIComponent(actionUid)}`, {
-        acceptStatuses: [404],
-        signal,
-      });
+      const answer = await client.request<unknown>("GET", `/v1/actions/${encodeURIComponent(actionUid)}`, requestOptions());
       if (answer.status === 404) {
         actionDone = true;
       } else {
@@ -173,7 +178,7 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
         seen.push(describeAction(action));
       }
     }
-    const answer = await client.request<B>("GET", `/v1/bdbs/${uid}`, { acceptStatuses: [404], signal });
+    const answer = await client.request<B>("GET", `/v1/bdbs/${uid}`, requestOptions());
     if (answer.status === 404) {
       if (until === "gone") return { done: true, observed: ["gone", ...seen].join(", ") };
       throw new RsOperationError({
@@ -216,7 +221,7 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
     objectId,
     onProgress: options.onProgress,
     signal,
-    clock: options.clock,
+    clock,
   });
 }
 

@@ -95,7 +95,7 @@ describe("REST errors", () => {
         mayHaveReachedServer: true,
         attempts: 1,
       });
-      assert.match(reset.message, /\(UND_ERR_SOCKET: other side closed\); the request may have reached the cluster\. /);
+      assert.match(reset.message, /\(UND_ERR_SOCKET: other side closed\); the request may have reached the cluster: check whether it took effect before sending it again\. Check that/);
       assert.equal(reset.code, "RS_CONNECTION_ERROR");
       assert.equal(reset.mayHaveReachedServer, true);
     });

@@ -142,7 +142,7 @@ describe("RsClient retries", () => {
     await assert.rejects(client.get("/v1/cluster"), (error: unknown) => isRsApiError(error) && error.status === 503);
     assert.equal(server.requests.length, 1);
     assert.deepEqual(retryLines(allEvents), [
-      "giving up on GET /v1/cluster after 1 attempts in 0.0 s: the server asked to wait 30.0 s, past the retry deadline",
+      "giving up on GET /v1/cluster after 1 attempt in 0.0 s: the server asked to wait 30.0 s, past the retry deadline",
     ]);
   });
 
@@ -163,7 +163,7 @@ describe("RsClient retries", () => {
     assert.equal(error.path, "/v1/bdbs");
     assert.equal(error.attempts, 1);
     assert.ok(["UND_ERR_SOCKET", "ECONNRESET"].includes(error.causeCode), error.causeCode);
-    assert.match(error.message, /^POST \/v1\/bdbs: no answer from http:\/\/127\.0\.0\.1:\d+ \(.+\); the request may have reached the cluster\. /);
+    assert.match(error.message, /^POST \/v1\/bdbs: no answer from http:\/\/127\.0\.0\.1:\d+ \(.+\); the request may have reached the cluster: check whether it took effect before sending it again\. /);
     assert.deepEqual(retryLines(allEvents), []);
     assertNoSecrets(error, SECRETS);
   });
@@ -257,7 +257,13 @@ describe("RsClient retries", () => {
     const controller = new AbortController();
     const reason = new Error("operation cancelled by the engine");
     setTimeout(() => controller.abort(reason), 120);
+    const started = Date.now();
     await assert.rejects(client.get("/v1/bdbs", { signal: controller.signal }), (error: unknown) => error === reason);
-    assert.ok(server.requests.length >= 2 && server.requests.length <= 5, `requests ${server.requests.length}`);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 115 && elapsed < 500, `rejected after ${elapsed} ms`);
+    const seen = server.requests.length;
+    assert.ok(seen >= 2, `requests ${seen}`);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(server.requests.length, seen, "no request may follow the abort");
   });
 });
