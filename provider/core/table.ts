@@ -160,11 +160,13 @@ function describeFailure<P, Live>(row: ErasedRow<P, Live>, path: string, reason:
   return row.secret ? `${subject} ${reason}` : `${subject} ${reason}; got ${renderCompact(got)}`;
 }
 
-/** The canonical form of a stored value, or the value itself when it no longer parses (older state). */
-function canonical<P, Live>(row: ErasedRow<P, Live>, value: unknown): unknown {
-  if (value === undefined || value === null || isUnknown(value)) return undefined;
-  const parsed = row.schema.parse(value);
-  return parsed.ok ? parsed.value : value;
+/** A stored or declared value as the diff sees it: absent, canonical, or present but no longer valid. */
+type Reading = { readonly kind: "absent" } | { readonly kind: "value"; readonly value: unknown } | { readonly kind: "unreadable"; readonly raw: unknown; readonly reason: string };
+
+function readValue<P, Live>(row: ErasedRow<P, Live>, raw: unknown): Reading {
+  if (raw === undefined || raw === null || isUnknown(raw)) return { kind: "absent" };
+  const parsed = row.schema.parse(raw);
+  return parsed.ok ? { kind: "value", value: parsed.value } : { kind: "unreadable", raw, reason: `${row.name}${parsed.path} ${parsed.reason}` };
 }
 
 function rowEquals<P, Live>(row: ErasedRow<P, Live>, declared: unknown, live: unknown): boolean {
@@ -245,19 +247,33 @@ export function diffProperties<P, Live>(
   const refused: CheckFailure[] = [];
   for (const row of erasedRows(table)) {
     if (!isDeclared(news, row.name)) continue;
-    const old = canonical(row, olds[row.name]);
+    // An old value that no longer parses (state from another version, an odd live answer) is shown as it is
+    // and classified as "previous value not known"; semantic equality only ever sees canonical values.
+    const old = readValue(row, olds[row.name]);
+    const oldValue = old.kind === "value" ? old.value : undefined;
     const shown = (value: unknown) => (row.display ? row.display(value) : value);
-    const values = (next: unknown) =>
-      row.secret ? { secret: true } : { ...(old === undefined ? {} : { old: shown(old) }), ...(next === undefined ? {} : { new: shown(next) }) };
+    const values = (next: unknown) => {
+      if (row.secret) return { secret: true };
+      const oldShown = old.kind === "value" ? { old: shown(old.value) } : old.kind === "unreadable" ? { old: old.raw } : {};
+      return { ...oldShown, ...(next === undefined ? {} : { new: shown(next) }) };
+    };
     if (containsUnknown(news[row.name])) {
       const worst = worstCase(row);
       changed.push({ property: row.name, ...values(undefined), mode: worst.mode, impact: worst.impact, unknown: true, ...(worst.reason ? { reason: worst.reason } : {}) });
       continue;
     }
-    const next = canonical(row, news[row.name]);
-    if (old !== undefined && rowEquals(row, next, old)) continue;
-    const change = classify(row, old, next);
-    const record: PropertyChange = { property: row.name, ...values(next), mode: change.mode, impact: change.impact, ...(change.reason ? { reason: change.reason } : {}) };
+    const next = readValue(row, news[row.name]);
+    if (next.kind !== "value") {
+      // Check normalises inputs before diff, so this is a caller bug; refuse rather than guess.
+      const reason = next.kind === "unreadable" ? `${next.reason} (the inputs were not checked)` : "the value is missing";
+      const record: PropertyChange = { property: row.name, ...values(undefined), mode: "refused", impact: "none", reason };
+      changed.push(record);
+      refused.push({ property: row.name, reason: `${describeChange(record)} cannot be applied: ${reason}` });
+      continue;
+    }
+    if (old.kind === "value" && rowEquals(row, next.value, old.value)) continue;
+    const change = classify(row, oldValue, next.value);
+    const record: PropertyChange = { property: row.name, ...values(next.value), mode: change.mode, impact: change.impact, ...(change.reason ? { reason: change.reason } : {}) };
     changed.push(record);
     if (change.mode === "refused") {
       refused.push({ property: row.name, reason: `${describeChange(record)} cannot be applied: ${change.reason ?? "the table refuses it"}` });

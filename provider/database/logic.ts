@@ -32,6 +32,7 @@ import type {
   AdoptOptions,
   CheckedDatabaseInputs,
   DatabaseEndpoint,
+  DatabaseInputs,
   DatabaseOutputs,
   DatabaseProperties,
   DatabaseSettings,
@@ -53,7 +54,7 @@ const ROW_NAMES: readonly string[] = DATABASE_TABLE.rows.map((row) => row.name);
 type Bag = Readonly<Record<string, unknown>>;
 
 /** Inputs or outputs of a Database: typed, or as the engine hands them over. */
-export type DatabaseBag = PropertyBag<DatabaseProperties> | DatabaseOutputs | CheckedDatabaseInputs;
+export type DatabaseBag = PropertyBag<DatabaseProperties> | DatabaseOutputs | CheckedDatabaseInputs | DatabaseInputs;
 
 function bag(value: DatabaseBag): Bag {
   return value as Bag;
@@ -219,7 +220,7 @@ export function createPayload(inputs: CheckedDatabaseInputs): JsonObject {
  * applied in place. Empty when nothing needs sending (e.g. only settings changed).
  */
 export function updatePayload(oldOutputs: DatabaseBag, inputs: CheckedDatabaseInputs): JsonObject {
-  const inPlace = diffProperties(DATABASE_TABLE, oldOutputs, inputs)
+  const inPlace = diffProperties(DATABASE_TABLE, bag(oldOutputs), inputs)
     .changed.filter((change) => change.mode === "in-place" && !change.unknown)
     .map((change) => change.property);
   return inPlace.length === 0 ? {} : payloadFor(DATABASE_TABLE, inputs, inPlace);
