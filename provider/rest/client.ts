@@ -156,6 +156,17 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return flat;
 }
 
+/**
+ * RS 6.2.4 answers API calls made to a node other than the master with a redirect to an internal address
+ * (RS40641). Following it blindly would send the credentials to an address nobody configured, so say what to do.
+ */
+function redirectDescription(location: string | undefined): string {
+  return (
+    `the API redirected to ${location ?? "(no Location header)"}: put the master node's address in connection.url, ` +
+    "or turn on the cluster setting handle_redirects so any node answers"
+  );
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -243,6 +254,9 @@ export class RsClient {
     const policy = options.retry === false ? undefined : resolveRetryPolicy(this.#retry, options.retry);
     const idempotent = options.idempotent ?? isIdempotentMethod(method);
     const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new RangeError(`timeoutMs must be a positive number of milliseconds; got ${timeoutMs}`);
+    }
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
@@ -364,7 +378,10 @@ export class RsClient {
       });
       return { ok: false, failure: { kind: "status", status, errorCode: undefined }, error, retryAfterMs: undefined };
     }
-    const { errorCode, description } = describeErrorBody(parsed, text, status);
+    const { errorCode, description } =
+      status >= 300 && status < 400
+        ? { errorCode: undefined, description: redirectDescription(responseHeaders.location) }
+        : describeErrorBody(parsed, text, status);
     const error = new RsApiError({
       method,
       path: target,

@@ -107,6 +107,10 @@ describe("RsClient requests and answers", () => {
   it("refuses calls after close() and paths without a leading slash", async () => {
     const made = client();
     await assert.rejects(made.get("v1/bdbs"), { name: "TypeError", message: 'request path must start with "/"; got "v1/bdbs"' });
+    await assert.rejects(made.get("/v1/bdbs", { timeoutMs: 0 }), {
+      name: "RangeError",
+      message: "timeoutMs must be a positive number of milliseconds; got 0",
+    });
     await made.close();
     await made.close();
     await assert.rejects(made.get("/v1/bdbs"), { message: `RsClient for ${server.url} is closed; create a new RsClient` });

@@ -207,6 +207,9 @@ describe("REST errors", () => {
             return response.end("x".repeat(1000));
           case "/v1/empty":
             return sendJson(response, 404);
+          case "/v1/redirect":
+            response.writeHead(307, { location: "https://172.17.0.9:9443/v1/redirect" });
+            return response.end();
           case "/v1/not-json-ok":
             response.writeHead(200, { "content-type": "text/plain" });
             return response.end("OK");
@@ -265,6 +268,15 @@ describe("REST errors", () => {
       const long = await apiFailure("/v1/long");
       assert.equal(long.description, `${"x".repeat(299)}…`);
       assert.equal((await apiFailure("/v1/empty")).message, "GET /v1/empty: 404: Not Found");
+    });
+
+    it("does not follow a redirect (RS 6.2.4 sends non-master calls to an internal address) and says what to do", async () => {
+      const error = await apiFailure("/v1/redirect");
+      assert.equal(
+        error.message,
+        "GET /v1/redirect: 307: the API redirected to https://172.17.0.9:9443/v1/redirect: put the master node's address " +
+          "in connection.url, or turn on the cluster setting handle_redirects so any node answers",
+      );
     });
 
     it("refuses a 2xx answer that is not JSON", async () => {
