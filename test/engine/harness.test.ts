@@ -26,6 +26,7 @@ import {
 } from "./harness";
 import { ARCHIVE_SIG, ASSET_SIG, RESOURCE_SIG, SECRET_SIG, SIG_KEY } from "./harness/properties";
 import { FAIL_AFTER_WRITE_BODY, Note, NOTE_TYPE, noteProvider } from "./fixtures/noteProvider";
+import { Probe, PROBE_TYPE, probeProvider } from "./fixtures/probeProvider";
 
 const PROJECT = "harness";
 const STACK = "test";
@@ -121,12 +122,24 @@ describe("engine harness", function () {
 
     describe("provider host", function () {
         it("runs on this Node binary in its own process group and leaves no process behind after stop()", async function () {
-            const own = await startProviderHost({ project: PROJECT });
+            const own = await startProviderHost({ project: PROJECT, resolveOwnPackage: false });
             try {
                 assert.equal(isRunning(own.pid), true);
                 assert.equal(fs.readlinkSync(`/proc/${own.pid}/exe`), fs.realpathSync(process.execPath));
                 const processGroup = fs.readFileSync(`/proc/${own.pid}/stat`, "utf8").split(") ")[1].split(" ")[2];
                 assert.equal(Number(processGroup), own.pid);
+                // Without the harness's NODE_PATH link the project's own name does not resolve from the host
+                // (the next test shows it does with it).
+                await own.configure({});
+                const probe = { __provider: await serializeProvider(probeProvider) };
+                await assert.rejects(own.create(noteUrn("probe"), probe), (error: Error) => {
+                    assert.ok(error instanceof ProviderRpcError, String(error));
+                    assert.ok(
+                        error.message.startsWith("Cannot find module 'pulumi-redis-enterprise/package.json'"),
+                        error.message,
+                    );
+                    return true;
+                });
             } finally {
                 await own.stop();
             }
@@ -136,6 +149,25 @@ describe("engine harness", function () {
             await assert.rejects(own.check(noteUrn("x"), {}, {}), {
                 message: `Check: provider host ${own.pid} is stopped; start a new one with startProviderHost()`,
             });
+        });
+
+        it("reports a host that dies before printing its port, with its stderr", async function () {
+            const error = await startProviderHost({
+                project: PROJECT,
+                env: { NODE_OPTIONS: "--require /nonexistent/harness-preload.js" },
+            }).then(
+                () => assert.fail("the host should not have started"),
+                (failure: unknown) => failure as Error,
+            );
+            const repository = path.resolve(__dirname, "..", "..", "..");
+            const match = /^the provider host \(pid (\d+), cwd (.+)\) did not start: provider host (\d+) exited before printing a matching line\nits stderr:\n/.exec(
+                error.message,
+            );
+            assert.ok(match, error.message);
+            assert.equal(match[2], repository);
+            assert.equal(match[1], match[3]);
+            assert.ok(error.message.includes("Cannot find module '/nonexistent/harness-preload.js'"), error.message);
+            assert.equal(isRunning(Number(match[1])), false);
         });
 
         it("is killed when the process that started it exits without stopping it", async function () {
@@ -150,6 +182,24 @@ describe("engine harness", function () {
             const pid = Number(stdout.trim());
             assert.ok(Number.isInteger(pid) && pid > 0, `abandonHost printed "${stdout}"`);
             assert.equal(await waitUntilGone(pid, 3000), true, `provider host ${pid} outlived the process that started it`);
+        });
+
+        it("runs the provider on this Node, in the repository, with the project's package resolvable by name", async function () {
+            const repository = path.resolve(__dirname, "..", "..", "..");
+            await host.configure(config);
+            const probeText = await serializeProvider(probeProvider);
+            const created = await host.create(noteUrn("probe"), { __provider: probeText });
+            assert.deepEqual(created, {
+                id: "probe",
+                properties: {
+                    __provider: probeText,
+                    node: process.version,
+                    cwd: repository,
+                    ownPackageJson: path.join(repository, "package.json"),
+                    // package.json "exports" applies, as for an installed dependency.
+                    unexportedSubpath: "ERR_PACKAGE_PATH_NOT_EXPORTED",
+                },
+            });
         });
 
         it("configures, then checks, diffs, creates, updates, reads and deletes with exact values", async function () {
@@ -667,6 +717,68 @@ describe("engine harness", function () {
             assert.equal(JSON.stringify(unmarkedOutputs(refreshed.state)).includes(token), false);
 
             await destroy(refreshed.state, options("up"));
+        });
+
+        it("honours ignoreChanges, replaceOnChanges and deleteBeforeReplace, and names children of components", async function () {
+            class Shelf extends pulumi.ComponentResource {
+                constructor(name: string, note: { body: string; color: string }, noteOptions: pulumi.CustomResourceOptions) {
+                    super("harness:index:Shelf", name);
+                    new Note(`${name}-note`, { title: `${name}-note`, ...note }, { ...noteOptions, parent: this });
+                }
+            }
+            const childUrn = `urn:pulumi:${STACK}::${PROJECT}::harness:index:Shelf$${NOTE_TYPE}::shelf-note`;
+            const shelfUrn = `urn:pulumi:${STACK}::${PROJECT}::harness:index:Shelf::shelf`;
+
+            const first = await runProgram(() => void new Shelf("shelf", { body: "one", color: "blue" }, {}), {}, options("up"));
+            assert.deepEqual(Object.keys(first.state), [childUrn]);
+            assert.equal(first.state[childUrn].parent, shelfUrn);
+
+            // ignoreChanges: the old body is kept before Check, so nothing changes.
+            const ignored = await runProgram(
+                () => void new Shelf("shelf", { body: "two", color: "blue" }, { ignoreChanges: ["body"] }),
+                first.state,
+                options("up"),
+            );
+            assert.deepEqual(ignored.steps, [{ op: "same", urn: childUrn, type: NOTE_TYPE, id: "note-shelf-note" }]);
+            assert.equal(ignored.state[childUrn].inputs.body, "one");
+
+            // replaceOnChanges: a color change, an in-place update for the provider, becomes a replacement; with
+            // the deleteBeforeReplace option it deletes first although the provider did not ask to.
+            const replaced = await runProgram(
+                () => void new Shelf("shelf", { body: "one", color: "red" }, { replaceOnChanges: ["color"], deleteBeforeReplace: true }),
+                ignored.state,
+                options("up"),
+            );
+            assert.deepEqual(replaced.steps, [
+                { op: "delete-replaced", urn: childUrn, type: NOTE_TYPE, id: "note-shelf-note" },
+                { op: "replace", urn: childUrn, type: NOTE_TYPE, id: "note-shelf-note", replaceKeys: ["color"], deleteBeforeReplace: true },
+                { op: "create-replacement", urn: childUrn, type: NOTE_TYPE, id: "note-shelf-note" },
+            ]);
+            assert.deepEqual(readNote(notesDir, "note-shelf-note"), { title: "shelf-note", body: "one", color: "red" });
+
+            await assert.rejects(
+                runProgram(() => void new Note("guarded", { title: "guarded", body: "g" }, { protect: true }), {}, options("up")),
+                {
+                    name: "DeploymentError",
+                    message:
+                        `up failed:\n  ${noteUrn("guarded")}: the engine harness does not emulate the resource option(s) ` +
+                        `protect; test this with the real CLI (reference Part 3) or drop the option`,
+                },
+            );
+            await destroy(replaced.state, options("up"));
+        });
+
+        it("compares inputs itself when the provider has no diff (DIFF_UNKNOWN)", async function () {
+            const urn = `urn:pulumi:${STACK}::${PROJECT}::${PROBE_TYPE}::probe`;
+            const first = await runProgram(() => void new Probe("probe", { label: "a" }), {}, options("up"));
+            const mark = host.rpcLog().length;
+            const same = await runProgram(() => void new Probe("probe", { label: "a" }), first.state, options("up"));
+            assert.deepEqual(same.steps, [{ op: "same", urn, type: PROBE_TYPE, id: "probe" }]);
+            const changed = await runProgram(() => void new Probe("probe", { label: "b" }), same.state, options("up"));
+            assert.deepEqual(changed.steps, [{ op: "update", urn, type: PROBE_TYPE, id: "probe" }]);
+            assert.deepEqual(methodsSince(mark), ["Configure", "Check", "Diff", "Configure", "Check", "Diff", "Update"]);
+            // The probe has no update method: the host answers the new inputs' __provider alone.
+            assert.deepEqual(Object.keys(changed.state[urn].outputs), ["__provider"]);
         });
 
         it("isolates runs: each sees its own stack, config and preview flag", async function () {

@@ -683,7 +683,7 @@ export async function startProviderHost(options: ProviderHostOptions = {}): Prom
         const stderr = host
             .lines()
             .filter((line) => line.stream === "stderr")
-            .slice(-10)
+            .slice(-30)
             .map((line) => `  ${line.text}`)
             .join("\n");
         await host.stop();

@@ -34,9 +34,11 @@
  *
  * `runProgram(program, state, { host, project, stack, config?, secretConfigKeys?, mode: "up" | "preview" })`
  * runs the program with its real resource classes. Each registration reaches the mock monitor installed by
- * `pulumi.runtime.setMocks`, whose `registerResource` the harness replaces (the mocks' `newResource` hook does not
- * see the parent, additionalSecretOutputs or deleteBeforeReplace, and turns unknowns into undefined), and becomes
- * the engine's calls: Check(olds = previous checked inputs, news); for a new resource Create(checked inputs); for
+ * `pulumi.runtime.setMocks`, whose `registerResource` the harness replaces with its own, reading the raw
+ * RegisterResourceRequest. (The mocks' `newResource` hook would see secret inputs, as `{4dabf…: 1b47…, value}`
+ * wrappers, and `__provider`, but not the parent, additionalSecretOutputs, deleteBeforeReplace, ignoreChanges or
+ * replaceOnChanges, and in preview it turns the unknown sentinel into an Output marker; so it is not used.) Each
+ * registration becomes the engine's calls: Check(olds = previous checked inputs, news); for a new resource Create(checked inputs); for
  * an existing one Diff(id, olds = previous outputs, news, oldInputs), then Update, or a replacement (Check again
  * without olds; delete-before-replace when Diff or the resource option asks, otherwise create first and delete the
  * old one after all other steps), or nothing (same). DIFF_UNKNOWN falls back to comparing inputs, `__provider`
@@ -59,10 +61,18 @@
  * additionalSecretOutputs, parent?, initErrors? }, custom resources only, in registration order.
  *
  * Runs are isolated in-process with the runtime's own per-run store (`runtime/state.withLocalStorage`, what the
- * Automation API uses for inline programs), so any number of runs work in one mocha process. Cost measured on a
- * 2-core machine: the first run that serializes a provider ~0.35 s (the closure serializer's TypeScript parser
- * loads), later runs 15-40 ms for a few resources. A child process per run would cost ~1 s each and need programs
- * as module paths; it was not needed.
+ * Automation API uses for inline programs: settings, config, stack resource and feature flags are fresh for each
+ * run), so any number of runs work one after another in one mocha process. Cost measured on a 2-core machine: the
+ * first run that serializes a provider 0.4-0.5 s (the closure serializer's TypeScript parser loads; the text is then
+ * cached per provider object), later runs 15-35 ms for three resources; host start 0.45-0.7 s. A child process
+ * per run would cost about 1.5 s each (Node start and loading @pulumi/pulumi ~1.1 s, then the serializer) and need
+ * programs as module paths, so it was not chosen.
+ *
+ * When a step fails, the harness answers that registration with an error, as the engine does; the SDK then
+ * rejects every output of the resource, which the Pulumi language host reports through its process-level handler.
+ * The harness installs one `unhandledRejection` listener that swallows exactly those (they are reported in the
+ * DeploymentError) and leaves every other rejection to the other listeners (mocha), or rethrows it when there are
+ * none, so Node's default still applies.
  *
  * `serializeProvider(provider)` gives the exact `__provider` text a resource stores (the captured variable name is
  * part of it, so `serializeFunction(() => myProvider)` differs), and `serializedProviderSize(provider |
