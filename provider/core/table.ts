@@ -179,6 +179,18 @@ function classify<P, Live>(row: ErasedRow<P, Live>, old: unknown, next: unknown)
   return found ?? { mode: "refused", impact: "none", reason: `no rule of the ${row.name} row covers this change (a provider bug: please report it)` };
 }
 
+/**
+ * Without a readable previous value (a partly recorded create, state from another version) a replacement or a
+ * refusal would be a guess, and a wrong replacement loses data: such a change is refused until a refresh has
+ * read the live value. In-place changes go ahead (they only send the declared value).
+ */
+function classifyWithoutOld<P, Live>(row: ErasedRow<P, Live>, old: Reading, next: unknown): ChangeCase<unknown> {
+  const change = classify(row, undefined, next);
+  if (change.mode === "in-place") return change;
+  const why = old.kind === "absent" ? "the recorded state has no value for it" : "the recorded value is not readable";
+  return { mode: "refused", impact: "none", reason: `the current ${row.name} is not known (${why}); run pulumi refresh, then apply again` };
+}
+
 /** The worst a change to an unknown value could do: replacement if any case replaces, and the worst impact. */
 function worstCase<P, Live>(row: ErasedRow<P, Live>): { mode: ChangeMode; impact: ClientImpact; reason?: string } {
   const applied = row.changes.filter((change) => change.mode !== "refused");
@@ -272,7 +284,7 @@ export function diffProperties<P, Live>(
       continue;
     }
     if (old.kind === "value" && rowEquals(row, next.value, old.value)) continue;
-    const change = classify(row, oldValue, next.value);
+    const change = old.kind === "value" ? classify(row, oldValue, next.value) : classifyWithoutOld(row, old, next.value);
     const record: PropertyChange = { property: row.name, ...values(next.value), mode: change.mode, impact: change.impact, ...(change.reason ? { reason: change.reason } : {}) };
     changed.push(record);
     if (change.mode === "refused") {

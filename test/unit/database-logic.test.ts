@@ -257,6 +257,23 @@ describe("diffDatabase", () => {
     assert.deepEqual(diffDatabase(liveTrue, checked({ name: "orders", memorySize: "1GB", dataInternodeEncryption: true, disruptionPolicy: "deny" })).blocked, []);
   });
 
+  it("refuses, rather than guesses, a replacement or refusal when the recorded state lacks the old value", () => {
+    // E.g. a create recorded as a partial failure with only { uid, name }: replacing would delete that database.
+    const partial = { uid: 7, name: "orders" };
+    const diff = diffDatabase(partial, checked({ name: "orders", memorySize: "1GB", port: 12000, modules: [{ name: "search" }] }));
+    assert.deepEqual(diff.replaces, []);
+    assert.equal(diff.deleteBeforeReplace, false);
+    assert.deepEqual(diff.changed, [
+      { property: "memorySize", new: 1073741824, mode: "in-place", impact: "none" },
+      { property: "port", new: 12000, mode: "refused", impact: "none", reason: "the current port is not known (the recorded state has no value for it); run pulumi refresh, then apply again" },
+      { property: "modules", new: [{ name: "search" }], mode: "refused", impact: "none", reason: "the current modules is not known (the recorded state has no value for it); run pulumi refresh, then apply again" },
+    ]);
+    const unreadable = diffDatabase({ ...partial, port: "not a port" }, checked({ name: "orders", memorySize: "1GB", port: 12000 }));
+    assert.deepEqual(unreadable.refused, [
+      { property: "port", reason: 'port "not a port" -> 12000 cannot be applied: the current port is not known (the recorded value is not readable); run pulumi refresh, then apply again' },
+    ]);
+  });
+
   it("never compares an undeclared property, however the server changed it", () => {
     const drifted = databaseOutputs(liveBdb({ data_internode_encryption: true, eviction_policy: "noeviction", resp3: false }), checked({ name: "orders", memorySize: "1GB" }));
     assert.equal(diffDatabase(drifted, checked({ name: "orders", memorySize: "1GB" })).changes, false);
