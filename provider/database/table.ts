@@ -127,7 +127,9 @@ function sortSnapshotRules(rules: readonly SnapshotRule[]): SnapshotRule[] {
 }
 
 function sortModules(modules: readonly DatabaseModule[]): DatabaseModule[] {
-  return [...modules].sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
+  // Code-unit order, not localeCompare: the canonical form must not depend on the machine's locale.
+  const key = (module: DatabaseModule) => module.name.toLowerCase();
+  return [...modules].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 // Object.fromEntries defines own properties, so even a key like "__proto__" stays an ordinary tag.
@@ -175,12 +177,13 @@ const pemListSchema: Schema<string[]> = refine(listSchema(stringSchema({ minLeng
 }, "list of PEM certificates");
 
 const shardKeyRegexSchema: Schema<string[]> = refine(
-  listSchema(stringSchema({ minLength: 1 }), { minItems: 1 }),
+  // Up to 32 rules of up to 256 characters each (RS/databases/durability-ha/clustering.md).
+  listSchema(stringSchema({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 32 }),
   (rules): Parsed<string[]> => {
     const index = rules.findIndex((rule) => !rule.includes("(?<tag>"));
     return index === -1 ? ok(rules) : invalid('must capture the hashed part in a group named "tag", e.g. "user:(?<tag>.*)"', rules[index], `[${index}]`);
   },
-  "list of regular expressions with a `(?<tag>...)` group",
+  "list (1-32) of regular expressions (max 256 characters) with a `(?<tag>...)` group",
 );
 
 const tagEntrySchema = objectSchema({ key: field(stringSchema({ minLength: 1 })), value: field(stringSchema()) });

@@ -155,6 +155,14 @@ describe("Database table rows", () => {
         ['shardKeyRegex[1] must capture the hashed part in a group named "tag", e.g. "user:(?<tag>.*)"; got "user:.*"'],
       );
       assert.equal(parse("shardKeyRegex", []).ok, false);
+      assert.equal(parse("shardKeyRegex", Array.from({ length: 32 }, (_, i) => `k${i}:(?<tag>.*)`)).ok, true);
+      assert.deepEqual(parse("shardKeyRegex", Array.from({ length: 33 }, (_, i) => `k${i}:(?<tag>.*)`)), {
+        ok: false,
+        path: "",
+        reason: "must have at most 32 items",
+        got: Array.from({ length: 33 }, (_, i) => `k${i}:(?<tag>.*)`),
+      });
+      assert.equal(parse("shardKeyRegex", [`${"a".repeat(250)}(?<tag>.*)`]).ok, false);
     });
     it("maps to [{regex}], reads an empty live list as unset, and flushes data on change (order matters)", () => {
       assert.deepEqual(toRest("shardKeyRegex", ["a(?<tag>.*)"]), { shard_key_regex: [{ regex: "a(?<tag>.*)" }] });
