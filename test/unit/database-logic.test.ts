@@ -208,6 +208,17 @@ describe("diffDatabase", () => {
     assert.equal(diff.deleteBeforeReplace, false);
   });
 
+  it("writes the flushes-data note for a hashing-policy change", () => {
+    const sharded = databaseOutputs(liveBdb({ sharding: true, shards_count: 2, shard_key_regex: [{ regex: ".*\\{(?<tag>.*)\\}.*" }, { regex: "(?<tag>.*)" }] }), checked({ name: "orders", memorySize: "1GB" }));
+    const diff = diffDatabase(sharded, checked({ name: "orders", memorySize: "1GB", sharding: true, shardKeyRegex: ["user:(?<tag>.*)", "(?<tag>.*)"] }));
+    assert.deepEqual(diff.notes, [
+      'Database "orders": shardKeyRegex [".*\\\\{(?<tag>.*)\\\\}.*","(?<tag>.*)"] -> ["user:(?<tag>.*)","(?<tag>.*)"] flushes all data in the database (FLUSHDB)',
+    ]);
+    assert.deepEqual(updatePayload(sharded, checked({ name: "orders", memorySize: "1GB", sharding: true, shardKeyRegex: ["user:(?<tag>.*)", "(?<tag>.*)"] })), {
+      shard_key_regex: [{ regex: "user:(?<tag>.*)" }, { regex: "(?<tag>.*)" }],
+    });
+  });
+
   it("marks a port change as a replacement that deletes first", () => {
     const diff = diffDatabase(outputs, checked({ name: "orders", memorySize: "1GB", port: 12001 }));
     assert.deepEqual(diff.replaces, ["port"]);
