@@ -22,34 +22,34 @@
  * sends. A failed RPC throws ProviderRpcError with the host's own message; a Create or Update that failed after
  * the object came to exist (the provider threw an Error carrying `id`) throws PartialFailureError with the id,
  * properties and reasons decoded from the ErrorResourceInitFailed status detail, which is what the engine records.
- * The host's stdout/stderr are captured as lines: `mark()` then `stderrSince(mark)` gives what a call printed
- * (the engine relays those lines as stack-level diagnostics). `rpcLog()` lists every call in order.
+ * The host's stdout/stderr are captured as lines: `mark()`, then `stderrSince(mark)` / `stdoutSince(mark)` (text)
+ * or `linesSince(mark)` ({ stream, text }) give what a call printed (the engine relays those lines as stack-level
+ * diagnostics); `waitForLine(predicate, timeoutMs)` waits for one. `rpcLog()` lists every call in order.
  * `stop()` kills the whole process group and waits for it; hosts not stopped are killed when this process exits.
  * The serialized provider's `require("pulumi-redis-enterprise/...")` resolves to this repository, as it would
- * from a user's node_modules (a private NODE_PATH symlink; package self-reference does not apply to code the
+ * from a user's node_modules (a NODE_PATH symlink of the harness; package self-reference does not apply to code the
  * host compiles from a string). One host process = one engine run's plugin: it configures each distinct provider
  * text once, so a test that changes provider config between runs needs a new host, as the engine would start.
  *
  * ## Whole programs
  *
- * `runProgram(program, state, { host, project, stack, config?, secretConfigKeys?, mode: "up" | "preview" })`
- * runs the program with its real resource classes. Each registration reaches the mock monitor installed by
+ * `runProgram(program, state, { host, project, stack, config?, secretConfigKeys?, mode: "up" | "preview" })` runs the
+ * program with its real resource classes. Each registration reaches the mock monitor installed by
  * `pulumi.runtime.setMocks`, whose `registerResource` the harness replaces with its own, reading the raw
  * RegisterResourceRequest. (The mocks' `newResource` hook would see secret inputs, as `{4dabf…: 1b47…, value}`
  * wrappers, and `__provider`, but not the parent, additionalSecretOutputs, deleteBeforeReplace, ignoreChanges or
  * replaceOnChanges, and in preview it turns the unknown sentinel into an Output marker; so it is not used.) Each
- * registration becomes the engine's calls: Check(olds = previous checked inputs, news); for a new resource Create(checked inputs); for
- * an existing one Diff(id, olds = previous outputs, news, oldInputs), then Update, or a replacement (Check again
- * without olds; delete-before-replace when Diff or the resource option asks, otherwise create first and delete the
- * old one after all other steps), or nothing (same). DIFF_UNKNOWN falls back to comparing inputs, `__provider`
- * included, as the engine does. Resources in the previous state that the program no longer declares are deleted
- * in reverse order. In preview nothing is created, updated or deleted: the checked inputs stand in for outputs,
- * so outputs the provider would compute are unknown to the program. It resolves with
- * `{ state, steps, outputs, secretOutputNames }`, or rejects with DeploymentError carrying the checkpoint the
- * engine would save (untouched old resources stay; a partial failure is recorded with its id and initErrors, and
- * the next `up` updates it). `refresh(state, options)` reads every resource with the code frozen in state (a
- * Read without id drops it) and reports per resource whether outputs or inputs changed; `destroy(state, options)`
- * deletes everything in reverse order.
+ * registration becomes the engine's calls: Check(olds = previous checked inputs, news); for a new resource
+ * Create(checked inputs); for an existing one Diff(id, olds = previous outputs, news, oldInputs), then Update, or a
+ * replacement (Check again without olds; delete-before-replace when Diff or the resource option asks, otherwise create
+ * first and delete the old one after all other steps), or nothing (same). DIFF_UNKNOWN falls back to comparing inputs,
+ * `__provider` included, as the engine does. Resources in the previous state that the program no longer declares are
+ * deleted in reverse order. In preview nothing is created, updated or deleted: the checked inputs stand in for outputs,
+ * so outputs the provider would compute are unknown to the program. It resolves with `{ state, steps, outputs,
+ * secretOutputNames }`, or rejects with DeploymentError carrying the checkpoint the engine would save (untouched old
+ * resources stay; a partial failure is recorded with its id and initErrors, and the next `up` updates it).
+ * `refresh(state, options)` reads every resource with the code frozen in state (a Read without id drops it) and reports
+ * per resource whether outputs or inputs changed; `destroy(state, options)` deletes everything in reverse order.
  *
  * Secrets as the engine handles them: secret inputs reach the host in plain text (it answers acceptSecrets=false);
  * afterwards, output keys that were secret inputs, or are listed in additionalSecretOutputs, are marked secret
@@ -75,8 +75,8 @@
  * none, so Node's default still applies.
  *
  * `serializeProvider(provider)` gives the exact `__provider` text a resource stores (the captured variable name is
- * part of it, so `serializeFunction(() => myProvider)` differs), and `serializedProviderSize(provider |
- * resourceState)` its length.
+ * part of it, so `serializeFunction(() => myProvider)` differs); `serializedProviderSize(resourceState)` the length
+ * of the text a checkpoint entry holds, `serializedProviderSize(provider)` (a promise) the length it would have.
  *
  * ## Not emulated (use the real CLI, reference Part 3, for these)
  *
@@ -94,41 +94,41 @@
  */
 
 export {
-    startProviderHost,
-    repositoryRoot,
-    parseUrn,
-    ProviderHost,
-    ProviderRpcError,
-    PartialFailureError,
-    type ProviderHostOptions,
-    type OutputLine,
-    type OutputStream,
-    type RpcMethod,
-    type RpcRecord,
-    type CheckFailure,
-    type CheckResult,
-    type DiffChanges,
-    type DiffResult,
-    type CreateResult,
-    type UpdateResult,
-    type ReadResult,
+  startProviderHost,
+  repositoryRoot,
+  parseUrn,
+  ProviderHost,
+  ProviderRpcError,
+  PartialFailureError,
+  type ProviderHostOptions,
+  type OutputLine,
+  type OutputStream,
+  type RpcMethod,
+  type RpcRecord,
+  type CheckFailure,
+  type CheckResult,
+  type DiffChanges,
+  type DiffResult,
+  type CreateResult,
+  type UpdateResult,
+  type ReadResult,
 } from "./host";
 export {
-    runProgram,
-    refresh,
-    destroy,
-    unmarkedOutputs,
-    unmarkedInputs,
-    resourceUrn,
-    DeploymentError,
-    type EngineState,
-    type ResourceState,
-    type Step,
-    type StepOp,
-    type EngineOptions,
-    type RunOptions,
-    type RunResult,
-    type RefreshedResource,
+  runProgram,
+  refresh,
+  destroy,
+  unmarkedOutputs,
+  unmarkedInputs,
+  resourceUrn,
+  DeploymentError,
+  type EngineState,
+  type ResourceState,
+  type Step,
+  type StepOp,
+  type EngineOptions,
+  type RunOptions,
+  type RunResult,
+  type RefreshedResource,
 } from "./engine";
 export { serializeProvider, serializedProviderSize } from "./serializedProvider";
 export { loadPulumiInternals, PROVEN_PULUMI_VERSION, type PulumiInternals } from "./internals";

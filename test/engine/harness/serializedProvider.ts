@@ -7,26 +7,32 @@ import type { ResourceState } from "./engine";
  * the text.
  */
 export async function serializeProvider(provider: pulumi.dynamic.ResourceProvider): Promise<string> {
-    const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
-    return serialized.text;
+  const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+  return serialized.text;
 }
 
 function isResourceState(source: pulumi.dynamic.ResourceProvider | ResourceState): source is ResourceState {
-    return "outputs" in source && "inputs" in source && typeof source.inputs === "object";
+  return "outputs" in source && "inputs" in source && typeof source.inputs === "object";
 }
 
 /**
  * The length (characters) of the `__provider` text a dynamic resource stores, twice (inputs and outputs), in
- * every checkpoint entry: from a checkpoint entry, the stored text; from a provider object, what
+ * every checkpoint entry: from a checkpoint entry, the stored text (synchronous); from a provider object, what
  * `pulumi.dynamic.Resource` would store.
  */
-export async function serializedProviderSize(source: pulumi.dynamic.ResourceProvider | ResourceState): Promise<number> {
-    if (isResourceState(source)) {
-        const text = source.inputs.__provider;
-        if (typeof text !== "string") {
-            throw new Error(`this ${source.type} (${source.id}) has no __provider text in its inputs; is it a dynamic resource?`);
-        }
-        return text.length;
+export function serializedProviderSize(source: ResourceState): number;
+export function serializedProviderSize(source: pulumi.dynamic.ResourceProvider): Promise<number>;
+export function serializedProviderSize(
+  source: pulumi.dynamic.ResourceProvider | ResourceState,
+): number | Promise<number> {
+  if (isResourceState(source)) {
+    const text = source.inputs.__provider;
+    if (typeof text !== "string") {
+      throw new Error(
+        `this ${source.type} (${source.id}) has no __provider text in its inputs; is it a dynamic resource?`,
+      );
     }
-    return (await serializeProvider(source)).length;
+    return text.length;
+  }
+  return serializeProvider(source).then((text) => text.length);
 }
