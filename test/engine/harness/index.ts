@@ -3,10 +3,10 @@
  *
  * ## The provider host
  *
- * `startProviderHost({ project, config?, cwd?, env? })` starts the host that ships in @pulumi/pulumi
- * (`cmd/dynamic-provider`, the `pulumi-resource-pulumi-nodejs` plugin) with `process.execPath`, in its own process
- * group, with the environment the engine gives it (PULUMI_NODEJS_PROJECT, PULUMI_CONFIG), and connects a
- * `pulumirpc.ResourceProvider` client. Its methods send the engine's requests and return plain objects:
+ * `startProviderHost({ project, config?, cwd?, env?, resolveOwnPackage?, startTimeoutMs? })` starts the host that
+ * ships in @pulumi/pulumi (`cmd/dynamic-provider`, the `pulumi-resource-pulumi-nodejs` plugin) with
+ * `process.execPath`, in its own process group, with the environment the engine gives it (PULUMI_NODEJS_PROJECT,
+ * PULUMI_CONFIG), and connects a `pulumirpc.ResourceProvider` client. Its methods send the engine's requests and return plain objects:
  *
  *     configure(config, { secretKeys? })            -> { acceptSecrets }
  *     check(urn, olds, news)                        -> { inputs, failures }
@@ -25,7 +25,8 @@
  * The host's stdout/stderr are captured as lines: `mark()`, then `stderrSince(mark)` / `stdoutSince(mark)` (text)
  * or `linesSince(mark)` ({ stream, text }) give what a call printed (the engine relays those lines as stack-level
  * diagnostics); `waitForLine(predicate, timeoutMs)` waits for one. `rpcLog()` lists every call in order.
- * `stop()` kills the whole process group and waits for it; hosts not stopped are killed when this process exits.
+ * `stop()` kills the whole process group and waits for it. Hosts not stopped are killed when this process exits,
+ * and end themselves when it dies by a signal (a watchdog preloaded into the host watches its stdin pipe).
  * The serialized provider's `require("pulumi-redis-enterprise/...")` resolves to this repository, as it would
  * from a user's node_modules (a NODE_PATH symlink of the harness; package self-reference does not apply to code the
  * host compiles from a string). One host process = one engine run's plugin: it configures each distinct provider
@@ -33,8 +34,8 @@
  *
  * ## Whole programs
  *
- * `runProgram(program, state, { host, project, stack, config?, secretConfigKeys?, mode: "up" | "preview" })` runs the
- * program with its real resource classes. Each registration reaches the mock monitor installed by
+ * `runProgram(program, state, { host, project, stack, config?, secretConfigKeys?, mode: "up" | "preview" })`
+ * runs the program with its real resource classes. Each registration reaches the mock monitor installed by
  * `pulumi.runtime.setMocks`, whose `registerResource` the harness replaces with its own, reading the raw
  * RegisterResourceRequest. (The mocks' `newResource` hook would see secret inputs, as `{4dabf…: 1b47…, value}`
  * wrappers, and `__provider`, but not the parent, additionalSecretOutputs, deleteBeforeReplace, ignoreChanges or
@@ -50,6 +51,10 @@
  * resources stay; a partial failure is recorded with its id and initErrors, and the next `up` updates it).
  * `refresh(state, options)` reads every resource with the code frozen in state (a Read without id drops it) and reports
  * per resource whether outputs or inputs changed; `destroy(state, options)` deletes everything in reverse order.
+ *
+ * A partial failure's properties are exactly what the provider put on its Error: the host adds no `__provider`, so
+ * until the next `up` rewrites the outputs, Read and Delete of that resource fail ("code must be a string, not
+ * undefined"), as they would under the engine. A provider can put `__provider: inputs.__provider` on the error.
  *
  * Secrets as the engine handles them: secret inputs reach the host in plain text (it answers acceptSecrets=false);
  * afterwards, output keys that were secret inputs, or are listed in additionalSecretOutputs, are marked secret
@@ -81,8 +86,10 @@
  * ## Not emulated (use the real CLI, reference Part 3, for these)
  *
  * - Preview display: no diff rendering, `[diff: ~a,b]`, replace reasons or stack-level diagnostics formatting.
- * - Dependency ordering and parallelism: registrations are handled one at a time in the order they arrive
- *   (which is not always program order), deletes in reverse checkpoint order, not the dependency graph.
+ * - Dependency ordering and parallelism: registrations are handled one at a time in the order they arrive, which
+ *   is not always program order (a resource with a secret or Output input takes more ticks to serialize), so
+ *   compare the steps of independent resources as a set; deletes run in reverse checkpoint order, not by the
+ *   dependency graph.
  * - Checkpoints: no encryption, no pending operations, no pending deletes after a failure (reported in
  *   DeploymentError.undeletedReplaced), no components in the state; `refresh` is the harness's loop, not the CLI's.
  * - Resource options protect, retainOnDelete, import, deletedWith, aliases, replaceWith, replacementTrigger and
