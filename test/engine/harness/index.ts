@@ -6,7 +6,8 @@
  * `startProviderHost({ project, config?, cwd?, env?, resolveOwnPackage?, startTimeoutMs? })` starts the host that
  * ships in @pulumi/pulumi (`cmd/dynamic-provider`, the `pulumi-resource-pulumi-nodejs` plugin) with
  * `process.execPath`, in its own process group, with the environment the engine gives it (PULUMI_NODEJS_PROJECT,
- * PULUMI_CONFIG), and connects a `pulumirpc.ResourceProvider` client. Its methods send the engine's requests and return plain objects:
+ * PULUMI_CONFIG), and connects a `pulumirpc.ResourceProvider` client. Its methods send the engine's requests and
+ * return plain objects:
  *
  *     configure(config, { secretKeys? })            -> { acceptSecrets }
  *     check(urn, olds, news)                        -> { inputs, failures }
