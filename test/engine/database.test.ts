@@ -1,0 +1,145 @@
+// The Database resource through the engine's own path: the real @pulumi/pulumi provider host, driven over
+// gRPC by the harness, running the demo program against an emulated cluster: create, a preview and an up that
+// flip dataInternodeEncryption, refresh after an out-of-band change, the correcting up, destroy. Secrets are
+// checked everywhere the engine or the host could leak them.
+import assert from "node:assert/strict";
+import { startCluster, type EmulatedCluster } from "../../emulator";
+import { demoProgram, type DemoSettings } from "../../examples/demo/program";
+import { Database } from "../../sdk";
+import {
+  DeploymentError,
+  destroy,
+  refresh,
+  runProgram,
+  serializedProviderSize,
+  startProviderHost,
+  unmarkedInputs,
+  unmarkedOutputs,
+  type EngineState,
+  type ProviderHost,
+  type RunOptions,
+} from "./harness";
+
+const PROJECT = "redis-enterprise-demo";
+const STACK = "engine-test";
+const SESSIONS_PASSWORD = "Sessions-Pass-90210";
+const DATABASE_TYPE = "pulumi-nodejs:dynamic/redisenterprise:Database";
+const urnOf = (name: string) => `urn:pulumi:${STACK}::${PROJECT}::${DATABASE_TYPE}::${name}`;
+/** Step operations by resource name (registrations reach the harness in no fixed order). */
+const opsByName = (steps: Array<{ op: string; urn: string }>) =>
+  Object.fromEntries(steps.map((step) => [step.urn.split("::").at(-1)!, step.op]));
+
+describe("Database through the real provider host", function () {
+  this.timeout(60_000);
+  let cluster: EmulatedCluster;
+  let host: ProviderHost;
+  let config: Record<string, string>;
+  const secretConfigKeys = ["redisenterprise:password", "demo:sessionsPassword"];
+
+  const options = (mode: RunOptions["mode"]): RunOptions => ({ host, project: PROJECT, stack: STACK, config, secretConfigKeys, mode });
+  const program = (settings: DemoSettings) => () => demoProgram(settings);
+  const liveDatabases = () => (cluster.admin.state() as { bdbs: Array<{ object: Record<string, unknown> }> }).bdbs.map((b) => b.object);
+
+  before(async () => {
+    cluster = await startCluster({ nodes: 3, operationDelayMs: 30, keyBits: 1024 });
+    config = {
+      "redisenterprise:url": cluster.nodes[0]!.url,
+      "redisenterprise:username": cluster.username,
+      "redisenterprise:password": cluster.password,
+      "redisenterprise:caCertPem": cluster.caCertPem,
+      ["demo:sessionsPassword"]: SESSIONS_PASSWORD,
+    };
+    host = await startProviderHost({ project: PROJECT, config });
+  });
+  after(async () => {
+    await host?.stop();
+    await cluster?.stop();
+  });
+
+  it("creates, previews and applies an encryption change with its note, shows drift on refresh, corrects it, destroys", async () => {
+    const start = host.mark();
+    const created = await runProgram(program({ encryptOrders: false, sessionsMemory: "128MB" }), {}, options("up"));
+    assert.deepEqual(opsByName(created.steps), { orders: "create", sessions: "create" });
+    const live = liveDatabases();
+    assert.deepEqual(live.map((b) => b.name).sort(), ["orders", "sessions"]);
+    const orders = live.find((b) => b.name === "orders")!;
+    assert.equal(orders.data_internode_encryption, false);
+    assert.equal(orders.replication, true);
+    assert.equal(created.outputs.ordersEncrypted, false);
+    assert.match(String(created.outputs.ordersEndpoint), /^redis-1\d{4}\..+:1\d{4}$/);
+    assert.deepEqual(created.secretOutputNames, ["sessionsPassword"]);
+    assert.ok(created.state[urnOf("sessions")]!.secretOutputKeys.includes("password"));
+
+    // The serialized shim is small: it requires the installed implementation instead of capturing it.
+    const shimSize = await serializedProviderSize(created.state[urnOf("orders")]!);
+    console.log(`      serialized provider per resource: ${shimSize} bytes`);
+    assert.ok(shimSize < 8 * 1024, `the __provider text is ${shimSize} bytes; a thin shim is a few KB`);
+
+    // Preview of the encryption change: an update with the disconnect note, and nothing applied yet.
+    let mark = host.mark();
+    const preview = await runProgram(program({ encryptOrders: true, sessionsMemory: "128MB" }), created.state, options("preview"));
+    assert.deepEqual(opsByName(preview.steps), { orders: "update", sessions: "same" });
+    const previewNotes = host.stderrSince(mark).join("\n");
+    assert.match(previewNotes, /Database "orders": dataInternodeEncryption false -> true restarts the database proxy and disconnects all connected clients/);
+    assert.equal(cluster.admin.events({ type: "proxy_restart" }).length, 0);
+
+    mark = host.mark();
+    const encrypted = await runProgram(program({ encryptOrders: true, sessionsMemory: "128MB" }), created.state, options("up"));
+    assert.deepEqual(opsByName(encrypted.steps), { orders: "update", sessions: "same" });
+    assert.match(host.stderrSince(mark).join("\n"), /dataInternodeEncryption false -> true restarts the database proxy/);
+    const restarts = cluster.admin.events({ type: "proxy_restart" });
+    assert.equal(restarts.length, 1);
+    assert.equal(restarts[0]!.bdbUid, Number(encrypted.state[urnOf("orders")]!.id));
+    assert.equal(encrypted.outputs.ordersEncrypted, true);
+
+    // Drift: someone changes the sessions database behind Pulumi's back.
+    const sessionsId = encrypted.state[urnOf("sessions")]!.id;
+    cluster.admin.patchObject(`bdbs/${sessionsId}`, { eviction_policy: "noeviction" });
+    const refreshed = await refresh(encrypted.state, options("up"));
+    const sessionsRefresh = refreshed.resources.find((r) => r.urn === urnOf("sessions"))!;
+    assert.equal(sessionsRefresh.outputsChanged, true);
+    assert.equal(refreshed.resources.find((r) => r.urn === urnOf("orders"))!.outputsChanged, false);
+    assert.equal(refreshed.state[urnOf("sessions")]!.outputs.evictionPolicy, "noeviction");
+
+    const corrected = await runProgram(program({ encryptOrders: true, sessionsMemory: "128MB" }), refreshed.state, options("up"));
+    assert.deepEqual(opsByName(corrected.steps), { orders: "same", sessions: "update" });
+    assert.equal(liveDatabases().find((b) => b.name === "sessions")!.eviction_policy, "allkeys-lru");
+
+    const steady = await runProgram(program({ encryptOrders: true, sessionsMemory: "128MB" }), corrected.state, options("preview"));
+    assert.deepEqual(opsByName(steady.steps), { orders: "same", sessions: "same" });
+
+    await destroy(corrected.state, options("up"));
+    assert.deepEqual(liveDatabases(), []);
+
+    assertNoSecretLeaks(corrected.state, host.linesSince(start).join("\n"), cluster.password);
+  });
+
+  it("a disruptionPolicy deny stops the preview, naming the property and its consequence", async () => {
+    const guarded = (resp3: boolean) => () => {
+      const db = new Database("guarded", { name: "guarded", memorySize: "64MB", resp3, disruptionPolicy: "deny" });
+      return { uid: db.uid };
+    };
+    const created = await runProgram(guarded(true), {}, options("up"));
+    try {
+      const denied = await runProgram(guarded(false), created.state, options("preview")).then(
+        () => assert.fail("the preview should have failed"),
+        (error: unknown) => error as DeploymentError,
+      );
+      assert.match(denied.message, /resp3/);
+      assert.match(denied.causes.map((c) => c.message).join("\n"), /Database "guarded": resp3 true -> false disconnects clients connected with RESP3/);
+      assert.equal(liveDatabases().find((b) => b.name === "guarded")!.resp3, true);
+    } finally {
+      await destroy(created.state, options("up"));
+    }
+  });
+});
+
+/** The admin password and the database password appear in no unmarked output or input, and in no host line. */
+function assertNoSecretLeaks(state: EngineState, hostOutput: string, adminPassword: string): void {
+  const secrets = [SESSIONS_PASSWORD, adminPassword];
+  const plain = JSON.stringify({ outputs: unmarkedOutputs(state), inputs: unmarkedInputs(state) });
+  for (const secret of secrets) {
+    assert.ok(!plain.includes(secret), "a password is stored unmarked in state");
+    assert.ok(!hostOutput.includes(secret), "a password appeared in the provider host's output");
+  }
+}
