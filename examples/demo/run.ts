@@ -1,0 +1,116 @@
+// `npm run demo`: the demo stack against the embedded emulator, with no Pulumi CLI and no licence needed.
+// It starts an emulated three-node cluster, then plays the engine's part (the real @pulumi/pulumi provider host
+// over gRPC, see test/engine/harness) through a day in the life of the stack:
+//   up -> preview an encryption flip (with its disconnect note) -> up -> drift made behind Pulumi's back ->
+//   refresh -> up corrects it -> destroy.
+import * as crypto from "node:crypto";
+import { startCluster, type EmulatedCluster } from "../../emulator";
+import {
+  destroy,
+  refresh,
+  runProgram,
+  startProviderHost,
+  type EngineState,
+  type ProviderHost,
+  type RunOptions,
+  type Step,
+} from "../../test/engine/harness";
+import { demoProgram, type DemoSettings } from "./program";
+
+const PROJECT = "redis-enterprise-demo";
+const STACK = "demo";
+
+function heading(text: string): void {
+  console.log(`\n== ${text}`);
+}
+
+function showSteps(steps: Step[]): void {
+  for (const step of steps) console.log(`   ${step.op.padEnd(8)} ${step.urn.split("::").at(-1)} ${step.id ? `(uid ${step.id})` : ""}`);
+}
+
+/** What the provider printed during the last operation: the notes the engine shows under "Diagnostics". */
+function showNotes(host: ProviderHost, mark: number): void {
+  const lines = host.stderrSince(mark).filter((line) => line.trim() !== "");
+  for (const line of lines) console.log(`   note: ${line}`);
+  if (lines.length === 0) console.log("   (no notes)");
+}
+
+async function main(): Promise<void> {
+  heading("Starting an emulated 3-node Redis Enterprise Software cluster");
+  const cluster: EmulatedCluster = await startCluster({ nodes: 3, operationDelayMs: 300 });
+  let host: ProviderHost | undefined;
+  try {
+    for (const node of cluster.nodes) console.log(`   node ${node.uid}: ${node.url}`);
+    console.log(`   API certificate verified against the cluster CA (SHA-256 ${cluster.caFingerprintSha256.slice(0, 16)}...)`);
+    const config = {
+      "redisenterprise:url": cluster.nodes[0]!.url,
+      "redisenterprise:username": cluster.username,
+      "redisenterprise:password": cluster.password,
+      "redisenterprise:caCertPem": cluster.caCertPem,
+      "demo:sessionsPassword": crypto.randomBytes(12).toString("base64url"),
+    };
+    host = await startProviderHost({ project: PROJECT, config });
+    const options = (mode: RunOptions["mode"]): RunOptions => ({
+      host: host!,
+      project: PROJECT,
+      stack: STACK,
+      config,
+      secretConfigKeys: ["redisenterprise:password", "demo:sessionsPassword"],
+      mode,
+    });
+    const run = (settings: DemoSettings, state: EngineState, mode: RunOptions["mode"]) =>
+      runProgram(() => demoProgram(settings), state, options(mode));
+
+    heading("pulumi up: two databases");
+    let mark = host.mark();
+    const created = await run({ encryptOrders: false, sessionsMemory: "128MB" }, {}, "up");
+    showSteps(created.steps);
+    console.log(`   orders endpoint:   ${String(created.outputs.ordersEndpoint)}`);
+    console.log(`   sessions endpoint: ${String(created.outputs.sessionsEndpoint)} (password stored as a secret)`);
+    showNotes(host, mark);
+
+    heading("pulumi preview: turn on data internode encryption for orders");
+    mark = host.mark();
+    const preview = await run({ encryptOrders: true, sessionsMemory: "128MB" }, created.state, "preview");
+    showSteps(preview.steps);
+    showNotes(host, mark);
+
+    heading("pulumi up: apply it");
+    mark = host.mark();
+    const encrypted = await run({ encryptOrders: true, sessionsMemory: "128MB" }, created.state, "up");
+    showSteps(encrypted.steps);
+    showNotes(host, mark);
+    for (const event of cluster.admin.events({ type: "proxy_restart" })) {
+      console.log(`   cluster: proxy of database ${String(event.bdbUid)} restarted (${String(event.reason)}); its clients were disconnected`);
+    }
+
+    heading("Someone changes the sessions database in the UI (eviction policy -> noeviction)");
+    const sessionsId = encrypted.state[Object.keys(encrypted.state).find((urn) => urn.endsWith("::sessions"))!]!.id;
+    cluster.admin.patchObject(`bdbs/${sessionsId}`, { eviction_policy: "noeviction" });
+
+    heading("pulumi refresh");
+    const refreshed = await refresh(encrypted.state, options("up"));
+    for (const resource of refreshed.resources) {
+      console.log(`   ${resource.urn.split("::").at(-1)}: ${resource.outputsChanged ? "drifted" : "unchanged"}`);
+    }
+
+    heading("pulumi up: put it back");
+    mark = host.mark();
+    const corrected = await run({ encryptOrders: true, sessionsMemory: "128MB" }, refreshed.state, "up");
+    showSteps(corrected.steps);
+    showNotes(host, mark);
+
+    heading("pulumi destroy");
+    await destroy(corrected.state, options("up"));
+    console.log(`   databases left on the cluster: ${(cluster.admin.state() as { bdbs: unknown[] }).bdbs.length}`);
+    console.log("\nDone. See README.md for running the same program with the real Pulumi CLI.");
+  } finally {
+    await host?.stop();
+    await cluster.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});
