@@ -202,7 +202,7 @@ export class EmulatorAdmin {
         object: renderNode(core, node),
       })),
       bdbs: core.data.bdbs.map((record) => {
-        const entry: JsonObject = { object: renderBdb(record) };
+        const entry: JsonObject = { object: cloneJson(renderBdb(record)) };
         if (record.pending) entry.pending = { kind: record.pending.kind, actionUid: record.pending.actionUid, fail: record.pending.fail };
         return entry;
       }),

@@ -119,10 +119,14 @@ function endpointPortOf(object: JsonObject): number {
   return object.port as number;
 }
 
-/** The object as the API shows it: keys sorted like the real answers. */
+/**
+ * The object as the API shows it: keys sorted like the real answers. The values are shared with the stored
+ * object, because answers are serialised at once and deep-copying ~140 keys per database on every list is
+ * wasted work; callers that keep the result must copy it.
+ */
 export function renderBdb(record: BdbRecord): JsonObject {
   const sorted: JsonObject = {};
-  for (const key of Object.keys(record.object).sort()) sorted[key] = cloneJson(record.object[key] as JsonValue);
+  for (const key of Object.keys(record.object).sort()) sorted[key] = record.object[key] as JsonValue;
   return sorted;
 }
 
