@@ -834,6 +834,24 @@ describe("engine harness", function () {
       assert.deepEqual(plain.outputs, { stack: "other", project: PROJECT, greeting: "none", dryRun: false });
     });
 
+    it("lets no rejected output of a failed resource escape, in a process without mocha", async function () {
+      const script = path.join(__dirname, "fixtures", "failingRun.js");
+      const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+      assert.equal(stderr, "");
+      assert.equal(code, 0);
+      const brokenUrn = `urn:pulumi:child::failing::${NOTE_TYPE}::broken`;
+      assert.equal(
+        stdout,
+        `up failed:\n  ${brokenUrn}: Check failed: title: title must be a non-empty name without "/", got "a/b"\n` +
+          "unhandledRejection listeners after the run: 0\n",
+      );
+    });
+
     it("refuses a host started for another project, since config keys would not resolve", async function () {
       await assert.rejects(runProgram(() => undefined, {}, { ...options("up"), project: "elsewhere" }), {
         message:

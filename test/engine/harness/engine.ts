@@ -50,6 +50,9 @@ export interface Step {
   deleteBeforeReplace?: boolean;
 }
 
+/** A Pulumi program: declares resources; what it returns (or resolves to) becomes the stack outputs. */
+export type Program = () => void | Promise<void> | Record<string, unknown> | Promise<Record<string, unknown>>;
+
 export interface EngineOptions {
   host: ProviderHost;
   project: string;
@@ -547,27 +550,47 @@ class Deployment {
 // When the harness answers a registration with an error (as the engine does when a step fails), the SDK rejects
 // every output promise of that resource, and nothing in a test program awaits them. The Pulumi language host
 // reports those through its process-level handler; here they are expected and already reported through
-// DeploymentError, so exactly those are swallowed. Any other unhandled rejection keeps Node's default behaviour
-// (when no one else, such as mocha, listens).
-const REGISTRATION_FAILURE_PREFIX = "failed to register new resource ";
+// DeploymentError. A listener, present only while a run is in progress (plus one macrotask, by when Node has
+// reported every rejection of the run), swallows exactly those. Any other rejection goes to the other listeners
+// (mocha), or, when there are none, is rethrown so that Node's default still applies.
 const expectedRegistrationFailures = new Set<string>();
-let rejectionFilterInstalled = false;
+let runsInProgress = 0;
+
+/**
+ * The SDK words these "failed to register new resource <name> [<type>]: <our message>", and a resource whose input
+ * was an output of the failed one gets `error serializing property "<key>": ` in front of that.
+ */
+function isExpectedRegistrationFailure(reason: unknown): boolean {
+  if (!(reason instanceof Error) || !reason.message.includes("failed to register new resource ")) {
+    return false;
+  }
+  return [...expectedRegistrationFailures].some((message) => reason.message.endsWith(`]: ${message}`));
+}
+
+function onUnhandledRejection(reason: unknown): void {
+  if (isExpectedRegistrationFailure(reason)) {
+    return;
+  }
+  if (process.listenerCount("unhandledRejection") === 1) {
+    throw reason;
+  }
+}
 
 function expectRegistrationFailure(message: string): void {
   expectedRegistrationFailures.add(message);
-  if (!rejectionFilterInstalled) {
-    rejectionFilterInstalled = true;
-    process.on("unhandledRejection", (reason: unknown) => {
-      if (reason instanceof Error && reason.message.startsWith(REGISTRATION_FAILURE_PREFIX)) {
-        const reported = reason.message.slice(reason.message.indexOf("]: ") + 3);
-        if (expectedRegistrationFailures.has(reported)) {
-          return;
-        }
-      }
-      if (process.listenerCount("unhandledRejection") === 1) {
-        throw reason;
-      }
-    });
+}
+
+function beginRun(): void {
+  if (runsInProgress++ === 0) {
+    process.on("unhandledRejection", onUnhandledRejection);
+  }
+}
+
+async function endRun(): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (--runsInProgress === 0) {
+    process.off("unhandledRejection", onUnhandledRejection);
+    expectedRegistrationFailures.clear();
   }
 }
 
@@ -586,7 +609,20 @@ const refusingMocks: pulumi.runtime.Mocks = {
  * DeploymentError (carrying the checkpoint the engine would save) when the program or any step fails.
  */
 export async function runProgram(
-  program: () => void | Promise<void> | Record<string, unknown> | Promise<Record<string, unknown>>,
+  program: Program,
+  state: EngineState,
+  options: RunOptions,
+): Promise<RunResult> {
+  beginRun();
+  try {
+    return await runDeployment(program, state, options);
+  } finally {
+    await endRun();
+  }
+}
+
+async function runDeployment(
+  program: Program,
   state: EngineState,
   options: RunOptions,
 ): Promise<RunResult> {
@@ -641,7 +677,8 @@ export async function runProgram(
     await deployment.deleteLeftovers();
   }
   const causes = [...deployment.failures];
-  if (programError && !causes.includes(programError)) {
+  // A program that awaited an output of a failed resource fails with that same failure: report it once.
+  if (programError && !causes.includes(programError) && !isExpectedRegistrationFailure(programError)) {
     causes.push(programError);
   }
   const finalState = deployment.finalState();

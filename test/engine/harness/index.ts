@@ -76,9 +76,9 @@
  *
  * When a step fails, the harness answers that registration with an error, as the engine does; the SDK then
  * rejects every output of the resource, which the Pulumi language host reports through its process-level handler.
- * The harness installs one `unhandledRejection` listener that swallows exactly those (they are reported in the
- * DeploymentError) and leaves every other rejection to the other listeners (mocha), or rethrows it when there are
- * none, so Node's default still applies.
+ * While a run is in progress the harness adds an `unhandledRejection` listener that swallows exactly those (they
+ * are reported in the DeploymentError) and leaves every other rejection to the other listeners (mocha), or
+ * rethrows it when there are none, so Node's default still applies; outside runs it adds nothing.
  *
  * `serializeProvider(provider)` gives the exact `__provider` text a resource stores (the captured variable name is
  * part of it, so `serializeFunction(() => myProvider)` differs); `serializedProviderSize(resourceState)` the length
@@ -130,6 +130,7 @@ export {
   resourceUrn,
   DeploymentError,
   type EngineState,
+  type Program,
   type ResourceState,
   type Step,
   type StepOp,
