@@ -107,7 +107,15 @@ export function startBootstrap(core: EmulatorCore, node: NodeRecord, action: Boo
   const generation = core.generation;
   core.schedule(core.settings.operationDelayMs, async () => {
     // The node's internal certificates are issued as it enters the cluster.
-    await core.pki.addNode(pkiNodeOf(core, node));
+    try {
+      await core.pki.addNode(pkiNodeOf(core, node));
+    } catch (error) {
+      if (core.isStopped || core.generation !== generation) return;
+      const message = `issuing the node's internal certificates failed: ${error instanceof Error ? error.message : String(error)}`;
+      node.bootstrap = { end_time: core.nowIso(), error_code: "internal_error", error_details: { message }, start_time: String(node.bootstrap.start_time), state: "error" };
+      core.commit();
+      return;
+    }
     if (core.isStopped || core.generation !== generation) return;
     if (action === "create_cluster") finishCreate(core, node, result);
     else finishJoin(core, node, result);

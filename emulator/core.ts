@@ -81,6 +81,8 @@ export class EmulatorCore {
   data: EmulatorData;
   pki: ClusterPki;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Pending sleep() calls, woken when timers are cancelled so no request handler waits forever. */
+  private readonly sleepers = new Set<() => void>();
   private stopped = false;
   /** Rises on every reset, so async work started before a reset does not touch the new model. */
   generation = 0;
@@ -209,18 +211,22 @@ export class EmulatorCore {
     this.timers.add(timer);
   }
 
-  /** A delay that ends early (resolving) when the emulator stops. */
+  /** A delay that ends early (resolving) when the emulator stops or resets. */
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.stopped || ms <= 0) {
         resolve();
         return;
       }
-      const timer = setTimeout(() => {
+      const wake = (): void => {
+        clearTimeout(timer);
         this.timers.delete(timer);
+        this.sleepers.delete(wake);
         resolve();
-      }, ms);
+      };
+      const timer = setTimeout(wake, ms);
       this.timers.add(timer);
+      this.sleepers.add(wake);
     });
   }
 
@@ -232,6 +238,7 @@ export class EmulatorCore {
   }
 
   private cancelTimers(): void {
+    for (const wake of [...this.sleepers]) wake();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }

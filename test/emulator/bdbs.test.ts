@@ -56,6 +56,11 @@ describe("emulator: databases", function () {
     const v2 = await api.get(`/v2/actions/${created.body.action_uid as string}`);
     assert.equal(v2.body.action_type, "state-machine");
     assert.deepEqual(v2.body.additional_info, { object_type: "bdb", object_uid: "1" });
+    assert.equal(typeof v2.body.creation_time, "number");
+    const v2List = (await api.get("/v2/actions")).body;
+    assert.deepEqual(v2List.map((a: { action_uid: string; status: string; progress: number }) => [a.action_uid, a.status, a.progress]), [
+      [created.body.action_uid, "completed", 100],
+    ]);
     assert.equal((await api.get("/v1/actions/bdb/99")).status, 404);
     assert.equal((await api.get("/v1/actions/00000000-0000-0000-0000-000000000000")).body.error_code, "action_not_found");
   });
