@@ -1,6 +1,8 @@
 // Process-wide cache of undici Agents: one keep-alive Agent per (origin, trust settings), shared by every
 // RsClient that talks to the same API with the same trust, so a provider that makes a client per operation still
-// reuses its TLS connections. Clients lease an Agent and release it on close(); the last release closes it.
+// reuses its TLS connections. Clients lease an Agent and release it on close(); after the last release the Agent
+// stays open for a short grace period, so the next operation of the same engine run (the engine calls the
+// provider once per resource) reuses the connection instead of paying a new TCP + TLS handshake.
 import { createHash } from "node:crypto";
 import { Agent, type Dispatcher } from "undici";
 import { buildTrustingConnector, type TrustSettings } from "./tls";
@@ -8,9 +10,13 @@ import { buildTrustingConnector, type TrustSettings } from "./tls";
 /** Time allowed for TCP connect + TLS handshake (undici's default, stated here so it is visible). */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
+/** How long an Agent nobody holds stays open for the next client (the timer never keeps the process alive). */
+export const IDLE_AGENT_GRACE_MS = 5_000;
+
 interface SharedAgent {
   agent: Agent;
   holders: number;
+  closeTimer?: NodeJS.Timeout;
 }
 
 const sharedAgents = new Map<string, SharedAgent>();
@@ -36,6 +42,7 @@ export function leaseAgent(origin: string, trust: TrustSettings): AgentLease {
     sharedAgents.set(key, shared);
   }
   shared.holders += 1;
+  clearTimeout(shared.closeTimer);
   const held = shared;
   let released = false;
   return {
@@ -45,10 +52,23 @@ export function leaseAgent(origin: string, trust: TrustSettings): AgentLease {
       released = true;
       held.holders -= 1;
       if (held.holders > 0) return;
-      if (sharedAgents.get(key) === held) sharedAgents.delete(key);
-      await held.agent.close();
+      held.closeTimer = setTimeout(() => void closeShared(key, held), IDLE_AGENT_GRACE_MS);
+      held.closeTimer.unref();
     },
   };
+}
+
+async function closeShared(key: string, held: SharedAgent): Promise<void> {
+  if (held.holders > 0) return;
+  if (sharedAgents.get(key) === held) sharedAgents.delete(key);
+  await held.agent.close();
+}
+
+/** Closes every Agent nobody holds now, without waiting for the grace period (tests, orderly shutdown). */
+export async function closeIdleAgents(): Promise<void> {
+  const idle = [...sharedAgents.entries()].filter(([, held]) => held.holders === 0);
+  for (const [, held] of idle) clearTimeout(held.closeTimer);
+  await Promise.all(idle.map(([key, held]) => closeShared(key, held)));
 }
 
 /** How many shared Agents are open (for tests and diagnostics). */

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { X509Certificate, randomBytes } from "node:crypto";
 import { ClusterPki } from "../../emulator/pki";
 import { RsClient, TLS_TRUST_ADVICE, checkPinnedChain, isRsTlsError, type Connection } from "../../provider/rest";
-import { sharedAgentCount } from "../../provider/rest/agents";
+import { closeIdleAgents, sharedAgentCount } from "../../provider/rest/agents";
 import { captureStderr, sendJson, startServer, type TestServer } from "./support/servers";
 import { DISTINCTIVE_PASSWORD, USERNAME, assertNoSecrets, basicToken } from "./support/secrets";
 
@@ -176,7 +176,8 @@ describe("RsClient TLS trust", function () {
     assert.equal(stderr, "");
   });
 
-  it("shares one keep-alive connection pool per (origin, trust) across clients", async () => {
+  it("shares one keep-alive connection pool per (origin, trust) across clients, kept a moment after the last", async () => {
+    await closeIdleAgents();
     const agentsBefore = sharedAgentCount();
     const ports: number[] = [];
     const leaf = await clusterCa.apiServerCredentials({ uid: 1, address: "127.0.0.1", hostname: "node1.cluster-one.example.com" });
@@ -206,6 +207,14 @@ describe("RsClient TLS trust", function () {
       assert.equal(sharedAgentCount(), agentsBefore + 2, "still held by the second client");
       await second.close();
       await pinned.close();
+      assert.equal(sharedAgentCount(), agentsBefore + 2, "idle agents stay open for the grace period");
+      // The next operation of the same run (a new client) reuses the idle connection: no new handshake.
+      await settle();
+      const next = connect(server.url, { caCertPem: clusterCa.caCertPem });
+      await next.get("/v1/cluster");
+      await next.close();
+      assert.equal(ports[3], ports[0], "a client made after the last one closed should reuse its connection");
+      await closeIdleAgents();
       assert.equal(sharedAgentCount(), agentsBefore);
     } finally {
       await server.close();
