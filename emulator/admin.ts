@@ -15,7 +15,7 @@ import { parseSoftwareVersion } from "./version";
 
 const DAY_SECONDS = 24 * 60 * 60;
 
-export interface ClockInfo {
+export interface ClockInfo extends JsonObject {
   /** Virtual time, ISO 8601. */
   now: string;
   nowMs: number;
@@ -187,7 +187,7 @@ export class EmulatorAdmin {
   state(): JsonObject {
     const core = this.core;
     return {
-      clock: this.clock() as unknown as JsonObject,
+      clock: this.clock(),
       stateId: core.data.stateId,
       clusterCreated: core.data.clusterCreated,
       cluster: cloneJson(core.data.cluster),
@@ -239,7 +239,7 @@ function sinceParam(query: URLSearchParams): number | undefined {
 }
 
 export const adminRoutes: Route[] = [
-  { method: "GET", pattern: "/__emulator/clock", access: open, handler: (c): Reply => ({ status: 200, body: adminOf(c).clock() as unknown as JsonObject }) },
+  { method: "GET", pattern: "/__emulator/clock", access: open, handler: (c): Reply => ({ status: 200, body: adminOf(c).clock() }) },
   {
     method: "POST",
     pattern: "/__emulator/clock/advance",
@@ -250,7 +250,7 @@ export const adminRoutes: Route[] = [
         if (key !== "seconds" && key !== "days") throw schemaError(`clock advance: unknown field '${key}' (seconds, days)`);
       }
       const result = await adminOf(c).advanceClock(c.body as { seconds?: number; days?: number });
-      return { status: 200, body: result as unknown as JsonObject };
+      return { status: 200, body: result };
     },
   },
   {

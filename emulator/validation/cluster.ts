@@ -110,11 +110,9 @@ export function validateClusterUpdate(rawBody: JsonValue | undefined, current: J
       }
     }
   }
-  for (const field of ["sentinel_cipher_suites", "mtls_authorized_subjects"]) {
-    const value = body[field];
-    if (Array.isArray(value) && field === "sentinel_cipher_suites" && value.some((v) => typeof v !== "string")) {
-      throw schemaError(`cluster: ${field} must be an array of strings`);
-    }
+  const suites = body.sentinel_cipher_suites;
+  if (Array.isArray(suites) && suites.some((suite) => typeof suite !== "string")) {
+    throw schemaError("cluster: sentinel_cipher_suites must be an array of cipher names (strings)");
   }
   if (isJsonObject(body.alert_settings)) validateAlertSettings(body.alert_settings, current.alert_settings as JsonObject);
   const next = cloneJson(current);
