@@ -59,11 +59,17 @@ export function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): b
  */
 export function deepMerge(target: JsonObject, patch: JsonObject): JsonObject {
   for (const [key, value] of Object.entries(patch)) {
-    const current = target[key];
+    const current = hasOwn(target, key) ? target[key] : undefined;
     if (isJsonObject(current) && isJsonObject(value)) deepMerge(current, value);
-    else target[key] = cloneJson(value);
+    // defineProperty keeps a "__proto__" key an ordinary data key instead of replacing the prototype.
+    else Object.defineProperty(target, key, { value: cloneJson(value), enumerable: true, writable: true, configurable: true });
   }
   return target;
+}
+
+/** Own-property test: body keys such as "constructor" or "__proto__" must never match inherited members. */
+export function hasOwn(object: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(object, key);
 }
 
 /** Only the named keys of an object (the `?fields=` query parameter). */

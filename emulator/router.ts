@@ -113,7 +113,13 @@ export class Router {
       }
       const params: Record<string, string> = {};
       route.names.forEach((name, index) => {
-        params[name] = decodeURIComponent(found[index + 1] ?? "");
+        const raw = found[index + 1] ?? "";
+        try {
+          params[name] = decodeURIComponent(raw);
+        } catch {
+          // Malformed percent-encoding: keep the raw text; the handler then reports an unknown object.
+          params[name] = raw;
+        }
       });
       return { kind: "found", route, params };
     }

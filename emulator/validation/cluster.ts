@@ -3,7 +3,7 @@
 // the node errors that are documented as 406 (node_not_offline, node_already_has_rack_id).
 import { defaultJobScheduler, defaultPolicy, REDIS_VERSIONS } from "../defaults";
 import { ApiError, schemaError } from "../errors";
-import { cloneJson, deepMerge, isJsonObject, jsonEqual, type JsonObject, type JsonValue } from "../json";
+import { cloneJson, deepMerge, hasOwn, isJsonObject, jsonEqual, type JsonObject, type JsonValue } from "../json";
 import { PROXY_POLICIES, SHARDS_PLACEMENTS } from "./bdb";
 import { checkFields, kindOfValue, requireObjectBody, specsFromDefaults, typeProblem, type FieldSpec } from "./schema";
 
@@ -53,7 +53,7 @@ function clusterSpecs(current: JsonObject): Map<string, FieldSpec> {
 
 function validateAlertSettings(patch: JsonObject, current: JsonObject): void {
   for (const [name, value] of Object.entries(patch)) {
-    const existing = current[name];
+    const existing = hasOwn(current, name) ? current[name] : undefined;
     if (existing === undefined) throw schemaError(`cluster: unknown alert '${name}' in alert_settings`);
     if (typeof existing === "boolean") {
       if (typeof value !== "boolean") throw schemaError(`cluster: alert_settings.${name} must be a boolean`);
@@ -160,11 +160,11 @@ export function validateJobSchedulerUpdate(rawBody: JsonValue | undefined, curre
   const body = requireObjectBody(rawBody, "job_scheduler");
   const defaults = defaultJobScheduler();
   for (const [job, settings] of Object.entries(body)) {
-    const known = defaults[job];
+    const known = hasOwn(defaults, job) ? defaults[job] : undefined;
     if (!isJsonObject(known)) throw schemaError(`job_scheduler: unknown job '${job}'`);
     if (!isJsonObject(settings)) throw schemaError(`job_scheduler: ${job} must be an object`);
     for (const [key, value] of Object.entries(settings)) {
-      const example = known[key];
+      const example = hasOwn(known, key) ? known[key] : undefined;
       if (example === undefined) throw schemaError(`job_scheduler: unknown setting '${key}' in ${job}`);
       const typeIssue = typeProblem(value, kindOfValue(example));
       if (typeIssue) throw schemaError(`job_scheduler: ${job}.${key} must be ${typeIssue}`);
@@ -204,11 +204,11 @@ export function validateNodeUpdate(rawBody: JsonValue | undefined, current: Json
   const uid = String(current.uid);
   const body = requireObjectBody(rawBody, `node ${uid}`);
   for (const [field, value] of Object.entries(body)) {
-    const spec = NODE_WRITABLE[field];
+    const spec = hasOwn(NODE_WRITABLE, field) ? NODE_WRITABLE[field] : undefined;
     if (!spec) {
-      if (field in current && jsonEqual(current[field], value)) continue;
+      if (hasOwn(current, field) && jsonEqual(current[field], value)) continue;
       throw schemaError(
-        field in current
+        hasOwn(current, field)
           ? `node ${uid}: '${field}' cannot be changed through PUT /v1/nodes (writable: ${Object.keys(NODE_WRITABLE).join(", ")})`
           : `node ${uid}: unknown field '${field}' (a typo?)`,
       );
@@ -233,7 +233,7 @@ export function validateNodeUpdate(rawBody: JsonValue | undefined, current: Json
   }
   const changes: JsonObject = {};
   for (const [field, value] of Object.entries(body)) {
-    if (NODE_WRITABLE[field] && !jsonEqual(current[field], value)) changes[field] = cloneJson(value);
+    if (hasOwn(NODE_WRITABLE, field) && !jsonEqual(current[field], value)) changes[field] = cloneJson(value);
   }
   return changes;
 }

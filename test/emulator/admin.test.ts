@@ -62,6 +62,11 @@ describe("emulator: test controls (/__emulator/)", function () {
       ["policy", ["data_internode_encryption"]],
       ["nodes/2", ["max_redis_servers"]],
     ]);
+    const proto = await api.request("PATCH", "/__emulator/objects/policy", { rawBody: '{"__proto__": {"polluted": true}}', auth: false });
+    assert.equal(proto.status, 200);
+    const policy = (await api.get("/v1/cluster/policy")).body;
+    assert.deepEqual(Object.getOwnPropertyDescriptor(policy, "__proto__")?.value, { polluted: true }, "kept as an ordinary key");
+    assert.equal(policy.polluted, undefined);
     assert.equal((await api.patch("/__emulator/objects/bdbs/9", {}, open)).status, 404);
     assert.equal((await api.patch("/__emulator/objects/shards/1", {}, open)).status, 404);
     assert.equal((await api.patch("/__emulator/objects/cluster", [1], open)).status, 400);

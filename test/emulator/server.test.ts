@@ -106,6 +106,21 @@ describe("emulator: HTTP layer", function () {
       assert.equal(response.status, status, `${method} ${path} ${JSON.stringify(body)}: ${response.text}`);
       assert.equal(response.body.error_code, code, `${method} ${path}`);
     }
+    // Keys that name inherited members of JavaScript objects are unknown fields like any other.
+    const inherited: Array<[string, string, string]> = [
+      ["PUT", "/v1/job_scheduler", '{"__proto__": {"enabled": true}}'],
+      ["PUT", "/v1/job_scheduler", '{"constructor": {}}'],
+      ["PUT", "/v1/nodes/1", '{"constructor": 1}'],
+      ["PUT", "/v1/nodes/1", '{"toString": "x"}'],
+      ["PUT", "/v1/cluster", '{"alert_settings": {"__proto__": {"enabled": true}}}'],
+      ["PUT", "/v1/bdbs/1", '{"__proto__": {"memory_size": 1}}'],
+      ["POST", "/v1/bdbs", '{"name": "p", "memory_size": 1, "hasOwnProperty": 1}'],
+    ];
+    for (const [method, path, raw] of inherited) {
+      const response = await api.request(method, path, { rawBody: raw });
+      assert.equal(response.status, 400, `${method} ${path} ${raw}: ${response.text}`);
+      assert.equal(response.body.error_code, "invalid_schema");
+    }
     assert.deepEqual(await snapshot(), before);
   });
 
