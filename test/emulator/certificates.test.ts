@@ -68,7 +68,8 @@ describe("emulator: certificates", function () {
       assert.equal(Date.parse(certificate.notAfter) - notBefore, 90 * DAY_MS);
     }
     const flat = (await api.get("/v1/cluster/certificates")).body;
-    assert.equal(verifiesTo(flat.proxy_cert, cluster.caCertPem, new Date(virtualNow)), true);
+    // Checked at the virtual time after the rotation: notBefore is the (second-truncated) time it was issued.
+    assert.equal(verifiesTo(flat.proxy_cert, cluster.caCertPem, new Date(cluster.admin.clock().nowMs)), true);
     const { notBefore, notAfter } = validityOf(flat.data_internode_encryption_cert);
     assert.equal(notAfter.getTime() - notBefore.getTime(), 90 * DAY_MS);
     const events = cluster.admin.events({ type: "certificate_rotation" });
