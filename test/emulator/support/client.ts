@@ -5,7 +5,10 @@ import type { EmulatedCluster } from "../../../emulator";
 export interface ApiResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON, or undefined for an empty body. */
+  /**
+   * Parsed JSON, or undefined for an empty body. Typed `any` on purpose: the tests index freely into answers of
+   * many shapes and assert exact values, which is where a wrong shape fails.
+   */
   body: any;
   text: string;
 }
