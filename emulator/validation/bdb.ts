@@ -1,6 +1,10 @@
 // Validation of database (bdb) create and update requests: pure functions from (body, current state) to either
 // the fields to apply or an ApiError with the documented error_code (reference §2.2, §2.3). Nothing here
 // touches sockets or stored state, so every rule is testable on its own.
+//
+// The value lists below also appear in provider/database/table.ts, on purpose: the emulator stands in for the
+// server and the provider is its client, so each encodes the reference on its own. Sharing one definition would
+// let a wrong fact pass both sides' tests unnoticed.
 import { AVAILABLE_MODULES, bdbDefaults, REDIS_VERSIONS, type ModuleInfo } from "../defaults";
 import { ApiError, invalidConfig, schemaError } from "../errors";
 import { cloneJson, isJsonObject, jsonEqual, type JsonObject, type JsonValue } from "../json";
