@@ -16,7 +16,12 @@ import { providerShim } from "../sdk/shim";
 export interface ProviderBenchOptions {
   /** Cycles per variant. @default 20 */
   iterations?: number;
-  /** The emulator's asynchronous delay; 0 measures overhead, not waiting. @default 0 */
+  /**
+   * The emulator's asynchronous delay. Every variant polls on the same schedule (at once, then 200 ms doubling),
+   * so with 500 ms each wait ends at the 600 ms poll whatever the variant: the cycle then shows whether the
+   * provider adds time beyond the cluster's own, instead of which variant happened to catch a 0 ms flip on its
+   * first poll. @default 500
+   */
   operationDelayMs?: number;
 }
 
@@ -92,8 +97,8 @@ async function measure(iterations: number, run: (i: number) => Promise<void>): P
 }
 
 export async function runProviderBench(options: ProviderBenchOptions = {}): Promise<ProviderBenchResult> {
-  const iterations = options.iterations ?? 20;
-  const operationDelayMs = options.operationDelayMs ?? 0;
+  const iterations = options.iterations ?? 10;
+  const operationDelayMs = options.operationDelayMs ?? 500;
   const cluster = await startCluster({ nodes: 3, operationDelayMs, keyBits: 1024 });
   const raw = new RawClient(cluster);
   let host: ProviderHost | undefined;
@@ -134,14 +139,14 @@ export async function runProviderBench(options: ProviderBenchOptions = {}): Prom
     // Refresh of one existing database.
     const { inputs } = await db.check!({}, { name: "refreshed", memorySize: "100MB", connection });
     const { id, outs } = await db.create(inputs);
-    const readRaw = await measure(iterations * 5, async () => {
+    const readRaw = await measure(iterations * 10, async () => {
       await raw.call("GET", `/v1/bdbs/${id}`);
     });
-    const readProvider = await measure(iterations * 5, async () => {
+    const readProvider = await measure(iterations * 10, async () => {
       await db.read!(id, outs);
     });
     const stored = { ...outs, __provider: shimText };
-    const readHost = await measure(iterations * 5, async () => {
+    const readHost = await measure(iterations * 10, async () => {
       await host!.read(id, URN("refreshed"), stored, inputs);
     });
     const read = "refresh (read) of one database";
@@ -160,7 +165,7 @@ export async function runProviderBench(options: ProviderBenchOptions = {}): Prom
 
 export function formatProviderBench(result: ProviderBenchResult): string {
   const lines = [
-    `Provider overhead against raw REST calls (${result.iterations} cycles per variant, emulator operation delay ${result.operationDelayMs} ms, medians):`,
+    `Provider overhead against raw REST calls (${result.iterations} cycles and ${result.iterations * 10} reads per variant, emulator operation delay ${result.operationDelayMs} ms, medians):`,
     "",
     "| scenario | variant | median ms | p90 ms | ratio to raw |",
     "| --- | --- | ---: | ---: | ---: |",
