@@ -1,7 +1,7 @@
 // The test-control API over HTTP (/__emulator/): clock, out-of-band edits, nodes, users, events, reset, state.
 import assert from "node:assert/strict";
-import { startCluster, type EmulatedCluster } from "../../emulator";
-import { clientFor, TEST_KEY_BITS, waitActive, type TestClient } from "./support/client";
+import { type EmulatedCluster } from "../../emulator";
+import { waitActive, type TestClient, useCluster } from "./support/client";
 
 const GiB = 1073741824;
 const open = { auth: false as const };
@@ -10,16 +10,9 @@ describe("emulator: test controls (/__emulator/)", function () {
   let cluster: EmulatedCluster;
   let api: TestClient;
 
-  before(async function () {
-    cluster = await startCluster({ operationDelayMs: 10, keyBits: TEST_KEY_BITS });
-    api = clientFor(cluster);
-  });
-  after(async function () {
-    await api?.close();
-    await cluster?.stop();
-  });
-  beforeEach(async function () {
-    await cluster.admin.reset();
+  useCluster({ operationDelayMs: 10 }, (started, client) => {
+    cluster = started;
+    api = client;
   });
 
   it("clock: GET shows virtual time; advance moves it by seconds and days; bad values are 400", async function () {

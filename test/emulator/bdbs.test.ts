@@ -2,7 +2,7 @@
 // (state unchanged after each), the data internode encryption version gate and the proxy_restart event.
 import assert from "node:assert/strict";
 import { startCluster, type EmulatedCluster } from "../../emulator";
-import { clientFor, sleep, TEST_KEY_BITS, waitActive, waitGone, type TestClient } from "./support/client";
+import { clientFor, sleep, TEST_KEY_BITS, waitActive, waitGone, type TestClient, useCluster } from "./support/client";
 
 const GiB = 1073741824;
 const STANDARD_REGEX = [{ regex: ".*\\{(?<tag>.*)\\}.*" }, { regex: "(?<tag>.*)" }];
@@ -12,16 +12,9 @@ describe("emulator: databases", function () {
   let api: TestClient;
   const delay = 150;
 
-  before(async function () {
-    cluster = await startCluster({ operationDelayMs: delay, keyBits: TEST_KEY_BITS });
-    api = clientFor(cluster);
-  });
-  after(async function () {
-    await api?.close();
-    await cluster?.stop();
-  });
-  beforeEach(async function () {
-    await cluster.admin.reset();
+  useCluster({ operationDelayMs: delay }, (started, client) => {
+    cluster = started;
+    api = client;
   });
 
   it("creates a database: 200 pending with action_uid, active after about operationDelayMs (not before), action completed", async function () {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { startCluster, type EmulatedCluster } from "../../emulator";
 import { INTERNAL_CERTIFICATE_NAMES } from "../../emulator/pki";
 import { selfSigned, serialOf, validityOf, verifiesTo } from "./support/certs";
-import { clientFor, TEST_KEY_BITS, type TestClient } from "./support/client";
+import { clientFor, TEST_KEY_BITS, type TestClient, useCluster } from "./support/client";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -29,16 +29,9 @@ describe("emulator: certificates", function () {
   let cluster: EmulatedCluster;
   let api: TestClient;
 
-  before(async function () {
-    cluster = await startCluster({ operationDelayMs: 10, keyBits: TEST_KEY_BITS });
-    api = clientFor(cluster);
-  });
-  after(async function () {
-    await api?.close();
-    await cluster?.stop();
-  });
-  beforeEach(async function () {
-    await cluster.admin.reset();
+  useCluster({ operationDelayMs: 10 }, (started, client) => {
+    cluster = started;
+    api = client;
   });
 
   it("GET /v1/cluster/certificates: exactly <name>_cert/<name>_key of the 7 internal certificates, each signed by the CA", async function () {

@@ -1,27 +1,19 @@
 // Cluster object, cluster policy, nodes and the job scheduler over HTTPS.
 import assert from "node:assert/strict";
-import { startCluster, type EmulatedCluster } from "../../emulator";
-import { clientFor, TEST_KEY_BITS, type TestClient } from "./support/client";
+import { type EmulatedCluster } from "../../emulator";
+import { type TestClient, useCluster } from "./support/client";
 
 describe("emulator: cluster, policy, nodes, job scheduler", function () {
   let cluster: EmulatedCluster;
   let api: TestClient;
 
-  before(async function () {
-    cluster = await startCluster({
+  useCluster({
       clusterName: "prod.example.com",
       softwareVersions: ["7.22.2-14", "7.4.6-22", "7.22.2-14"],
       operationDelayMs: 10,
-      keyBits: TEST_KEY_BITS,
-    });
-    api = clientFor(cluster);
-  });
-  after(async function () {
-    await api?.close();
-    await cluster?.stop();
-  });
-  beforeEach(async function () {
-    await cluster.admin.reset();
+    }, (started, client) => {
+    cluster = started;
+    api = client;
   });
 
   it("GET /v1/cluster shows the name, control-plane INE always on, string alert thresholds and the proxy/syncer certificates", async function () {

@@ -1,7 +1,7 @@
 // Fault injection: every kind of rule, through the HTTP admin API and in process.
 import assert from "node:assert/strict";
-import { startCluster, type EmulatedCluster } from "../../emulator";
-import { clientFor, sleep, TEST_KEY_BITS, waitActive, waitFor, type TestClient } from "./support/client";
+import { type EmulatedCluster } from "../../emulator";
+import { sleep, waitActive, waitFor, type TestClient, useCluster } from "./support/client";
 
 const GiB = 1073741824;
 const open = { auth: false as const };
@@ -10,16 +10,9 @@ describe("emulator: fault injection", function () {
   let cluster: EmulatedCluster;
   let api: TestClient;
 
-  before(async function () {
-    cluster = await startCluster({ operationDelayMs: 30, keyBits: TEST_KEY_BITS });
-    api = clientFor(cluster);
-  });
-  after(async function () {
-    await api?.close();
-    await cluster?.stop();
-  });
-  beforeEach(async function () {
-    await cluster.admin.reset();
+  useCluster({ operationDelayMs: 30 }, (started, client) => {
+    cluster = started;
+    api = client;
   });
 
   async function bdbNames(): Promise<string[]> {

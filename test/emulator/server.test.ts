@@ -1,8 +1,8 @@
 // The HTTP layer: authentication and roles, headers, routing errors, bad input of every kind (state unchanged
 // and the server still answering), cluster-state-id, every node answering, plain HTTP.
 import assert from "node:assert/strict";
-import { startCluster, type EmulatedCluster } from "../../emulator";
-import { clientFor, TEST_KEY_BITS, waitActive, type TestClient } from "./support/client";
+import { type EmulatedCluster } from "../../emulator";
+import { clientFor, waitActive, type TestClient, useCluster } from "./support/client";
 
 const GiB = 1073741824;
 
@@ -10,16 +10,9 @@ describe("emulator: HTTP layer", function () {
   let cluster: EmulatedCluster;
   let api: TestClient;
 
-  before(async function () {
-    cluster = await startCluster({ operationDelayMs: 10, keyBits: TEST_KEY_BITS, username: "admin@example.com", password: "s3cret-Pass" });
-    api = clientFor(cluster);
-  });
-  after(async function () {
-    await api?.close();
-    await cluster?.stop();
-  });
-  beforeEach(async function () {
-    await cluster.admin.reset();
+  useCluster({ operationDelayMs: 10, username: "admin@example.com", password: "s3cret-Pass" }, (started, client) => {
+    cluster = started;
+    api = client;
   });
 
   async function snapshot(): Promise<{ bdbs: unknown; cluster: unknown; stateId: unknown }> {

@@ -1,6 +1,6 @@
 // A small HTTP client for the emulator tests: undici with the cluster CA (TLS is verified), Basic auth, JSON.
 import { Agent, request } from "undici";
-import type { EmulatedCluster } from "../../../emulator";
+import { startCluster, type EmulatedCluster, type EmulatorOptions } from "../../../emulator";
 
 export interface ApiResponse {
   status: number;
@@ -117,3 +117,24 @@ export async function waitGone(client: TestClient, uid: number, timeoutMs = 5000
 
 /** Key size used by the tests: 1024-bit keys keep cluster start-up fast; the PKI tests cover 2048. */
 export const TEST_KEY_BITS = 1024;
+
+/**
+ * One emulated cluster (test-sized keys) and an admin client for the enclosing describe: started before its
+ * tests, reset before each, closed after. `use` receives them once started.
+ */
+export function useCluster(options: EmulatorOptions, use: (cluster: EmulatedCluster, api: TestClient) => void): void {
+  let cluster: EmulatedCluster | undefined;
+  let api: TestClient | undefined;
+  before(async function () {
+    cluster = await startCluster({ keyBits: TEST_KEY_BITS, ...options });
+    api = clientFor(cluster);
+    use(cluster, api);
+  });
+  after(async function () {
+    await api?.close();
+    await cluster?.stop();
+  });
+  beforeEach(async function () {
+    await cluster!.admin.reset();
+  });
+}
