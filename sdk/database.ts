@@ -3,6 +3,7 @@
 // is in the README's reference table (generated from provider/database/table.ts).
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { DATABASE_OUTPUT_KEYS } from "../provider/database/logic";
 import { DATABASE_TABLE } from "../provider/database/table";
 import type { DatabaseEndpoint, DatabaseInputs, DatabaseProperties } from "../provider/database/types";
 import type { PropertyChange } from "../provider/core";
@@ -26,10 +27,6 @@ export interface DatabaseArgs extends Inputs<Omit<DatabaseInputs, "connection" |
   timeouts?: pulumi.Input<TimeoutsInput>;
 }
 
-// Output keys beyond the table's properties; seeded as undefined so the engine fills them (see
-// pulumi-dynamic-providers.md 1.9: an output not seeded in the props stays undefined on the resource).
-const OUTPUT_ONLY_KEYS = ["uid", "status", "endpoint", "managedProperties", "lastUpdateImpacts"] as const;
-
 /** Every table property is an output holding the live value (declared once, in the table's types). */
 type PropertyOutputs = { readonly [K in keyof DatabaseProperties]: pulumi.Output<DatabaseProperties[K]> };
 
@@ -52,8 +49,10 @@ export class Database extends pulumi.dynamic.Resource {
   declare readonly lastUpdateImpacts: pulumi.Output<PropertyChange[]>;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.CustomResourceOptions) {
+    // Every output key is seeded as undefined so the engine fills it in (an output missing from the props stays
+    // undefined on the resource object).
     const seeds: Record<string, undefined> = {};
-    for (const key of [...DATABASE_TABLE.rows.map((row) => row.name), ...OUTPUT_ONLY_KEYS]) seeds[key] = undefined;
+    for (const key of [...DATABASE_TABLE.rows.map((row) => row.name), ...DATABASE_OUTPUT_KEYS]) seeds[key] = undefined;
     shim ??= providerShim("Database", IMPLEMENTATION_PATH);
     super(
       shim,

@@ -47,7 +47,7 @@ export const INE_MINIMUM_VERSION = "6.2.4";
 export const DATABASE_SETTINGS: readonly (keyof DatabaseSettings)[] = ["disruptionPolicy", "adopt", "connection", "timeouts"];
 
 /** Output-only keys: tolerated in inputs (a resource class may seed them) but never treated as inputs. */
-const OUTPUT_KEYS: readonly string[] = ["uid", "status", "endpoint", "managedProperties", "lastUpdateImpacts"];
+export const DATABASE_OUTPUT_KEYS = ["uid", "status", "endpoint", "managedProperties", "lastUpdateImpacts"] as const satisfies readonly (keyof DatabaseOutputs)[];
 
 const ROW_NAMES: readonly string[] = DATABASE_TABLE.rows.map((row) => row.name);
 
@@ -155,7 +155,7 @@ export function checkDatabase(oldInputs: DatabaseBag, newInputs: DatabaseBag, co
     failures.push({ property: "memorySize", reason: 'memorySize is required to create a database: bytes, or a string like "1GB"' });
   }
   for (const key of Object.keys(news)) {
-    if (key.startsWith("__") || ROW_NAMES.includes(key) || (DATABASE_SETTINGS as readonly string[]).includes(key) || OUTPUT_KEYS.includes(key)) continue;
+    if (key.startsWith("__") || ROW_NAMES.includes(key) || (DATABASE_SETTINGS as readonly string[]).includes(key) || (DATABASE_OUTPUT_KEYS as readonly string[]).includes(key)) continue;
     if (news[key] === undefined || news[key] === null) continue;
     failures.push({ property: key, reason: `${key} is not a Database input; expected one of ${[...ROW_NAMES, ...DATABASE_SETTINGS].join(", ")}` });
   }
