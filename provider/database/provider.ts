@@ -284,7 +284,13 @@ async function applyUpdate(
       onProgress: (line) => printLine(`${label}: ${line}`),
     })) as LiveDatabase;
   } else {
-    live = await client.get<LiveDatabase>(`/v1/bdbs/${uid}`);
+    // Nothing to send, but the database must still be ready: after a partial failure the engine updates a
+    // database that may be pending or creation-failed, and recording that as a success would hide it.
+    live = (await waitForDatabase(client, uid, {
+      until: "active",
+      deadlineMs: Math.max(1000, deadline - Date.now()),
+      onProgress: (line) => printLine(`${label}: ${line}`),
+    })) as LiveDatabase;
   }
   const impacts = changes.filter((change) => !change.unknown).map(({ old, new: _new, ...rest }) => (rest.secret ? rest : { ...rest, old, new: _new }));
   const outputs = databaseOutputs(live, inputs, impacts);

@@ -210,6 +210,23 @@ describe("Database provider against the emulator", function () {
     }
   });
 
+  it("a create that ends in creation-failed is recorded with its id; the next up reports the failure; destroy removes it", async () => {
+    cluster.admin.addFault({ method: "POST", path: "^/v1/bdbs$", failAction: true, count: 1 });
+    const inputs = { name: "doomed", memorySize: "100MB", connection, __provider: "shim-text" };
+    const { inputs: checked } = await db.check!({}, inputs);
+    const failure = (await db.create(hostChecked(checked, inputs)).then(
+      () => assert.fail("create should have failed"),
+      (e: unknown) => e,
+    )) as Error & { id?: string; properties?: Props };
+    assert.equal(failure.id, "1");
+    assert.match(failure.message, /created as uid 1 but did not become ready/);
+    assert.equal(failure.properties?.status, "creation-failed");
+    // The engine updates a resource recorded with init errors on the next up: nothing to send, but not a success.
+    await assert.rejects(db.update!("1", failure.properties!, checked as Props), /creation-failed/);
+    await db.delete!("1", failure.properties!);
+    assert.equal(listDatabases(cluster).length, 0);
+  });
+
   it("refresh reports an out-of-band change, and the next update corrects it", async () => {
     const { id, outs, checked } = await createDatabase({ name: "drift", memorySize: "100MB", connection, evictionPolicy: "allkeys-lru" });
     cluster.admin.patchObject(`bdbs/${id}`, { eviction_policy: "noeviction", memory_size: 999 * 1024 * 1024 });
