@@ -16,9 +16,11 @@ export interface ProviderImplementation {
 }
 
 /**
- * Builds the serialized shim for one resource kind. `fallbackPath` is where this copy's implementation lives;
- * the shim tries the package by name first (a project that installed it), and uses the path only when the
- * name does not resolve from the provider host's working directory (this repository's own demo and tests).
+ * Builds the serialized shim for one resource kind. It loads the implementation, in order: the package by name
+ * (a project that installed it as a dependency); this package itself found by walking up from the provider
+ * host's working directory (this repository's own demo and tests, where the package is the project, so that
+ * state survives moving the checkout); and last `fallbackPath`, where this copy's implementation lived when the
+ * program ran.
  */
 export function providerShim(kind: ResourceKind, fallbackPath: string): pulumi.dynamic.ResourceProvider {
   // Everything below is serialized as text: keep it free of imports and large captured values.
@@ -27,7 +29,15 @@ export function providerShim(kind: ResourceKind, fallbackPath: string): pulumi.d
       return require("pulumi-redis-enterprise/provider");
     } catch (err) {
       if ((err as { code?: string }).code !== "MODULE_NOT_FOUND") throw err;
-      return require(fallbackPath);
+    }
+    const path = require("node:path") as typeof import("node:path");
+    const fs = require("node:fs") as typeof import("node:fs");
+    for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+      const manifest = path.join(dir, "package.json");
+      if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, "utf8")).name === "pulumi-redis-enterprise") {
+        return require(path.join(dir, "dist", "provider", "index.js"));
+      }
+      if (path.dirname(dir) === dir) return require(fallbackPath);
     }
   };
   return {
