@@ -114,6 +114,25 @@ describe("Database through the real provider host", function () {
     assertNoSecretLeaks(corrected.state, host.linesSince(start).join("\n"), cluster.password);
   });
 
+  it("keeps a connection passed as a plain input secret in state (it holds the admin password)", async () => {
+    const explicit = () => {
+      const db = new Database("explicit", {
+        name: "explicit",
+        memorySize: "64MB",
+        connection: { url: cluster.nodes[1]!.url, username: cluster.username, password: cluster.password, caCertPem: cluster.caCertPem },
+      });
+      return { port: db.endpoint.port };
+    };
+    const created = await runProgram(explicit, {}, options("up"));
+    try {
+      const resource = created.state[urnOf("explicit")]!;
+      assert.ok(resource.secretOutputKeys.includes("connection"), `secret output keys: ${resource.secretOutputKeys.join(", ")}`);
+      assert.ok(!JSON.stringify(unmarkedOutputs(created.state)).includes(cluster.password), "the admin password is stored unmarked");
+    } finally {
+      await destroy(created.state, options("up"));
+    }
+  });
+
   it("a disruptionPolicy deny stops the preview, naming the property and its consequence", async () => {
     const guarded = (resp3: boolean) => () => {
       const db = new Database("guarded", { name: "guarded", memorySize: "64MB", resp3, disruptionPolicy: "deny" });
