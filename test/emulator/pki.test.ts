@@ -61,23 +61,8 @@ function serialsByKey(certificates: IssuedCertificate[]): Map<string, string> {
   return new Map(certificates.map((c) => [`${c.nodeUid}/${c.name}`, c.serialHex]));
 }
 
-function expectCertificateError(action: () => unknown, status: number, errorCode: string): CertificateError {
-  try {
-    action();
-  } catch (error) {
-    assert.ok(error instanceof CertificateError, `expected a CertificateError, got ${String(error)}`);
-    assert.equal(error.status, status);
-    assert.equal(error.errorCode, errorCode);
-    return error;
-  }
-  assert.fail(`expected CertificateError ${status} ${errorCode}, nothing was thrown`);
-}
-
-async function expectCertificateErrorAsync(
-  action: () => Promise<unknown>,
-  status: number,
-  errorCode: string,
-): Promise<CertificateError> {
+/** Runs `action` (sync or async) and checks that it throws a CertificateError with this status and code. */
+async function expectCertificateError(action: () => unknown, status: number, errorCode: string): Promise<CertificateError> {
   try {
     await action();
   } catch (error) {
@@ -260,10 +245,10 @@ describe("emulator/pki: the cluster's private CA", function () {
   });
 
   it("refuses a second addNode for the same uid (409) and a node that cannot go into a certificate (400)", async function () {
-    await expectCertificateErrorAsync(() => pki.addNode(testNode(2)), 409, "node_exists");
-    await expectCertificateErrorAsync(() => pki.addNode({ uid: 9, address: "10.0.0.300", hostname: "n9" }), 400, "invalid_node");
-    await expectCertificateErrorAsync(() => pki.addNode({ uid: 9, address: "10.0.0.9", hostname: "bad host" }), 400, "invalid_node");
-    await expectCertificateErrorAsync(() => pki.addNode({ uid: 0, address: "10.0.0.9", hostname: "n9" }), 400, "invalid_node");
+    await expectCertificateError(() => pki.addNode(testNode(2)), 409, "node_exists");
+    await expectCertificateError(() => pki.addNode({ uid: 9, address: "10.0.0.300", hostname: "n9" }), 400, "invalid_node");
+    await expectCertificateError(() => pki.addNode({ uid: 9, address: "10.0.0.9", hostname: "bad host" }), 400, "invalid_node");
+    await expectCertificateError(() => pki.addNode({ uid: 0, address: "10.0.0.9", hostname: "n9" }), 400, "invalid_node");
     assert.deepEqual(pki.nodes().map((n) => n.uid), [1, 2, 3]);
   });
 });
@@ -439,9 +424,9 @@ describe("emulator/pki: rotation on request", function () {
     const clock = virtualClock();
     const pki = await threeNodeCluster(clock);
     const state = observableState(pki);
-    const bogus = await expectCertificateErrorAsync(() => pki.rotate("bogus"), 403, "unsupported_certificate");
+    const bogus = await expectCertificateError(() => pki.rotate("bogus"), 403, "unsupported_certificate");
     assert.match(bogus.message, /"bogus".*not a certificate name/);
-    const optional = await expectCertificateErrorAsync(() => pki.rotate("ldap_client"), 403, "unsupported_certificate");
+    const optional = await expectCertificateError(() => pki.rotate("ldap_client"), 403, "unsupported_certificate");
     assert.match(optional.message, /"ldap_client".*optional certificate/);
     assert.deepEqual(observableState(pki), state);
   });
@@ -599,9 +584,9 @@ describe("emulator/pki: customer certificates (PUT /v1/cluster/certificates, upd
   ];
 
   for (const refusal of refusals) {
-    it(`refuses the whole batch for ${refusal.title} (${refusal.status} ${refusal.errorCode}) and changes nothing`, function () {
+    it(`refuses the whole batch for ${refusal.title} (${refusal.status} ${refusal.errorCode}) and changes nothing`, async function () {
       const state = observableState(pki);
-      const error = expectCertificateError(
+      const error = await expectCertificateError(
         () => pki.replace([{ name: "proxy", certificate: valid.certificate, key: valid.key }, refusal.bad()]),
         refusal.status,
         refusal.errorCode,
@@ -612,8 +597,8 @@ describe("emulator/pki: customer certificates (PUT /v1/cluster/certificates, upd
     });
   }
 
-  it("refuses an empty batch (400 missing_certificates)", function () {
-    expectCertificateError(() => pki.replace([]), 400, "missing_certificates");
+  it("refuses an empty batch (400 missing_certificates)", async function () {
+    await expectCertificateError(() => pki.replace([]), 400, "missing_certificates");
   });
 
   it("accepts a certificate that the virtual clock still finds valid, even if the wall clock would not", async function () {
@@ -664,11 +649,11 @@ describe("emulator/pki: deleting certificates", function () {
     pki.delete("sso_service");
     assert.equal("sso_service_cert" in pki.flatMap(), false);
     assert.equal(pki.certificates().some((c) => c.name === "sso_service"), false);
-    expectCertificateError(() => pki.delete("sso_service"), 404, "certificate_not_found");
-    expectCertificateError(() => pki.delete("bogus"), 404, "unknown_certificate");
+    await expectCertificateError(() => pki.delete("sso_service"), 404, "certificate_not_found");
+    await expectCertificateError(() => pki.delete("bogus"), 404, "unknown_certificate");
     const state = observableState(pki);
     for (const name of INTERNAL_CERTIFICATE_NAMES) {
-      expectCertificateError(() => pki.delete(name), 403, "required_certificate");
+      await expectCertificateError(() => pki.delete(name), 403, "required_certificate");
     }
     assert.deepEqual(observableState(pki), state);
   });
