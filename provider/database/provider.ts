@@ -313,7 +313,8 @@ async function adopt(
   settings: StackSettings,
 ): Promise<{ id: string; outs: DatabaseOutputs }> {
   const target = adoptTarget(inputs)!;
-  const candidates = await client.get<LiveDatabase[]>("/v1/bdbs");
+  // Only names and uids to find it (a cluster may hold many databases); then the one object in full.
+  const candidates = await client.get<LiveDatabase[]>("/v1/bdbs", { query: { fields: "uid,name" } });
   const found = findAdoptCandidate(target, candidates ?? []);
   if ("error" in found) throw new Error(`${label}: ${found.error}`);
   const live = await client.get<LiveDatabase>(`/v1/bdbs/${String(found.live.uid)}`);
