@@ -5,7 +5,7 @@ import { computeAlerts } from "./alerts";
 import { renderBdb } from "./bdbs";
 import { runRotationJob } from "./certificates";
 import type { EmulatorCore } from "./core";
-import { notFound, schemaError } from "./errors";
+import { ApiError, notFound, schemaError } from "./errors";
 import { parseFaultRule, type FaultRule, type FaultRuleInput } from "./faults";
 import { cloneJson, deepMerge, isJsonObject, type JsonObject, type JsonValue } from "./json";
 import { renderNode } from "./nodes";
@@ -14,6 +14,12 @@ import { NODE_STATUSES, ROLES, type EmulatorEvent, type NodeStatus, type Role } 
 import { parseSoftwareVersion } from "./version";
 
 const DAY_SECONDS = 24 * 60 * 60;
+
+/**
+ * The virtual clock never passes 9999-12-31T23:59:59Z: four-digit years are the limit of ISO 8601 dates as
+ * the API prints them and of X.509 validity dates (GeneralizedTime).
+ */
+export const MAX_VIRTUAL_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 export interface ClockInfo extends JsonObject {
   /** Virtual time, ISO 8601. */
@@ -66,6 +72,15 @@ export class EmulatorAdmin {
       total += value * factor;
     }
     const core = this.core;
+    // Checked before the clock moves: a virtual time past what dates, ISO strings and certificates can hold
+    // would make every later write fail (issue 10, item 4).
+    if (core.now() + total * 1000 > MAX_VIRTUAL_TIME_MS) {
+      throw new ApiError(
+        400,
+        "invalid_value",
+        `clock advance: ${total} seconds would move the virtual clock past ${new Date(MAX_VIRTUAL_TIME_MS).toISOString()}, the latest time the emulator represents`,
+      );
+    }
     core.clock.advance(total * 1000);
     core.event("clock_advanced", { seconds: total });
     const rotated = await runRotationJob(core);
@@ -183,10 +198,10 @@ export class EmulatorAdmin {
     this.core.reset();
   }
 
-  /** Everything, for debugging. Private keys and passwords are left out. */
+  /** Everything, for debugging. Private keys are left out and passwords redacted. */
   state(): JsonObject {
     const core = this.core;
-    return {
+    return redactSecrets({
       clock: this.clock(),
       stateId: core.data.stateId,
       clusterCreated: core.data.clusterCreated,
@@ -220,8 +235,29 @@ export class EmulatorAdmin {
         fingerprintSha256: c.fingerprintSha256,
         customerProvided: c.customerProvided,
       })),
-    };
+    }) as JsonObject;
   }
+}
+
+/** Keys whose values are secrets wherever they appear: authentication_redis_pass, smtp_password, ... */
+const SECRET_KEY = /(^|_)(pass|password|passwd|secret)$/i;
+/** The password part of credentials in a URI ("redis://user:pw@host"), as sync_sources hold them. */
+const URI_PASSWORD = /(\/\/[^/:@\s]*:)[^@/\s]*@/g;
+
+/**
+ * A copy of `value` with every secret replaced by "<redacted>": values of secret-named keys and passwords in
+ * URIs. The state dump promises no passwords; database objects carry several (issue 10, item 5).
+ */
+export function redactSecrets(value: JsonValue): JsonValue {
+  if (typeof value === "string") return value.replace(URI_PASSWORD, "$1<redacted>@");
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (!isJsonObject(value)) return value;
+  const copy: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) {
+    const redacted = SECRET_KEY.test(key) && item !== "" && item !== null ? "<redacted>" : redactSecrets(item);
+    Object.defineProperty(copy, key, { value: redacted, enumerable: true, writable: true, configurable: true });
+  }
+  return copy;
 }
 
 function adminOf(context: RequestContext): EmulatorAdmin {

@@ -4,7 +4,7 @@
 // or OCSP to watch.
 import type { EmulatorCore } from "./core";
 import { notFound } from "./errors";
-import { isJsonObject, type JsonObject } from "./json";
+import { hasOwn, isJsonObject, type JsonObject } from "./json";
 import { describeCertificate, type IssuedCertificate } from "./pki";
 import { queryFlag, type Reply, type RequestContext, type Route } from "./router";
 
@@ -80,7 +80,9 @@ function all(context: RequestContext): Reply {
 
 function one(context: RequestContext): Reply {
   const name = context.params.name ?? "";
-  const alert = computeAlerts(context.core, queryFlag(context.query, "ignore_settings"))[name];
+  const alerts = computeAlerts(context.core, queryFlag(context.query, "ignore_settings"));
+  // Own keys only: "constructor", "toString" or "__proto__" are not alerts (issue 10, item 3).
+  const alert = hasOwn(alerts, name) ? alerts[name] : undefined;
   // UNCERTAIN: the error_code of an unknown alert is not documented, only the 404.
   if (!alert) throw notFound("alert_not_found", `cluster alert '${name}' does not exist`);
   return { status: 200, body: alert };

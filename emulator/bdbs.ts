@@ -41,6 +41,19 @@ export function findBdb(core: EmulatorCore, uidText: string): BdbRecord {
   return record;
 }
 
+/**
+ * The uid of a database created without one: one above every uid used so far. Should that pass 2^53 - 1 (a
+ * client chose a huge uid), the lowest free uid instead, so that automatic uids stay exact and distinct.
+ */
+function nextFreeUid(core: EmulatorCore): number {
+  const used = new Set(core.data.bdbs.map((r) => r.object.uid as number));
+  const candidate = Math.max(core.data.nextBdbUid, ...[...used].map((u) => u + 1));
+  if (Number.isSafeInteger(candidate)) return candidate;
+  let uid = 1;
+  while (used.has(uid)) uid += 1;
+  return uid;
+}
+
 /** A random free port in 10000-19999, skipping 10050, reserved ports and ports in use (reference §2.6). */
 function pickPort(context: BdbValidationContext): number {
   const span = MAX_DB_PORT - MIN_DB_PORT + 1;
@@ -151,8 +164,7 @@ function failureText(kind: string): string {
 export function createDatabase(core: EmulatorCore, body: JsonValue | undefined, options: OperationOptions = {}): JsonObject {
   const context = validationContext(core);
   const validated = validateBdbCreate(body, context);
-  const existingUids = core.data.bdbs.map((r) => r.object.uid as number);
-  const uid = validated.uid ?? Math.max(core.data.nextBdbUid, ...existingUids.map((u) => u + 1));
+  const uid = validated.uid ?? nextFreeUid(core);
   const port = validated.port ?? pickPort(context);
   const now = core.nowIso();
   const object: JsonObject = {

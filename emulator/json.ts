@@ -80,3 +80,57 @@ export function pickFields(object: JsonObject, fields: readonly string[]): JsonO
   }
   return picked;
 }
+
+/**
+ * Deepest nesting accepted in a request body. Real bodies nest a few levels (alert_settings.<name>.threshold,
+ * module_list[i].module_args); 32 leaves room for any of them. Deeper bodies are refused before they are
+ * parsed into state: a value nested thousands of levels deep would otherwise be stored, and every later copy,
+ * comparison or answer of it would overflow the stack (issue 10, item 1).
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * How deeply the JSON text nests arrays and objects ("[]" is 1), scanning iteratively so that hostile input
+ * cannot overflow the stack. Brackets inside strings do not count. Stops early once `limit` is exceeded.
+ */
+export function textNestingDepth(text: string, limit = Number.POSITIVE_INFINITY): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i += 1; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      depth += 1;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return deepest;
+      }
+    } else if (c === 0x5d || c === 0x7d) {
+      depth -= 1;
+    }
+  }
+  return deepest;
+}
+
+/** How deeply a value nests arrays and objects (a scalar is 0), iteratively; stops once `limit` is exceeded. */
+export function valueNestingDepth(value: unknown, limit = Number.POSITIVE_INFINITY): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (typeof current !== "object" || current === null) continue;
+    const level = depth + 1;
+    if (level > deepest) {
+      deepest = level;
+      if (deepest > limit) return deepest;
+    }
+    const children = Array.isArray(current) ? current : Object.values(current);
+    for (const child of children) stack.push([child, level]);
+  }
+  return deepest;
+}

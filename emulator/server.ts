@@ -13,9 +13,9 @@ import { bootstrapRoutes } from "./bootstrap";
 import { certificateRoutes } from "./certificates";
 import { clusterRoutes } from "./cluster";
 import type { EmulatorCore } from "./core";
-import { ApiError } from "./errors";
+import { ApiError, schemaError } from "./errors";
 import { faultError, type FaultDecision } from "./faults";
-import type { JsonValue } from "./json";
+import { MAX_JSON_DEPTH, textNestingDepth, type JsonValue } from "./json";
 import { nodeRoutes } from "./nodes";
 import { ROLE_PERMISSIONS, Router, type Reply, type RequestContext } from "./router";
 
@@ -145,8 +145,14 @@ async function processRequest(
     if ((method === "POST" || method === "PUT" || method === "PATCH") && !isJsonContentType(request.headers["content-type"])) {
       return errorReply(new ApiError(400, "invalid_content_type", `${method} ${path}: send the body as JSON with the header Content-Type: application/json`));
     }
+    const text = bodyBuffer.toString("utf8");
+    // Checked before parsing, so nothing that deep ever reaches a handler or the state (issue 10, item 1).
+    const depth = textNestingDepth(text, MAX_JSON_DEPTH);
+    if (depth > MAX_JSON_DEPTH) {
+      return errorReply(schemaError(`${method} ${path}: the body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep; no request needs that many`));
+    }
     try {
-      context.body = JSON.parse(bodyBuffer.toString("utf8")) as JsonValue;
+      context.body = JSON.parse(text) as JsonValue;
     } catch {
       return errorReply(new ApiError(400, "invalid_json", `${method} ${path}: the body is not valid JSON`));
     }
@@ -165,14 +171,31 @@ function logError(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-function send(core: EmulatorCore, response: http.ServerResponse, reply: Reply): void {
+/** The answer's text; a body that cannot be serialised becomes a 500 with the JSON error body instead. */
+export function serialiseReply(reply: Reply, method: string, path: string): { status: number; text: string; headers: Record<string, string> } {
+  if (reply.body === undefined) return { status: reply.status, text: "", headers: reply.headers ?? {} };
+  let text: string | undefined;
+  let problem = "the answer is not JSON";
+  try {
+    text = JSON.stringify(reply.body) as string | undefined;
+  } catch (error) {
+    problem = error instanceof Error ? error.message : String(error);
+  }
+  if (typeof text === "string") return { status: reply.status, text, headers: reply.headers ?? {} };
+  logError(`rs-emulator: ${method} ${path}: cannot serialise the answer: ${problem}`);
+  const error = new ApiError(500, "internal_error", `the emulator failed to answer ${method} ${path}: ${problem}`);
+  return { status: 500, text: JSON.stringify(error.toBody()), headers: {} };
+}
+
+function send(core: EmulatorCore, response: http.ServerResponse, reply: Reply, method = "", path = ""): void {
   if (response.headersSent || response.destroyed) return;
-  const text = reply.body === undefined ? "" : JSON.stringify(reply.body);
-  response.statusCode = reply.status;
+  const serialised = serialiseReply(reply, method, path);
+  const text = serialised.text;
+  response.statusCode = serialised.status;
   response.setHeader("content-type", "application/json");
   response.setHeader("content-length", Buffer.byteLength(text));
   response.setHeader("cluster-state-id", String(core.data.stateId));
-  for (const [name, value] of Object.entries(reply.headers ?? {})) response.setHeader(name, value);
+  for (const [name, value] of Object.entries(serialised.headers)) response.setHeader(name, value);
   response.end(text);
 }
 
@@ -228,12 +251,17 @@ export function requestListener(core: EmulatorCore, nodeUid: number, secure: boo
         }
         reply = errorReply(faultError(effect));
       }
-      send(core, response, reply);
+      send(core, response, reply, method, path);
     })().catch((error: unknown) => {
-      logError(`rs-emulator: request handling failed: ${error instanceof Error ? error.message : String(error)}`);
-      if (!response.headersSent) {
+      const message = error instanceof Error ? error.message : String(error);
+      logError(`rs-emulator: request handling failed: ${message}`);
+      // Even here the answer carries the JSON error body (issue 10, item 6).
+      if (!response.headersSent && !response.destroyed) {
+        const text = JSON.stringify(new ApiError(500, "internal_error", `the emulator failed to handle the request: ${message}`).toBody());
         response.statusCode = 500;
-        response.end();
+        response.setHeader("content-type", "application/json");
+        response.setHeader("content-length", Buffer.byteLength(text));
+        response.end(text);
       }
     });
   };
@@ -267,8 +295,15 @@ export function listen(server: http.Server, address: string, port: number, what:
   });
 }
 
+/**
+ * The HTTPS listener sends its certificate chain, the leaf then the cluster CA that signed it, so that a
+ * client pinning the printed CA fingerprint (caFingerprintSha256) finds it among the presented certificates
+ * and can check that the leaf descends from it (issue 10, item 7). Sending only the leaf left that pin
+ * unverifiable.
+ */
 export function createHttpsServer(core: EmulatorCore, nodeUid: number, certPem: string, keyPem: string): https.Server {
-  return https.createServer({ cert: certPem, key: keyPem }, requestListener(core, nodeUid, true));
+  const chain = `${certPem.trimEnd()}\n${core.pki.caCertPem.trimEnd()}\n`;
+  return https.createServer({ cert: chain, key: keyPem }, requestListener(core, nodeUid, true));
 }
 
 export function createHttpServer(core: EmulatorCore, nodeUid: number): http.Server {

@@ -1,7 +1,7 @@
 // Type checks for request bodies, shared by every resource. A body whose JSON types do not fit is a schema
 // violation (400 invalid_schema); whether an allowed type carries an allowed value is each resource's business.
 import { schemaError, type ApiError } from "../errors";
-import { isJsonObject, jsonTypeOf, type JsonObject, type JsonValue } from "../json";
+import { isJsonObject, jsonTypeOf, MAX_JSON_DEPTH, valueNestingDepth, type JsonObject, type JsonValue } from "../json";
 
 export type FieldKind = "string" | "integer" | "number" | "boolean" | "array" | "object" | "string-or-array";
 
@@ -23,9 +23,18 @@ export function kindOfValue(value: JsonValue): FieldKind {
 /** A readable description of why `value` does not fit `kind`, or undefined when it fits. */
 export function typeProblem(value: JsonValue, kind: FieldKind): string | undefined {
   const actual = jsonTypeOf(value);
+  // A field value nested deeper than any real body is refused whatever its kind: stored, it would make every
+  // later copy or answer of the object overflow the stack (issue 10, item 1).
+  if (valueNestingDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH - 1) {
+    return `a value nested at most ${MAX_JSON_DEPTH - 1} levels deep`;
+  }
   switch (kind) {
     case "integer":
-      if (typeof value === "number" && Number.isInteger(value)) return undefined;
+      // Beyond 2^53 - 1 a JSON number no longer names one integer (9007199254740992 + 1 reads back the same),
+      // and typed clients read these fields as 64-bit or smaller integers: refused like a wrong type.
+      if (typeof value === "number" && Number.isSafeInteger(value)) return undefined;
+      if (typeof value === "number" && !Number.isFinite(value)) return "an integer, got a number too large to represent";
+      if (typeof value === "number" && Number.isInteger(value)) return `an integer between ${Number.MIN_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}, got ${String(value)}`;
       return typeof value === "number" ? "an integer, got a fraction" : `an integer, got ${actual}`;
     case "number":
       return typeof value === "number" && Number.isFinite(value) ? undefined : `a number, got ${actual}`;
