@@ -6,3 +6,4 @@ export * from "./ports";
 export * from "./spec";
 export * from "./nft";
 export * from "./transport";
+export * from "./operations";

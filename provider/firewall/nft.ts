@@ -106,9 +106,13 @@ export function listTableCommand(table: string): string[] {
   return ["nft", "-j", "list", "table", "inet", table];
 }
 
-/** True for the error `nft list table` gives when the table does not exist. */
+/**
+ * True for the error `nft list table` gives when the table does not exist: a line that starts with "Error: No
+ * such file or directory" (nft 0.9-1.0 may add "; did you mean table ..."). Anchored, because `ip netns exec`
+ * reports a missing namespace with the same errno text, and that is a failure, not an absent table.
+ */
 export function isMissingTableError(stderr: string): boolean {
-  return /No such file or directory/i.test(stderr);
+  return /^Error: No such file or directory/m.test(stderr);
 }
 
 // ---- Parsing `nft -j` (the libnftables JSON schema, json_schema_version 1).

@@ -311,6 +311,7 @@ describe("firewall nftables table", () => {
     assert.deepEqual(listTableCommand("fw_test"), ["nft", "-j", "list", "table", "inet", "fw_test"]);
     assert.equal(isMissingTableError("Error: No such file or directory\nlist table inet redis_enterprise\n"), true);
     assert.equal(isMissingTableError("Error: Operation not permitted"), false);
+    assert.equal(isMissingTableError('Cannot open network namespace "n9": No such file or directory'), false);
   });
   it("parses nft -j output into the same description the declaration gives: no drift", () => {
     const parsed = parseListedTable(listed(), "redis_enterprise");
