@@ -9,6 +9,7 @@ import { ApiError, notFound, schemaError } from "./errors";
 import { parseFaultRule, type FaultRule, type FaultRuleInput } from "./faults";
 import { cloneJson, deepMerge, isJsonObject, type JsonObject, type JsonValue } from "./json";
 import { renderNode } from "./nodes";
+import { databaseChanged, modelReset } from "./reconcile";
 import type { Reply, RequestContext, Route } from "./router";
 import { NODE_STATUSES, ROLES, type EmulatorEvent, type NodeStatus, type Role } from "./state";
 import { parseSoftwareVersion } from "./version";
@@ -119,15 +120,13 @@ export class EmulatorAdmin {
     } else {
       throw notFound("not_found", `unknown object '${target}'; use bdbs/<uid>, nodes/<uid>, cluster or policy`);
     }
-    const ineBefore = stored.data_internode_encryption;
+    const before = cloneJson(stored);
     deepMerge(stored, patch);
     core.event("out_of_band_edit", { target, fields: Object.keys(patch).sort() });
-    if (bdbUid !== undefined && "data_internode_encryption" in patch && stored.data_internode_encryption !== ineBefore) {
-      core.event("proxy_restart", {
-        bdbUid,
-        reason: `data_internode_encryption ${String(ineBefore)} -> ${String(stored.data_internode_encryption)}`,
-        source: "out_of_band_edit",
-      });
+    if (bdbUid !== undefined) {
+      // Through the one reconcile hook, like a REST change: the data plane follows the edit (in the background;
+      // admin.dataPlaneSettled() waits for it), and an encryption flip restarts the proxy.
+      void databaseChanged(core, { bdbUid, before, after: stored, source: "out_of_band_edit" });
     }
     core.commit();
     return cloneJson(stored);
@@ -196,6 +195,12 @@ export class EmulatorAdmin {
   /** Back to the state right after start: same CA and ports, no databases, clock offset zero, no faults, no events. */
   async reset(): Promise<void> {
     this.core.reset();
+    await modelReset(this.core);
+  }
+
+  /** Resolves when the data plane has caught up with every change so far (at once without a data plane). */
+  async dataPlaneSettled(): Promise<void> {
+    await this.core.dataPlane?.settled();
   }
 
   /** Everything, for debugging. Private keys are left out and passwords redacted. */

@@ -7,6 +7,7 @@ import type { EmulatorCore } from "./core";
 import { randomSecret, SYSTEM_RESERVED_PORTS } from "./defaults";
 import { busy, invalidConfig, notFound, schemaError } from "./errors";
 import { cloneJson, isJsonObject, pickFields, type JsonObject, type JsonValue } from "./json";
+import { databaseChanged, type DatabaseChange } from "./reconcile";
 import { queryFlag, type RequestContext, type Reply, type Route } from "./router";
 import type { BdbRecord } from "./state";
 import {
@@ -204,7 +205,7 @@ export function createDatabase(core: EmulatorCore, body: JsonValue | undefined, 
   core.data.nextBdbUid = Math.max(core.data.nextBdbUid, uid + 1);
   core.event("bdb_created", { bdbUid: uid, name: String(object.name), actionUid: action.uid });
   core.commit();
-  core.schedule(core.settings.operationDelayMs, () => settle(core, record));
+  core.schedule(core.settings.operationDelayMs, () => complete(core, record));
   return renderBdb(record);
 }
 
@@ -245,7 +246,7 @@ export function updateDatabase(core: EmulatorCore, uidText: string, body: JsonVa
   };
   core.event("bdb_updated", { bdbUid: uid, fields: Object.keys(changes).sort(), actionUid: action.uid });
   core.commit();
-  core.schedule(core.settings.operationDelayMs, () => settle(core, record));
+  core.schedule(core.settings.operationDelayMs, () => complete(core, record));
   return renderBdb(record);
 }
 
@@ -272,7 +273,24 @@ export function deleteDatabase(core: EmulatorCore, uidText: string, options: Ope
   record.pending = { kind: "delete", actionUid: action.uid, previous, fail: options.failAction === true };
   core.event("bdb_deleted", { bdbUid: uid, name: String(record.object.name), actionUid: action.uid });
   core.commit();
-  core.schedule(core.settings.operationDelayMs, () => settle(core, record));
+  core.schedule(core.settings.operationDelayMs, () => complete(core, record));
+}
+
+/**
+ * The operation delay is over: a change that succeeds goes through the reconcile hook (the data plane starts,
+ * changes or stops what serves the database), then the object settles. A change that fails restores the old
+ * object and the data plane never saw the new one.
+ */
+async function complete(core: EmulatorCore, record: BdbRecord): Promise<void> {
+  const pending = record.pending;
+  if (!pending || !core.data.bdbs.includes(record)) return;
+  if (!pending.fail) {
+    const change: DatabaseChange = { bdbUid: record.object.uid as number, source: "rest" };
+    if (pending.previous) change.before = pending.previous;
+    if (pending.kind !== "delete") change.after = record.object;
+    await databaseChanged(core, change);
+  }
+  if (record.pending === pending) settle(core, record);
 }
 
 /** Finish the pending operation of a database (also used when a state file is loaded with one in flight). */
@@ -297,13 +315,8 @@ export function settle(core: EmulatorCore, record: BdbRecord): void {
         record.object = { ...pending.previous, status: "active" };
         delete record.object.action_uid;
       } else {
+        // The proxy restart a data internode encryption change causes was recorded by complete() (reconcile.ts).
         record.object.status = "active";
-        const before = pending.previous?.data_internode_encryption;
-        const after = record.object.data_internode_encryption;
-        if (pending.changedFields?.includes("data_internode_encryption") && before !== after) {
-          // Changing data internode encryption restarts the DMC proxy and disconnects every client (reference §8).
-          core.event("proxy_restart", { bdbUid: uid, reason: `data_internode_encryption ${String(before)} -> ${String(after)}` });
-        }
       }
       break;
     case "delete":

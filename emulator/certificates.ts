@@ -6,6 +6,7 @@ import type { EmulatorCore } from "./core";
 import { ApiError, schemaError } from "./errors";
 import { isJsonObject, type JsonObject, type JsonValue } from "./json";
 import { CertificateError, type IssuedCertificate } from "./pki";
+import { certificatesChanged } from "./reconcile";
 import type { Reply, RequestContext, Route } from "./router";
 
 function toApiError(error: unknown): unknown {
@@ -21,14 +22,16 @@ function summary(rotated: IssuedCertificate[]): { names: string[]; nodes: number
 }
 
 /** Record a rotation: the event tests assert on, and a finished task in /v1/actions. */
-function recordRotation(core: EmulatorCore, rotated: IssuedCertificate[], automatic: boolean): void {
-  if (rotated.length === 0) return;
+function recordRotation(core: EmulatorCore, rotated: IssuedCertificate[], automatic: boolean): Promise<void> {
+  if (rotated.length === 0) return Promise.resolve();
   const { names, nodes } = summary(rotated);
   // UNCERTAIN: the task name of a rotation is not documented; rotation runs synchronously on a real cluster.
   const task = startAction(core, { kind: "task", name: "rotate_certificates", nodeUid: core.master()?.uid ?? 1, durationMs: 0 });
   finishAction(core, task.uid);
   core.event("certificate_rotation", { names, nodes, automatic });
   core.commit();
+  // Rotation is synchronous on a real cluster: it answers once the nodes use the new certificates.
+  return certificatesChanged(core);
 }
 
 /** POST /v1/cluster/certificates/rotate: all internal certificates, or the one named. */
@@ -40,7 +43,7 @@ export async function rotateCertificates(core: EmulatorCore, name?: string): Pro
     } catch (error) {
       throw toApiError(error);
     }
-    recordRotation(core, rotated, false);
+    await recordRotation(core, rotated, false);
     return rotated;
   });
 }
@@ -59,7 +62,7 @@ export async function runRotationJob(core: EmulatorCore): Promise<IssuedCertific
     const days = rotationJobThreshold(core);
     if (days === undefined || core.isStopped) return [];
     const rotated = await core.pki.rotateDue(days);
-    if (!core.isStopped) recordRotation(core, rotated, true);
+    if (!core.isStopped) await recordRotation(core, rotated, true);
     return rotated;
   });
 }
@@ -104,6 +107,7 @@ export function replaceCertificates(core: EmulatorCore, uploads: Upload[]): void
   }
   core.event("certificate_replaced", { names: [...new Set(uploads.map((u) => u.name))].sort() });
   core.commit();
+  void certificatesChanged(core);
 }
 
 export function deleteCertificate(core: EmulatorCore, name: string): void {
@@ -114,6 +118,7 @@ export function deleteCertificate(core: EmulatorCore, name: string): void {
   }
   core.event("certificate_deleted", { name });
   core.commit();
+  void certificatesChanged(core);
 }
 
 function getAll(context: RequestContext): Reply {

@@ -14,6 +14,7 @@ import { FaultStore } from "./faults";
 import { cloneJson, type JsonObject, type JsonValue } from "./json";
 import { saveSnapshot } from "./persistence";
 import { ClusterPki } from "./pki";
+import type { DataPlaneHook } from "./reconcile";
 import type { EmulatorData, EmulatorEvent, EmulatorSnapshot, NodeRecord, Role, UserRecord } from "./state";
 
 /** Events kept in memory (the oldest are dropped first). */
@@ -88,6 +89,8 @@ export class EmulatorCore {
   generation = 0;
   /** Serialises jobs that must not overlap (certificate rotation). */
   private jobChain: Promise<unknown> = Promise.resolve();
+  /** The data plane, when this cluster runs one (emulator/dataplane); changes reach it through reconcile.ts. */
+  dataPlane: DataPlaneHook | undefined;
   /** What a reset returns to. */
   private resetPoint: { data: EmulatorData; pki: ReturnType<ClusterPki["toJSON"]> } | undefined;
 

@@ -8,6 +8,7 @@ import { pkiNodeOf } from "./bootstrap";
 import { runRotationJob } from "./certificates";
 import { VirtualClock } from "./clock";
 import { createPki, EmulatorCore, freshData, type CoreSettings } from "./core";
+import { dataPlaneInfo, startDataPlane, type DataPlaneInfo } from "./dataplane";
 import type { EmulatorData } from "./state";
 import { loadSnapshot } from "./persistence";
 import { ClusterPki } from "./pki";
@@ -21,6 +22,8 @@ export type { AdvanceResult, ClockInfo, EventFilter, NodeChange, UserInput } fro
 export type { FaultRule, FaultRuleInput } from "./faults";
 export type { EmulatorEvent, Role, NodeStatus } from "./state";
 export { ApiError } from "./errors";
+export type { DataPlaneInfo, DataPlaneLayout, DataPlaneMode, DataPlaneNode, InternodeConnection, RunningDatabase, RunningShard } from "./dataplane";
+export { RespConnection, RespError, type RespReply } from "./dataplane";
 
 export interface EmulatedNode {
   uid: number;
@@ -44,6 +47,8 @@ export interface EmulatedCluster {
   caFingerprintSha256: string;
   /** In-process test controls (the same operations as /__emulator/). */
   admin: EmulatorAdmin;
+  /** The data plane: real shards and proxies behind the endpoints (layout "off" without one). */
+  dataPlane: DataPlaneInfo;
   /** Close every listener, socket and timer. */
   stop(): Promise<void>;
 }
@@ -125,6 +130,20 @@ export async function startCluster(options: EmulatorOptions = {}): Promise<Emula
   // The cluster object shows the ports clients use; with free ports (0) that is node 1's.
   core.data.cluster.cnm_https_port = Number(new URL(nodes[0]!.url).port);
   if (nodes[0]?.httpUrl) core.data.cluster.cnm_http_port = Number(new URL(nodes[0].httpUrl).port);
+  // The data plane starts before the reset point is taken: in the namespaces layout it gives nodes new addresses.
+  let dataPlane: DataPlaneInfo;
+  try {
+    const started = await startDataPlane(core, resolved.dataPlane, resolved.internodePort);
+    if (started.plane) core.dataPlane = started.plane;
+    if (resolved.dataPlane !== "off" && !started.plane) {
+      process.stderr.write(`rs-emulator: no data plane, control plane only: ${started.reason ?? "unavailable"}\n`);
+    }
+    dataPlane = dataPlaneInfo(started.plane, started.layout, resolved.internodePort, started.reason);
+  } catch (error) {
+    core.stop();
+    await Promise.all(servers.map(closeServer));
+    throw error;
+  }
   core.markResetPoint();
   core.persist();
 
@@ -155,12 +174,13 @@ export async function startCluster(options: EmulatorOptions = {}): Promise<Emula
       return core.pki.caFingerprintSha256;
     },
     admin,
+    dataPlane,
     stop() {
       stopped ??= (async () => {
         clearInterval(rotationTimer);
         core.persist();
         core.stop();
-        await Promise.all(servers.map(closeServer));
+        await Promise.all([...servers.map(closeServer), core.dataPlane?.stop()]);
       })();
       return stopped;
     },

@@ -1,5 +1,6 @@
 // startCluster options: defaults and validation, kept pure so the CLI and the library refuse bad input with
 // the same messages.
+import type { DataPlaneMode } from "./dataplane/layout";
 import { DEFAULT_CLUSTER_NAME, DEFAULT_SOFTWARE_VERSION, randomSecret } from "./defaults";
 import { isValidClusterName } from "./validation/bootstrap";
 import { isIpv4 } from "./validation/cluster";
@@ -32,6 +33,15 @@ export interface EmulatorOptions {
   httpPort?: number;
   /** RSA key size of every generated key (passed to the PKI), default 2048. */
   keyBits?: number;
+  /**
+   * Real shards, proxies and internode TLS (needs redis-server): "loopback" (each node a loopback address, no
+   * root), "namespaces" (each node a network namespace; root), "auto" (namespaces as root, else loopback), or
+   * "off" (default: the control plane only). When the layout cannot run here, the cluster starts without a data
+   * plane and says why on stderr and in `cluster.dataPlane.reason`.
+   */
+  dataPlane?: DataPlaneMode;
+  /** Port of every node's internode TLS listener, default 3342 (the product's). */
+  internodePort?: number;
 }
 
 export interface ResolvedOptions {
@@ -46,6 +56,8 @@ export interface ResolvedOptions {
   httpsPort: number;
   httpPort: number;
   keyBits?: number;
+  dataPlane: DataPlaneMode;
+  internodePort: number;
 }
 
 export class OptionsError extends Error {
@@ -62,6 +74,14 @@ function integerIn(name: string, value: number | undefined, low: number, high: n
   if (!Number.isInteger(value) || value < low || value > high) {
     throw new OptionsError(`${name} must be an integer between ${low} and ${high}, got ${String(value)}`);
   }
+  return value;
+}
+
+const DATA_PLANE_MODES: readonly DataPlaneMode[] = ["off", "auto", "loopback", "namespaces"];
+
+function dataPlaneMode(value: DataPlaneMode | undefined): DataPlaneMode {
+  if (value === undefined) return "off";
+  if (!DATA_PLANE_MODES.includes(value)) throw new OptionsError(`dataPlane must be one of ${DATA_PLANE_MODES.join(", ")}, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -104,6 +124,8 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     password: options.password ?? randomSecret(24),
     httpsPort: integerIn("httpsPort", options.httpsPort, 0, 65535, 0),
     httpPort: integerIn("httpPort", options.httpPort, -1, 65535, 0),
+    dataPlane: dataPlaneMode(options.dataPlane),
+    internodePort: integerIn("internodePort", options.internodePort, 1, 65535, 3342),
   };
   if (options.stateFile !== undefined) resolved.stateFile = options.stateFile;
   if (options.keyBits !== undefined) resolved.keyBits = integerIn("keyBits", options.keyBits, 1024, 8192, 2048);
