@@ -22,6 +22,9 @@ Options:
   --op-delay-ms MS          duration of asynchronous operations (default 100)
   --key-bits B              RSA key size of generated keys (default 2048; 1024 starts faster)
   --state-file F            load state from F if present and save it after every change
+  --data-plane MODE         real redis-server shards and proxies: off (default), loopback (no root),
+                            namespaces (root: one network namespace per node) or auto
+  --internode-port P        port of every node's internode TLS listener (default 3342)
   --ca-out PATH             write the CA certificate here (default: a file in a new temp directory)
   --json                    print one JSON line first: {nodes, username, password, caCertPath, caFingerprintSha256, clusterName}
   --help                    show this help
@@ -51,6 +54,8 @@ const VALUE_FLAGS = new Set([
   "--key-bits",
   "--state-file",
   "--ca-out",
+  "--data-plane",
+  "--internode-port",
 ]);
 
 function integer(flag: string, text: string, low: number, high: number): number {
@@ -142,6 +147,15 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         break;
       case "--ca-out":
         caOut = v;
+        break;
+      case "--data-plane":
+        if (v !== "off" && v !== "auto" && v !== "loopback" && v !== "namespaces") {
+          throw new CliUsageError(`--data-plane must be off, auto, loopback or namespaces; got '${v}'`);
+        }
+        options.dataPlane = v;
+        break;
+      case "--internode-port":
+        options.internodePort = integer(flag, v, 1, 65535);
         break;
       default:
         throw new CliUsageError(`unknown option '${raw}' (see --help)`);

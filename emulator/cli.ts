@@ -62,6 +62,9 @@ async function main(argv: readonly string[]): Promise<number> {
       `  password: ${cluster.password}`,
       `  CA certificate: ${caCertPath}`,
       `  CA SHA-256 fingerprint: ${cluster.caFingerprintSha256}`,
+      cluster.dataPlane.layout === "off"
+        ? `  data plane: off, control plane only (${cluster.dataPlane.reason ?? "not requested"})`
+        : `  data plane: ${cluster.dataPlane.layout} layout, database endpoints on ${cluster.dataPlane.nodes().map((n) => n.address).join(", ")}, internode TLS on ${cluster.dataPlane.internodePort}`,
       `  try: curl --cacert ${caCertPath} -u '${cluster.username}:<password>' ${cluster.nodes[0]?.url ?? ""}/v1/cluster`,
       "Test controls under /__emulator/ (no authentication; see docs/emulator.md). Ctrl-C stops.",
     ];
