@@ -4,6 +4,7 @@
 // checked everywhere the engine or the host could leak them.
 import assert from "node:assert/strict";
 import { startCluster, type EmulatedCluster } from "../../emulator";
+import { closesWithin, connectToDatabase, loopbackAddresses } from "../emulator/support/dataplane";
 import { demoProgram, type DemoSettings } from "../../examples/demo/program";
 import { Database } from "../../sdk";
 import {
@@ -41,7 +42,8 @@ describe("Database through the real provider host", function () {
   const liveDatabases = () => (cluster.admin.state() as { bdbs: Array<{ object: Record<string, unknown> }> }).bdbs.map((b) => b.object);
 
   before(async () => {
-    cluster = await startCluster({ nodes: 3, operationDelayMs: 30, keyBits: 1024 });
+    // With a data plane: the encryption change is observed on real client connections.
+    cluster = await startCluster({ nodes: 3, operationDelayMs: 30, keyBits: 1024, addresses: loopbackAddresses(), dataPlane: "loopback" });
     config = {
       "redisenterprise:url": cluster.nodes[0]!.url,
       "redisenterprise:username": cluster.username,
@@ -83,10 +85,18 @@ describe("Database through the real provider host", function () {
     assert.match(previewNotes, /Database "orders": dataInternodeEncryption false -> true restarts the database proxy and disconnects all connected clients/);
     assert.equal(cluster.admin.events({ type: "proxy_restart" }).length, 0);
 
+    // A client of each database, connected before the up that turns encryption on for orders.
+    const ordersClient = await connectToDatabase(cluster, Number(created.state[urnOf("orders")]!.id));
+    const sessionsClient = await connectToDatabase(cluster, Number(created.state[urnOf("sessions")]!.id));
+    assert.equal(await ordersClient.send("PING"), "PONG");
+    assert.equal(await sessionsClient.send("AUTH", SESSIONS_PASSWORD), "OK");
     mark = host.mark();
     const encrypted = await runProgram(program({ encryptOrders: true, sessionsMemory: "128MB" }), created.state, options("up"));
     assert.deepEqual(opsByName(encrypted.steps), { orders: "update", sessions: "same" });
     assert.match(host.stderrSince(mark).join("\n"), /dataInternodeEncryption false -> true restarts the database proxy/);
+    assert.equal(await closesWithin(ordersClient.closed, 5000), true, "the orders client was disconnected, as the note said");
+    assert.equal(await sessionsClient.send("PING"), "PONG", "the sessions client, whose database did not change, stays connected");
+    sessionsClient.close();
     const restarts = cluster.admin.events({ type: "proxy_restart" });
     assert.equal(restarts.length, 1);
     assert.equal(restarts[0]!.bdbUid, Number(encrypted.state[urnOf("orders")]!.id));

@@ -2,7 +2,8 @@
 // life cycle, notes per impact class, the disruption gate, faults mid-operation, timeouts, drift, adoption,
 // the version gate and secrets.
 import assert from "node:assert/strict";
-import { startCluster, type EmulatedCluster } from "../../emulator";
+import { RespConnection, startCluster, type EmulatedCluster } from "../../emulator";
+import { closesWithin, loopbackAddresses } from "../emulator/support/dataplane";
 import { configure, providers } from "../../provider";
 import type { Connection } from "../../provider/rest";
 import { captureStderr, type StderrCapture } from "./support/stderr";
@@ -146,19 +147,38 @@ describe("Database provider against the emulator", function () {
     }
   });
 
-  it("toggling dataInternodeEncryption restarts the proxy exactly once per change", async () => {
-    const { id, outs, checked } = await createDatabase({ name: "ine", memorySize: "100MB", connection, dataInternodeEncryption: false });
-    const before = cluster.admin.events({ type: "proxy_restart" }).length;
-    const news = (await db.check!(checked, { ...checked, dataInternodeEncryption: true })).inputs as Props;
-    const { outs: after } = await db.update!(id, outs, news);
-    assert.equal((after as Props).dataInternodeEncryption, true);
-    const restarts = cluster.admin.events({ type: "proxy_restart" });
-    assert.equal(restarts.length, before + 1);
-    assert.equal((restarts.at(-1) as Props).bdbUid, Number(id));
-    assert.deepEqual(
-      ((after as Props).lastUpdateImpacts as Props[]).map((c) => [c.property, c.impact]),
-      [["dataInternodeEncryption", "disconnects-all-clients"]],
-    );
+  it("a dataInternodeEncryption change drops a client connected before it; a memory change keeps it", async () => {
+    // A cluster with a data plane of its own: the clients are real connections to the endpoint the outputs name.
+    const own = await startCluster({ nodes: 3, operationDelayMs: 40, keyBits: 1024, addresses: loopbackAddresses(), dataPlane: "loopback" });
+    try {
+      const { id, outs, checked } = await createDatabase({ name: "ine", memorySize: "100MB", connection: connectionOf(own), dataInternodeEncryption: false });
+      const endpoint = outs.endpoint as { addresses: string[]; port: number };
+      await own.dataPlane.settled();
+      const client = await RespConnection.connect(endpoint.addresses[0]!, endpoint.port);
+      assert.equal(await client.send("SET", "order:1", "paid"), "OK");
+
+      const bigger = (await db.check!(checked, { ...checked, memorySize: "200MB" })).inputs as Props;
+      const { outs: grown } = await db.update!(id, outs, bigger);
+      await own.dataPlane.settled();
+      assert.equal(await client.send("GET", "order:1"), "paid", "the memory change kept the client connected");
+      assert.deepEqual(((grown as Props).lastUpdateImpacts as Props[]).map((c) => c.impact), ["none"]);
+
+      const encrypted = (await db.check!(bigger, { ...bigger, dataInternodeEncryption: true })).inputs as Props;
+      const { outs: after } = await db.update!(id, grown as Props, encrypted);
+      assert.equal((after as Props).dataInternodeEncryption, true);
+      assert.equal(await closesWithin(client.closed, 5000), true, "the client connected before the encryption change was disconnected");
+      assert.deepEqual(
+        ((after as Props).lastUpdateImpacts as Props[]).map((c) => [c.property, c.impact]),
+        [["dataInternodeEncryption", "disconnects-all-clients"]],
+      );
+      // The emulator's event log agrees: one proxy restart, for this database.
+      assert.deepEqual(own.admin.events({ type: "proxy_restart" }).map((e) => e.bdbUid), [Number(id)]);
+      const fresh = await RespConnection.connect(endpoint.addresses[0]!, endpoint.port);
+      assert.equal(await fresh.send("GET", "order:1"), "paid", "new connections work once the change completes");
+      fresh.close();
+    } finally {
+      await own.stop();
+    }
   });
 
   it("converges with exactly one database when POST is answered 503 before it is applied", async () => {
