@@ -195,6 +195,9 @@ function send(core: EmulatorCore, response: http.ServerResponse, reply: Reply, m
   response.setHeader("content-type", "application/json");
   response.setHeader("content-length", Buffer.byteLength(text));
   response.setHeader("cluster-state-id", String(core.data.stateId));
+  // The server's clock, as on any HTTP server; here the virtual clock, so a client that judges certificate
+  // expiry by the cluster's time (CertificateRotation) sees the time the tests advanced.
+  response.setHeader("date", new Date(core.now()).toUTCString());
   for (const [name, value] of Object.entries(serialised.headers)) response.setHeader(name, value);
   response.end(text);
 }

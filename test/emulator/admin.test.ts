@@ -31,6 +31,15 @@ describe("emulator: test controls (/__emulator/)", function () {
     assert.ok(Math.abs(Date.parse(created.body.created_time) - moved.body.nowMs) < 5000, "object times follow the virtual clock");
   });
 
+  it("every answer's Date header is the virtual clock, so clients judge expiry by the cluster's time", async function () {
+    const before = await api.get("/v1/cluster");
+    assert.ok(Math.abs(Date.parse(String(before.headers.date)) - Date.now()) < 2000, `Date ${before.headers.date} is not now`);
+    const moved = (await api.post("/__emulator/clock/advance", { days: 50 }, open)).body;
+    const after = await api.get("/v1/cluster/certificates");
+    // HTTP dates have one-second resolution.
+    assert.ok(Math.abs(Date.parse(String(after.headers.date)) - moved.nowMs) < 2000, `Date ${after.headers.date} is not the virtual ${moved.now}`);
+  });
+
   it("PATCH /__emulator/objects merges without validation or action, raises cluster-state-id, records out_of_band_edit", async function () {
     await api.post("/v1/bdbs", { name: "drift", memory_size: GiB });
     await waitActive(api, 1);
