@@ -1,7 +1,9 @@
 // The provider implementation that the serialized shims (sdk/shim.ts) load at call time, by package name
 // (`pulumi-redis-enterprise/provider`). Its exports are a contract with state written by every earlier version.
 import type * as pulumi from "@pulumi/pulumi";
+import { clusterProvider } from "./cluster/provider";
 import { databaseProvider } from "./database/provider";
+import { certificateRotationProvider } from "./rotation/provider";
 import { printLine } from "./output";
 import { readStackSettings, type StackSettings } from "./settings";
 
@@ -19,9 +21,14 @@ const currentSettings = (): StackSettings => stackSettings;
 /** One provider per resource kind, keyed like sdk/shim.ts's ResourceKind. */
 export const providers = {
   Database: databaseProvider(currentSettings),
+  Cluster: clusterProvider(),
+  CertificateRotation: certificateRotationProvider(currentSettings),
 };
 
 export * as rest from "./rest";
 export * as database from "./database";
+export * as cluster from "./cluster";
+export * as rotation from "./rotation";
+export * as certificates from "./certificates";
 export { readStackSettings, CONFIG_NAMESPACE } from "./settings";
 export type { StackSettings, DisruptionPolicy } from "./settings";

@@ -1,0 +1,217 @@
+// The CertificateRotation resource's pure logic: input checks, the diff (what makes an update rotate), the
+// verification of a rotation, and the outputs. Expiry is judged on the cluster's clock against the declared
+// threshold, never by serial numbers, so the cluster's own automatic rotation is not drift.
+import { containsUnknown, deepEqual, isDeclared, isUnknown, renderCompact, type CheckFailure } from "../core";
+import {
+  INTERNAL_CERTIFICATE_NAMES,
+  chainsTo,
+  certificatesFromMap,
+  describeCertificate,
+  expiringCertificates,
+  isInternalCertificateName,
+  rotationProblem,
+  type CertificateInfo,
+} from "../certificates";
+import { timeoutsProblems } from "../timeouts";
+
+type Bag = Readonly<Record<string, unknown>>;
+
+/** The product's alert threshold for internal certificates (rs-rest-api.md §4.5). */
+export const DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS = 45;
+
+export const ROTATION_INPUTS = ["connection", "certificates", "triggers", "rotateWhenExpiringWithinDays", "timeouts"] as const;
+
+/** Outputs that are not inputs; the SDK seeds them so the engine fills them in. */
+export const ROTATION_OUTPUT_KEYS = ["requestedCertificates", "expiringCertificates", "rotationDue", "lastRotatedAt"] as const;
+
+/** The connection holds the admin password. */
+export const ROTATION_SECRET_OUTPUTS = ["connection"] as const;
+
+export function rotationLabel(): string {
+  return "CertificateRotation";
+}
+
+export interface RotationCheckResult {
+  inputs: Record<string, unknown>;
+  failures: CheckFailure[];
+}
+
+/** Validates a CertificateRotation's inputs (the connection is checked by the provider, with stack config). */
+export function checkRotation(news: Bag): RotationCheckResult {
+  const inputs: Record<string, unknown> = {};
+  const failures: CheckFailure[] = [];
+  if (isDeclared(news, "certificates")) {
+    const value = news.certificates;
+    inputs.certificates = value;
+    if (!containsUnknown(value)) {
+      if (!Array.isArray(value) || value.length === 0) {
+        failures.push({ property: "certificates", reason: `certificates must be a non-empty list of internal certificate names (${INTERNAL_CERTIFICATE_NAMES.join(", ")}), or left out for all of them; got ${renderCompact(value)}` });
+      } else {
+        value.forEach((name, index) => {
+          if (typeof name !== "string" || !isInternalCertificateName(name)) {
+            failures.push({ property: `certificates[${index}]`, reason: `certificates[${index}] must be an internal certificate name, one of ${INTERNAL_CERTIFICATE_NAMES.join(", ")} (the others are uploaded, not rotated); got ${renderCompact(name)}` });
+          } else if (value.indexOf(name) !== index) {
+            failures.push({ property: `certificates[${index}]`, reason: `certificates[${index}] "${name}" is listed twice; list each certificate once` });
+          }
+        });
+      }
+    }
+  }
+  if (isDeclared(news, "triggers")) {
+    inputs.triggers = news.triggers;
+    if (!containsUnknown(news.triggers) && !Array.isArray(news.triggers)) {
+      failures.push({ property: "triggers", reason: `triggers must be a list of values (any change rotates the certificates); got ${renderCompact(news.triggers)}` });
+    }
+  }
+  if (isDeclared(news, "rotateWhenExpiringWithinDays")) {
+    const days = news.rotateWhenExpiringWithinDays;
+    inputs.rotateWhenExpiringWithinDays = days;
+    if (!isUnknown(days) && (typeof days !== "number" || !Number.isInteger(days) || days < 1 || days > 3650)) {
+      failures.push({ property: "rotateWhenExpiringWithinDays", reason: `rotateWhenExpiringWithinDays must be a whole number of days from 1 to 3650 (default ${DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS}, the product's alert threshold); got ${renderCompact(days)}` });
+    }
+  }
+  if (isDeclared(news, "timeouts")) {
+    inputs.timeouts = news.timeouts;
+    failures.push(...timeoutsProblems(news.timeouts));
+  }
+  if (isDeclared(news, "connection")) inputs.connection = news.connection;
+  for (const key of Object.keys(news)) {
+    if (key.startsWith("__") || (ROTATION_INPUTS as readonly string[]).includes(key) || (ROTATION_OUTPUT_KEYS as readonly string[]).includes(key)) continue;
+    if (news[key] === undefined || news[key] === null) continue;
+    failures.push({ property: key, reason: `${key} is not a CertificateRotation input; expected one of ${ROTATION_INPUTS.join(", ")}` });
+  }
+  return { inputs, failures };
+}
+
+/** The declared threshold, or the default. */
+export function thresholdOf(bag: Bag): number {
+  const days = bag.rotateWhenExpiringWithinDays;
+  return typeof days === "number" && Number.isInteger(days) && days > 0 ? days : DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS;
+}
+
+/** The declared list of names (inputs), or undefined for "all internal certificates". */
+function declaredNames(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.every((name) => typeof name === "string") ? (value as string[]) : undefined;
+}
+
+/** The names the resource watches: the declared ones, or every internal certificate the cluster holds. */
+export function selectedNames(declared: readonly string[] | undefined, available: Iterable<string>): string[] {
+  if (declared) return [...declared];
+  const present = new Set(available);
+  return INTERNAL_CERTIFICATE_NAMES.filter((name) => present.has(name));
+}
+
+export interface RotationDiff {
+  changes: boolean;
+  /** The update rotates (a trigger or the selection changed, or a certificate is within the threshold). */
+  rotate: boolean;
+  /** Why, one phrase per reason, for the preview note. */
+  reasons: string[];
+}
+
+/**
+ * What an update will do. `olds` are the previous outputs (refreshed when the user refreshed): their
+ * `expiringCertificates` were judged at read time on the cluster's clock against the threshold then declared.
+ */
+export function diffRotation(olds: Bag, news: Bag): RotationDiff {
+  const reasons: string[] = [];
+  if (containsUnknown(news.triggers) || !deepEqual(olds.triggers ?? undefined, news.triggers ?? undefined)) reasons.push("triggers changed");
+  const before = declaredNames(olds.requestedCertificates);
+  if (containsUnknown(news.certificates) || !deepEqual(before, declaredNames(news.certificates))) reasons.push("the selected certificates changed");
+  if (isDeclared(olds, "expiringCertificates") && !isDeclared(olds, "lastRotatedAt")) reasons.push("the last rotation did not complete");
+  const expiring = Array.isArray(olds.expiringCertificates) ? (olds.expiringCertificates as string[]) : [];
+  if (olds.rotationDue === true && expiring.length > 0) {
+    reasons.push(`${expiring.join(", ")} ${expiring.length === 1 ? "has" : "have"} fewer than ${thresholdOf(olds)} days left`);
+  }
+  const recordOnly = ["connection", "timeouts", "rotateWhenExpiringWithinDays"].some((key) => !deepEqual(olds[key] ?? undefined, news[key] ?? undefined));
+  return { changes: reasons.length > 0 || recordOnly, rotate: reasons.length > 0, reasons };
+}
+
+/** The certificates of a GET /v1/cluster/certificates answer for the selected names (keys dropped on the way). */
+export function describeSelected(answer: unknown, declared: readonly string[] | undefined, nowMs: number): CertificateInfo[] {
+  const pems = certificatesFromMap(answer);
+  return selectedNames(declared, pems.keys())
+    .filter((name) => pems.has(name))
+    .map((name) => describeCertificate(name, pems.get(name)!, nowMs));
+}
+
+/** PEMs of the selected certificates, for chain checks (certificates only: no key is in this map). */
+export function selectedPems(answer: unknown, names: readonly string[]): Map<string, string> {
+  const pems = certificatesFromMap(answer);
+  return new Map(names.filter((name) => pems.has(name)).map((name) => [name, pems.get(name)!]));
+}
+
+export interface RotationCheckInput {
+  names: readonly string[];
+  before: readonly CertificateInfo[];
+  after: readonly CertificateInfo[];
+  afterPems: ReadonlyMap<string, string>;
+  beforePems: ReadonlyMap<string, string>;
+  /** The cluster CA (the connection's caCertPem), when known. */
+  caPem?: string;
+}
+
+export interface RotationVerdict {
+  problems: string[];
+  /** What could not be checked, for a note (never a failure). */
+  unchecked: string[];
+}
+
+/**
+ * After a rotation: each selected certificate is a new one whose validity moved forward and which chains to
+ * the cluster CA. The CA is the connection's caCertPem when the certificates chained to it before the rotation
+ * (on a cluster whose API certificate comes from another CA they never do); otherwise the new certificate must
+ * at least name the same issuer as the old one, and the note says the signature was not checked.
+ */
+export function verifyRotation(input: RotationCheckInput): RotationVerdict {
+  const problems: string[] = [];
+  const unchecked: string[] = [];
+  for (const name of input.names) {
+    const before = input.before.find((certificate) => certificate.name === name);
+    const after = input.after.find((certificate) => certificate.name === name);
+    if (!after) {
+      problems.push(`${name} is missing from the cluster's certificates after the rotation`);
+      continue;
+    }
+    if (before) {
+      const problem = rotationProblem(before, after);
+      if (problem) problems.push(problem);
+    }
+    const pem = input.afterPems.get(name);
+    const beforePem = input.beforePems.get(name);
+    const caApplies = input.caPem !== undefined && (beforePem === undefined || chainsTo(beforePem, input.caPem));
+    if (caApplies && pem !== undefined) {
+      if (!chainsTo(pem, input.caPem!)) problems.push(`${name} does not chain to the cluster CA (issuer ${after.issuer})`);
+    } else {
+      if (before && before.issuer !== after.issuer) problems.push(`${name} has a new issuer (${before.issuer} -> ${after.issuer})`);
+      unchecked.push(name);
+    }
+  }
+  return { problems, unchecked };
+}
+
+/** The outputs after a read or a rotation. */
+export function rotationOutputs(inputs: Bag, certificates: CertificateInfo[], lastRotatedAt: unknown): Record<string, unknown> {
+  const threshold = thresholdOf(inputs);
+  const expiring = expiringCertificates(certificates, threshold);
+  const declared = declaredNames(inputs.certificates ?? inputs.requestedCertificates);
+  const outputs: Record<string, unknown> = {
+    certificates,
+    requestedCertificates: declared ?? null,
+    expiringCertificates: expiring,
+    rotationDue: expiring.length > 0,
+    lastRotatedAt: lastRotatedAt ?? null,
+  };
+  for (const key of ["connection", "triggers", "timeouts", "rotateWhenExpiringWithinDays"] as const) if (isDeclared(inputs, key)) outputs[key] = inputs[key];
+  return outputs;
+}
+
+/** The inputs recorded in previous outputs (for read and update): the declared selection is requestedCertificates. */
+export function inputsFromOutputs(props: Bag): Record<string, unknown> {
+  const inputs: Record<string, unknown> = {};
+  for (const key of ["connection", "triggers", "timeouts", "rotateWhenExpiringWithinDays"] as const) if (isDeclared(props, key)) inputs[key] = props[key];
+  const declared = declaredNames(props.requestedCertificates);
+  if (declared) inputs.certificates = declared;
+  return inputs;
+}
+

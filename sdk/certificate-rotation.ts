@@ -1,0 +1,46 @@
+// The CertificateRotation resource: rotates the cluster's internal certificates when created, when `triggers`
+// or `certificates` change, and when a refresh finds a selected certificate within
+// `rotateWhenExpiringWithinDays` days of expiry. Deleting it changes nothing on the cluster.
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { CertificateInfo } from "../provider/certificates";
+import { ROTATION_OUTPUT_KEYS, ROTATION_SECRET_OUTPUTS } from "../provider/rotation/logic";
+import type { Connection } from "../provider/rest";
+import type { TimeoutsInput } from "../provider/timeouts";
+import { providerShim } from "./shim";
+
+const IMPLEMENTATION_PATH = path.join(__dirname, "..", "provider", "index.js");
+
+export interface CertificateRotationArgs {
+  /** The cluster to talk to (usually `cluster.connection`). @default stack config redisenterprise:url, :username, :password */
+  connection?: pulumi.Input<Connection>;
+  /** Internal certificate names, e.g. ["ccs_internode_encryption", "data_internode_encryption"]. @default all internal certificates */
+  certificates?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Any change of these values rotates the certificates. */
+  triggers?: pulumi.Input<any[]>;
+  /** A refresh that finds a selected certificate with fewer days left reports drift, and up rotates. @default 45 */
+  rotateWhenExpiringWithinDays?: pulumi.Input<number>;
+  /** Deadlines; a rotation is given at least 15 minutes. @default { create: "30m", update: "30m", delete: "10m" } */
+  timeouts?: pulumi.Input<TimeoutsInput>;
+}
+
+let shim: pulumi.dynamic.ResourceProvider | undefined;
+
+export class CertificateRotation extends pulumi.dynamic.Resource {
+  /** One entry per selected certificate, parsed from its PEM (no private key ever leaves the provider). */
+  declare readonly certificates: pulumi.Output<CertificateInfo[]>;
+  /** When this resource last rotated (the cluster's clock), ISO 8601. */
+  declare readonly lastRotatedAt: pulumi.Output<string>;
+  /** The selected certificates with fewer than rotateWhenExpiringWithinDays days left at the last read. */
+  declare readonly expiringCertificates: pulumi.Output<string[]>;
+  declare readonly rotationDue: pulumi.Output<boolean>;
+  declare readonly requestedCertificates: pulumi.Output<string[] | null>;
+  declare readonly connection: pulumi.Output<Connection | undefined>;
+
+  constructor(name: string, args: CertificateRotationArgs = {}, opts?: pulumi.CustomResourceOptions) {
+    const seeds: Record<string, undefined> = {};
+    for (const key of ROTATION_OUTPUT_KEYS) seeds[key] = undefined;
+    shim ??= providerShim("CertificateRotation", IMPLEMENTATION_PATH);
+    super(shim, name, { ...seeds, certificates: undefined, ...args }, pulumi.mergeOptions(opts, { additionalSecretOutputs: [...ROTATION_SECRET_OUTPUTS] }), "redisenterprise", "CertificateRotation");
+  }
+}

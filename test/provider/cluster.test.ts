@@ -1,0 +1,211 @@
+// The Cluster provider called directly, the way the provider host calls it, against emulated clusters:
+// bootstrap of idle nodes, a node joined on update, refused changes, drift, the 6.2.4 rule, a bootstrap error
+// with its code, adoption, and delete leaving the cluster running.
+import assert from "node:assert/strict";
+import { startCluster, type EmulatedCluster } from "../../emulator";
+import { configure, providers } from "../../provider";
+import { captureStderr, type StderrCapture } from "./support/stderr";
+
+type Props = Record<string, unknown>;
+const provider = providers.Cluster;
+const PASSWORD = "Cluster-Admin-Pass-4410";
+const USERNAME = "ops@example.com";
+
+async function check(news: Props, olds: Props = {}): Promise<Props> {
+  const { inputs, failures } = await provider.check!(olds, news);
+  assert.deepEqual(failures, []);
+  return inputs as Props;
+}
+
+function nodesOf(outs: Props): Array<Record<string, unknown>> {
+  return outs.nodes as Array<Record<string, unknown>>;
+}
+
+describe("Cluster provider against the emulator", function () {
+  this.timeout(60_000);
+  let stderr: StderrCapture;
+
+  before(async () => {
+    await configure({ config: { get: () => undefined, require: () => undefined as unknown as string } });
+  });
+  beforeEach(() => {
+    stderr = captureStderr();
+  });
+  afterEach(() => stderr.stop());
+
+  describe("bootstrapping idle nodes", () => {
+    let emulator: EmulatedCluster;
+    let inputs: Props;
+    let outs: Props;
+    before(async () => {
+      emulator = await startCluster({ nodes: 4, idle: true, operationDelayMs: 30, keyBits: 1024 });
+    });
+    after(async () => emulator?.stop());
+
+    const urls = (count: number) => emulator.nodes.slice(0, count).map((node) => ({ url: node.url }));
+    const base = (count: number): Props => ({
+      name: "prod.example.com",
+      nodes: urls(count),
+      username: USERNAME,
+      password: PASSWORD,
+      tls: { caCertPem: emulator.caCertPem },
+      dataInternodeEncryptionDefault: true,
+      clusterCertsAboutToExpireAlert: { enabled: true, thresholdDays: 30 },
+      nodeInternalCertsAboutToExpireAlert: { thresholdDays: 20 },
+    });
+
+    it("creates the cluster on the first node, joins the others, applies the settings and reports every node", async () => {
+      inputs = await check(base(3));
+      const created = await provider.create(inputs);
+      outs = created.outs as Props;
+      assert.equal(created.id, "prod.example.com");
+      const state = emulator.admin.state() as { cluster: Props; policy: Props; nodes: Array<{ uid: number; member: boolean }> };
+      assert.equal(state.cluster.name, "prod.example.com");
+      assert.deepEqual(
+        emulator.admin.events({ type: "bootstrap" }).map((e) => e.nodeUid),
+        [1],
+      );
+      assert.deepEqual(
+        emulator.admin.events({ type: "join" }).map((e) => e.nodeUid),
+        [2, 3],
+      );
+      assert.deepEqual(
+        nodesOf(outs).map((node) => [node.uid, node.url, node.status]),
+        [1, 2, 3].map((uid) => [uid, emulator.nodes[uid - 1]!.url, "active"]),
+      );
+      assert.equal(outs.internodeEncryptionReady, true);
+      assert.deepEqual(outs.internodeEncryptionBlockers, []);
+      assert.equal(outs.controlPlaneInternodeEncryption, true);
+      assert.equal(outs.dataInternodeEncryptionDefault, true);
+      assert.deepEqual(outs.clusterCertsAboutToExpireAlert, { enabled: true, thresholdDays: 30 });
+      assert.deepEqual(outs.nodeInternalCertsAboutToExpireAlert, { enabled: true, thresholdDays: 20 });
+      assert.match(String(outs.apiCertificateFingerprintSha256), /^[0-9a-f]{64}$/);
+      assert.deepEqual(outs.connection, { url: emulator.nodes[0]!.url, username: USERNAME, password: PASSWORD, caCertPem: emulator.caCertPem });
+      assert.deepEqual(outs.managedProperties, ["dataInternodeEncryptionDefault", "clusterCertsAboutToExpireAlert", "nodeInternalCertsAboutToExpireAlert"]);
+      // The API holds alert thresholds as strings.
+      const cluster = (state.cluster.alert_settings as Record<string, Props>);
+      assert.deepEqual(cluster.cluster_certs_about_to_expire, { enabled: true, threshold: "30" });
+      assert.equal(state.policy.data_internode_encryption, true);
+    });
+
+    it("joins a fourth node added to nodes, and refuses removing one or renaming the cluster", async () => {
+      const news = await check(base(4), inputs);
+      const diff = await provider.diff!("prod.example.com", outs, news);
+      assert.equal(diff.changes, true);
+      assert.match(stderr.take(), new RegExp(`node ${emulator.nodes[3]!.url} will join the cluster`));
+      const updated = (await provider.update!("prod.example.com", outs, news)).outs as Props;
+      assert.deepEqual(nodesOf(updated).map((node) => node.uid), [1, 2, 3, 4]);
+      assert.equal(nodesOf(updated)[3]!.url, emulator.nodes[3]!.url);
+      assert.deepEqual(emulator.admin.events({ type: "join" }).map((e) => e.nodeUid), [2, 3, 4]);
+
+      await assert.rejects(provider.diff!("prod.example.com", updated, await check(base(3))), /removing .* from nodes is refused.*allowNodeRemoval: true/);
+      await assert.rejects(
+        provider.diff!("prod.example.com", updated, await check({ ...base(4), name: "other.example.com" })),
+        /name "prod.example.com" -> "other.example.com" cannot be applied: the cluster's FQDN is set once/,
+      );
+      outs = updated;
+    });
+
+    it("reads drift on a managed setting, corrects it, and shows a node's version and status", async () => {
+      emulator.admin.patchObject("policy", { data_internode_encryption: false });
+      emulator.admin.setNode(2, { software_version: "6.2.3-12" });
+      const read = (await provider.read!("prod.example.com", outs)).props as Props;
+      assert.equal(read.dataInternodeEncryptionDefault, false);
+      assert.equal(read.internodeEncryptionReady, false);
+      assert.deepEqual(read.internodeEncryptionBlockers, ["node 2 (6.2.3-12)"]);
+      assert.equal(nodesOf(read)[1]!.softwareVersion, "6.2.3-12");
+      const news = await check(base(4), inputs);
+      const diff = await provider.diff!("prod.example.com", read, news);
+      assert.equal(diff.changes, true);
+      assert.match(stderr.take(), /dataInternodeEncryptionDefault false -> true applies to databases created afterwards; no existing database changes/);
+      const corrected = (await provider.update!("prod.example.com", read, news)).outs as Props;
+      assert.equal(corrected.dataInternodeEncryptionDefault, true);
+      assert.equal((emulator.admin.state() as { policy: Props }).policy.data_internode_encryption, true);
+      const steady = await provider.diff!("prod.example.com", corrected, news);
+      assert.equal(steady.changes, false);
+      emulator.admin.setNode(2, { software_version: "7.22.2-14" });
+    });
+
+    it("deletes by forgetting: the cluster keeps running and the output says so", async () => {
+      await provider.delete!("prod.example.com", outs);
+      assert.match(stderr.take(), /leaves the cluster running: Redis Enterprise has no API that destroys a cluster/);
+      assert.match(String(outs.deleteBehavior), /leaves the cluster running/);
+      // Still a working cluster: its API answers with the admin the bootstrap created.
+      const answer = await fetch(`${emulator.nodes[0]!.httpUrl}/v1/nodes`, { headers: { authorization: `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString("base64")}` } });
+      assert.equal(answer.status, 200);
+      assert.equal(((await answer.json()) as unknown[]).length, 4);
+    });
+  });
+
+  it("surfaces a bootstrap error with its error_code, and records nothing", async () => {
+    const emulator = await startCluster({ nodes: 2, idle: true, operationDelayMs: 20, keyBits: 1024 });
+    try {
+      // Node 1 already created a cluster; node 2 cannot create a second one.
+      const first = await fetch(`${emulator.nodes[0]!.httpUrl}/v1/bootstrap/create_cluster`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ action: "create_cluster", cluster: { name: "first.example.com" }, credentials: { username: USERNAME, password: PASSWORD } }),
+      });
+      assert.equal(first.status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const inputs = await check({ name: "second.example.com", nodes: [{ url: emulator.nodes[1]!.url }], username: USERNAME, password: PASSWORD, tls: { caCertPem: emulator.caCertPem } });
+      await assert.rejects(provider.create(inputs), (error: Error & { id?: string }) => {
+        assert.match(error.message, /bootstrap create_cluster failed: config_error: this emulator already holds a cluster/);
+        assert.match(error.message, /Nothing was created/);
+        assert.equal(error.id, undefined);
+        assert.ok(!error.message.includes(PASSWORD));
+        return true;
+      });
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it("adopts a running cluster with its admin, applying the declared settings", async () => {
+    const emulator = await startCluster({ nodes: 3, operationDelayMs: 20, keyBits: 1024 });
+    try {
+      const inputs = await check({
+        name: emulator.clusterName,
+        nodes: emulator.nodes.map((node) => ({ url: node.url })),
+        username: emulator.username,
+        password: emulator.password,
+        tls: { caCertPem: emulator.caCertPem },
+        adopt: true,
+        minDataTlsVersion: "1.3",
+        certificateRotationJob: { expiryDaysBeforeRotation: 50 },
+      });
+      const { id, outs } = await provider.create(inputs);
+      assert.equal(id, emulator.clusterName);
+      assert.match(stderr.take(), /adopting the existing cluster and applying 2 setting\(s\)/);
+      assert.deepEqual(nodesOf(outs as Props).map((node) => node.uid), [1, 2, 3]);
+      const state = emulator.admin.state() as { cluster: Props; jobScheduler?: Props };
+      assert.equal(state.cluster.min_data_TLS_version, "1.3");
+      assert.equal((outs as Props).minDataTlsVersion, "1.3");
+      assert.deepEqual((outs as Props).certificateRotationJob, { enabled: true, expiryDaysBeforeRotation: 50 });
+      assert.equal(emulator.admin.events({ type: "bootstrap" }).length, 0);
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it("check names each bad input and what to do", async () => {
+    const { failures } = await provider.check!({}, {
+      name: "bad_name!",
+      nodes: [{ url: "ftp://x" }, { url: "https://a:9443?x=1" }],
+      username: "",
+      password: "",
+      tls: { caFingerprintSha256: "zz" },
+      minControlTlsVersion: "1.1",
+      colour: "blue",
+    });
+    const byProperty = Object.fromEntries((failures ?? []).map((failure) => [failure.property, failure.reason]));
+    assert.match(byProperty.name!, /name must be an FQDN/);
+    assert.match(byProperty["nodes[0].url"]!, /must use https:\/\//);
+    assert.match(byProperty["nodes[1].url"]!, /must not have a query string/);
+    assert.match(byProperty.username!, /username must be a non-empty string/);
+    assert.equal(byProperty.password, "password must be a non-empty string");
+    assert.match(byProperty["tls.caFingerprintSha256"]!, /SHA-256 fingerprint/);
+    assert.match(byProperty.minControlTlsVersion!, /must be one of "1.2", "1.3"/);
+    assert.match(byProperty.colour!, /colour is not a Cluster input/);
+  });
+});
