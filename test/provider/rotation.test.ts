@@ -1,0 +1,126 @@
+// The CertificateRotation provider called directly against an emulated cluster: a rotation that changes serials
+// and validity, expiry found on the cluster's (virtual) clock as drift, the cluster's own rotation causing none,
+// and private keys kept out of every output, error and note.
+import assert from "node:assert/strict";
+import { startCluster, type EmulatedCluster } from "../../emulator";
+import { configure, providers } from "../../provider";
+import type { Connection } from "../../provider/rest";
+import { captureStderr, type StderrCapture } from "./support/stderr";
+
+type Props = Record<string, unknown>;
+type Info = { name: string; serial: string; notAfter: string; daysRemaining: number; issuer: string };
+const provider = providers.CertificateRotation;
+
+/** Every private key the cluster holds now, read the way an admin would. */
+async function privateKeys(cluster: EmulatedCluster): Promise<string[]> {
+  const answer = await fetch(`${cluster.nodes[0]!.httpUrl}/v1/cluster/certificates`, {
+    headers: { authorization: `Basic ${Buffer.from(`${cluster.username}:${cluster.password}`).toString("base64")}` },
+  });
+  const body = (await answer.json()) as Record<string, string>;
+  const keys = Object.entries(body).filter(([name]) => name.endsWith("_key")).map(([, pem]) => pem);
+  assert.ok(keys.length >= 7, "the emulator answers the private keys, as a real cluster does");
+  return keys;
+}
+
+/** The base64 body lines of each key: any one of them in a text means key material leaked. */
+function keyMaterial(keys: readonly string[]): string[] {
+  return keys.flatMap((pem) => pem.split("\n").filter((line) => line.length > 40 && !line.startsWith("-----")));
+}
+
+describe("CertificateRotation provider against the emulator", function () {
+  this.timeout(60_000);
+  let cluster: EmulatedCluster;
+  let connection: Connection;
+  let stderr: StderrCapture;
+
+  before(async () => {
+    cluster = await startCluster({ nodes: 2, operationDelayMs: 20, keyBits: 1024 });
+    connection = { url: cluster.nodes[0]!.url, username: cluster.username, password: cluster.password, caCertPem: cluster.caCertPem };
+    await configure({ config: { get: () => undefined, require: () => undefined as unknown as string } });
+  });
+  after(async () => cluster?.stop());
+  beforeEach(() => {
+    stderr = captureStderr();
+  });
+  afterEach(() => stderr.stop());
+
+  it("rotates on create, verifies the new certificates, rotates again on a trigger, and reports drift near expiry", async () => {
+    const keysBefore = await privateKeys(cluster);
+    const inputs = { connection, certificates: ["ccs_internode_encryption", "data_internode_encryption"], triggers: ["one"] };
+    const checked = await provider.check!({}, inputs);
+    assert.deepEqual(checked.failures, []);
+    const serialsBefore = await describe();
+    const created = await provider.create(checked.inputs as Props);
+    const outs = created.outs as Props;
+    const certificates = outs.certificates as Info[];
+    assert.deepEqual(certificates.map((c) => c.name), ["ccs_internode_encryption", "data_internode_encryption"]);
+    for (const certificate of certificates) {
+      const old = serialsBefore.get(certificate.name)!;
+      assert.notEqual(certificate.serial, old.serial, `${certificate.name}: the serial changed`);
+      assert.ok(Date.parse(certificate.notAfter) >= Date.parse(old.notAfter), `${certificate.name}: validity did not go back`);
+      // 90-day certificates; the HTTP Date has one-second resolution, so a read in the issuing second sees 90.
+      assert.ok([89, 90].includes(certificate.daysRemaining), `${certificate.name}: ${certificate.daysRemaining} days left`);
+    }
+    const rotations = cluster.admin.events({ type: "certificate_rotation" });
+    assert.deepEqual(rotations.map((event) => event.names), [["ccs_internode_encryption"], ["data_internode_encryption"]]);
+    assert.equal(outs.rotationDue, false);
+    assert.ok(typeof outs.lastRotatedAt === "string");
+
+    // Same inputs: nothing to do. A new trigger: rotate.
+    assert.equal((await provider.diff!(created.id, outs, checked.inputs as Props)).changes, false);
+    const triggered = { ...(checked.inputs as Props), triggers: ["two"] };
+    assert.equal((await provider.diff!(created.id, outs, triggered)).changes, true);
+    const afterTrigger = (await provider.update!(created.id, outs, triggered)).outs as Props;
+    assert.equal(cluster.admin.events({ type: "certificate_rotation" }).length, 4);
+
+    // The cluster's own job rotates at 60 days left (with 90-day certificates, after 31 days): no drift.
+    const auto = await cluster.admin.advanceClock({ days: 31 });
+    assert.ok(auto.rotated.names.includes("ccs_internode_encryption"));
+    const afterAuto = (await provider.read!(created.id, afterTrigger)).props as Props;
+    assert.equal(afterAuto.rotationDue, false);
+    assert.equal((await provider.diff!(created.id, afterAuto, triggered)).changes, false);
+
+    // With the cluster's job off and the clock past the threshold, a read reports drift and an update rotates.
+    await fetch(`${cluster.nodes[0]!.httpUrl}/v1/job_scheduler`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", authorization: `Basic ${Buffer.from(`${cluster.username}:${cluster.password}`).toString("base64")}` },
+      body: JSON.stringify({ cert_rotation_job_settings: { enabled: false } }),
+    });
+    await cluster.admin.advanceClock({ days: 50 });
+    const drifted = (await provider.read!(created.id, afterAuto)).props as Props;
+    assert.equal(drifted.rotationDue, true);
+    assert.deepEqual(drifted.expiringCertificates, ["ccs_internode_encryption", "data_internode_encryption"]);
+    assert.ok((drifted.certificates as Info[]).every((c) => [39, 40].includes(c.daysRemaining)));
+    assert.equal((await provider.diff!(created.id, drifted, triggered)).changes, true);
+    assert.match(stderr.take(), /the update rotates the certificates: ccs_internode_encryption, data_internode_encryption have fewer than 45 days left/);
+    const rotated = (await provider.update!(created.id, drifted, triggered)).outs as Props;
+    assert.equal(rotated.rotationDue, false);
+    assert.ok((rotated.certificates as Info[]).every((c) => [89, 90].includes(c.daysRemaining)));
+    assert.equal(cluster.admin.events({ type: "certificate_rotation" }).filter((e) => e.automatic === false).length, 6);
+
+    // Deleting forgets the resource and changes nothing.
+    const before = cluster.admin.events({ type: "certificate_rotation" }).length;
+    await provider.delete!(created.id, rotated);
+    assert.equal(cluster.admin.events({ type: "certificate_rotation" }).length, before);
+
+    const material = keyMaterial([...keysBefore, ...(await privateKeys(cluster))]);
+    const everything = JSON.stringify([outs, afterTrigger, afterAuto, drifted, rotated]) + stderr.take();
+    for (const line of material) assert.ok(!everything.includes(line), "private key material appeared in an output or a note");
+  });
+
+  it("a rotation the cluster refuses is a plain error without key material", async () => {
+    cluster.admin.addFault({ method: "POST", path: "^/v1/cluster/certificates/rotate$", status: 400, errorCode: "not_all_nodes_updated", description: "not all nodes have been updated", count: 1 });
+    const keys = keyMaterial(await privateKeys(cluster));
+    await assert.rejects(provider.create({ connection }), (error: Error & { id?: string }) => {
+      assert.match(error.message, /POST \/v1\/cluster\/certificates\/rotate: 400 not_all_nodes_updated/);
+      assert.equal(error.id, undefined);
+      for (const line of keys) assert.ok(!error.message.includes(line));
+      return true;
+    });
+  });
+
+  async function describe(): Promise<Map<string, { serial: string; notAfter: string }>> {
+    const read = (await provider.read!("probe", { connection })).props as Props;
+    return new Map((read.certificates as Info[]).map((c) => [c.name, c]));
+  }
+});
