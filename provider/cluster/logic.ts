@@ -21,6 +21,7 @@ import {
 } from "../core";
 import { connectionProblems } from "../connection";
 import type { Connection } from "../rest";
+import { renderFieldTable, type FieldDoc } from "../fields";
 import { timeoutsProblems } from "../timeouts";
 import { CLUSTER_OBJECT_PATHS, CLUSTER_ROWS, CLUSTER_TABLE, clusterRow, type ClusterObject } from "./table";
 import type { ClusterInputs, ClusterLive, ClusterNode, ClusterOutputs, ClusterSettings, ClusterTls } from "./types";
@@ -31,19 +32,33 @@ type Bag = Readonly<Record<string, unknown>>;
 export const INTERNODE_ENCRYPTION_MIN_VERSION = "6.2.4";
 
 /** Inputs that are not table rows. */
-export const CLUSTER_SETTINGS = ["name", "nodes", "username", "password", "tls", "adopt", "allowNodeRemoval", "timeouts"] as const;
+export const CLUSTER_INPUT_DOCS = [
+  { name: "name", type: "string (FQDN, at most 64 characters)", description: "The cluster's FQDN, set once at bootstrap. A change is refused with the reason. Required." },
+  { name: "nodes", type: "list of { url }", description: "Each node's REST API, in order: the first creates the cluster, the others join it through it. Adding a node joins it; removing one is refused unless allowNodeRemoval is true. Required." },
+  { name: "username", type: "string", description: "The admin user the bootstrap creates, or the existing admin when adopting. Required." },
+  { name: "password", type: "string (secret)", description: "That admin's password. Secret: never printed; the password and connection outputs are secret. Required." },
+  { name: "tls", type: "{ caCertPem?; caFingerprintSha256?; insecureSkipVerify? }", description: "How the nodes' API certificate is verified, before and after bootstrap (caCertPem may hold several certificates). Copied into the connection output." },
+  { name: "adopt", type: "boolean", description: "Take over a running cluster (its name, admin and declared nodes) instead of bootstrapping; declared settings are then applied." },
+  { name: "allowNodeRemoval", type: "boolean", description: "Allow removing nodes from `nodes`: the provider stops managing them; remove them from the cluster with rladmin as the README says." },
+  { name: "timeouts", type: "{ create?; update?; delete? }", description: "Deadlines (seconds, or \"20m\"); bootstrap and joins share the create deadline. Default 30m/30m/10m." },
+] as const satisfies readonly FieldDoc[];
+
+export const CLUSTER_SETTINGS = CLUSTER_INPUT_DOCS.map((doc) => doc.name);
 
 /** Outputs that are neither inputs nor rows; the SDK seeds them so the engine fills them in. */
-export const CLUSTER_OUTPUT_KEYS = [
-  "internodeEncryptionReady",
-  "internodeEncryptionBlockers",
-  "controlPlaneInternodeEncryption",
-  "apiCertificateFingerprintSha256",
-  "connection",
-  "managedProperties",
-  "lastUpdateImpacts",
-  "deleteBehavior",
-] as const;
+export const CLUSTER_OUTPUT_DOCS = [
+  { name: "nodes", type: "list of { url?; uid; address; externalAddresses; softwareVersion; status }", description: "Every node of the cluster as it reports itself; url is the declared API of that node." },
+  { name: "internodeEncryptionReady", type: "boolean", description: "Every node at 6.2.4 or later (versions compared as numbers), the condition for data internode encryption." },
+  { name: "internodeEncryptionBlockers", type: "list of string", description: "The nodes that keep it false, e.g. \"node 2 (6.2.3-12)\"." },
+  { name: "controlPlaneInternodeEncryption", type: "boolean", description: "The cluster's ccs_internode_encryption." },
+  { name: "apiCertificateFingerprintSha256", type: "string", description: "SHA-256 of the cluster's api certificate (hex), e.g. to pin it." },
+  { name: "connection", type: "{ url; username; password; caCertPem?; caFingerprintSha256?; insecureSkipVerify? } (secret)", description: "The first node's API with the admin and the declared trust: pass it as a Database's or CertificateRotation's connection." },
+  { name: "managedProperties", type: "list of string", description: "The settings this program manages." },
+  { name: "lastUpdateImpacts", type: "list of changes", description: "What the last update changed." },
+  { name: "deleteBehavior", type: "string", description: "Says that deleting the resource leaves the cluster running." },
+] as const satisfies readonly FieldDoc[];
+
+export const CLUSTER_OUTPUT_KEYS = CLUSTER_OUTPUT_DOCS.map((doc) => doc.name).filter((name) => name !== "nodes");
 
 /** Outputs that hold a secret: the SDK marks them, whatever the program passed. */
 export const CLUSTER_SECRET_OUTPUTS = ["password", "connection"] as const;
@@ -403,9 +418,22 @@ export function inputsFromOutputs(props: Bag): Record<string, unknown> {
   return inputs;
 }
 
-/** The README reference of the Cluster's settings. */
+/** The README reference of the Cluster: its inputs, its settings (the table) and its outputs. */
 export function clusterReferenceMarkdown(): string {
-  return `${renderMarkdownTable(CLUSTER_TABLE)}\n`;
+  return [
+    "Inputs:",
+    "",
+    renderFieldTable(CLUSTER_INPUT_DOCS),
+    "",
+    "Settings (each managed only when declared; nested settings only in the fields declared):",
+    "",
+    renderMarkdownTable(CLUSTER_TABLE),
+    "",
+    "Outputs (besides every input and setting, with its live value):",
+    "",
+    renderFieldTable(CLUSTER_OUTPUT_DOCS),
+    "",
+  ].join("\n");
 }
 
 export type { ClusterInputs, ClusterSettings };

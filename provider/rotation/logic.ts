@@ -13,16 +13,38 @@ import {
   type CertificateInfo,
 } from "../certificates";
 import { timeoutsProblems } from "../timeouts";
+import { renderFieldTable, type FieldDoc } from "../fields";
 
 type Bag = Readonly<Record<string, unknown>>;
 
 /** The product's alert threshold for internal certificates (rs-rest-api.md §4.5). */
 export const DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS = 45;
 
-export const ROTATION_INPUTS = ["connection", "certificates", "triggers", "rotateWhenExpiringWithinDays", "timeouts"] as const;
+export const ROTATION_INPUT_DOCS = [
+  { name: "connection", type: "{ url; username; password; caCertPem?; caFingerprintSha256?; insecureSkipVerify? }", description: "The cluster (usually cluster.connection); else stack config redisenterprise:*. caCertPem is also the CA new certificates must chain to." },
+  { name: "certificates", type: "list of string", description: `Internal certificates to rotate and watch: ${INTERNAL_CERTIFICATE_NAMES.join(", ")}. Default: all of them (one rotate call without a name).` },
+  { name: "triggers", type: "list of any", description: "Any change rotates, like other Pulumi resources' triggers." },
+  { name: "rotateWhenExpiringWithinDays", type: "integer 1-3650", description: `A refresh that finds a selected certificate with fewer days left (on the cluster's clock) reports drift, and up rotates. Default ${DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS}, the product's alert threshold.` },
+  { name: "timeouts", type: "{ create?; update?; delete? }", description: "Deadlines; a rotation call is always given at least 15 minutes (it is synchronous and can take minutes)." },
+] as const satisfies readonly FieldDoc[];
+
+export const ROTATION_INPUTS = ROTATION_INPUT_DOCS.map((doc) => doc.name);
+
+export const ROTATION_OUTPUT_DOCS = [
+  { name: "certificates", type: "list of { name; node?; subject; issuer; serial; notBefore; notAfter; fingerprintSha256; daysRemaining }", description: "One entry per selected certificate (per node where the API gives it), parsed from the PEM with node-forge. No private key ever leaves the provider." },
+  { name: "lastRotatedAt", type: "string (ISO 8601)", description: "When this resource last rotated, on the cluster's clock." },
+  { name: "expiringCertificates", type: "list of string", description: "The selected certificates below the threshold at the last read." },
+  { name: "rotationDue", type: "boolean", description: "Whether the last read found any: then the next up rotates." },
+  { name: "requestedCertificates", type: "list of string, or null", description: "The certificates input as declared (null: all)." },
+] as const satisfies readonly FieldDoc[];
 
 /** Outputs that are not inputs; the SDK seeds them so the engine fills them in. */
-export const ROTATION_OUTPUT_KEYS = ["requestedCertificates", "expiringCertificates", "rotationDue", "lastRotatedAt"] as const;
+export const ROTATION_OUTPUT_KEYS = ROTATION_OUTPUT_DOCS.map((doc) => doc.name).filter((name) => name !== "certificates");
+
+/** The README reference of CertificateRotation. */
+export function certificateRotationReferenceMarkdown(): string {
+  return ["Inputs:", "", renderFieldTable(ROTATION_INPUT_DOCS), "", "Outputs:", "", renderFieldTable(ROTATION_OUTPUT_DOCS), ""].join("\n");
+}
 
 /** The connection holds the admin password. */
 export const ROTATION_SECRET_OUTPUTS = ["connection"] as const;
