@@ -2,12 +2,12 @@
 // `configure()`. Reading it there (instead of capturing it in the serialized provider) keeps credentials out of
 // the `__provider` text in state and lets a rotated password take effect without re-running the program.
 import type { Connection } from "./rest";
+import { DISRUPTION_POLICIES, type DisruptionPolicy } from "./core/policy";
+
+export { DISRUPTION_POLICIES, type DisruptionPolicy };
 
 /** The stack configuration namespace: `pulumi config set redisenterprise:url https://...`. */
 export const CONFIG_NAMESPACE = "redisenterprise";
-
-export type DisruptionPolicy = "allow" | "deny";
-export const DISRUPTION_POLICIES: readonly DisruptionPolicy[] = ["allow", "deny"];
 
 export interface StackSettings {
   /** Connection fields set in stack config; used by resources that declare no `connection` input. */

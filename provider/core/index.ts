@@ -2,6 +2,7 @@
 // software versions and small JSON helpers.
 export * from "./impact";
 export * from "./json";
+export * from "./policy";
 export * from "./schema";
 export * from "./table";
 export * from "./unknown";

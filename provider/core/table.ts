@@ -3,7 +3,7 @@
 // and everything else is derived here: check validation, diff, payloads, read, preview notes, the
 // disruption-policy gate and the README reference table. Everything in this file is pure.
 
-import type { DisruptionPolicy } from "../settings";
+import type { DisruptionPolicy } from "./policy";
 import { type ClientImpact, impactConsequence, impactLabel, impactSeverity, isDisruptive } from "./impact";
 import { deepEqual, type JsonObject, renderCompact } from "./json";
 import type { Schema } from "./schema";
