@@ -21,6 +21,18 @@ export const CLIENT_IMPACTS: readonly ClientImpact[] = [
   "replaces-resource",
 ];
 
+/**
+ * How one resource words the impacts in notes and errors. The severity scale is shared (the disruption gate
+ * reads it), the words are not: "restarts the database proxy" is a Database fact, "applies to databases created
+ * afterwards" a Cluster fact, "blocks traffic between nodes" a firewall fact. Impacts a resource leaves out fall
+ * back to the data-plane wording below.
+ */
+export interface ImpactWording {
+  readonly consequences: Readonly<Partial<Record<ClientImpact, string>>>;
+  readonly labels?: Readonly<Partial<Record<ClientImpact, string>>>;
+}
+
+// The data-plane wording: what a change does to a database's clients. The Database uses it as is.
 const CONSEQUENCES: Readonly<Record<ClientImpact, string>> = {
   none: "does not affect connected clients",
   "new-connections-only": "applies to new connections only; existing clients keep their connection until they reconnect",
@@ -41,13 +53,13 @@ const LABELS: Readonly<Record<ClientImpact, string>> = {
 };
 
 /** The sentence that follows "<property> <old> -> <new>" in a note, e.g. "disconnects clients connected with RESP3". */
-export function impactConsequence(impact: ClientImpact): string {
-  return CONSEQUENCES[impact];
+export function impactConsequence(impact: ClientImpact, wording?: ImpactWording): string {
+  return wording?.consequences[impact] ?? CONSEQUENCES[impact];
 }
 
 /** A short label for tables, e.g. "disconnects all clients". */
-export function impactLabel(impact: ClientImpact): string {
-  return LABELS[impact];
+export function impactLabel(impact: ClientImpact, wording?: ImpactWording): string {
+  return wording?.labels?.[impact] ?? LABELS[impact];
 }
 
 /** 0 for "none" up to 5 for "replaces-resource". */

@@ -2,15 +2,23 @@
 // (REST field, schema, read mapping, equality, how each kind of change is applied and what it does to clients),
 // and everything else is derived here: check validation, diff, payloads, read, preview notes, the
 // disruption-policy gate and the README reference table. Everything in this file is pure.
+//
+// Beyond flat properties of one REST object, a row can name the REST object it lives in (a Cluster spans
+// /v1/cluster, /v1/cluster/policy and /v1/job_scheduler), be a nested object managed leaf by leaf, carry a
+// precondition evaluated against facts read from the cluster, be an action (a change triggers a call), or be
+// computed from live state with an expected value (drift such as "a certificate expires within N days").
 
 import type { DisruptionPolicy } from "./policy";
-import { type ClientImpact, impactConsequence, impactLabel, impactSeverity, isDisruptive } from "./impact";
-import { deepEqual, type JsonObject, renderCompact } from "./json";
+import { type ClientImpact, type ImpactWording, impactConsequence, impactLabel, impactSeverity, isDisruptive } from "./impact";
+import { deepEqual, isPlainObject, type JsonObject, renderCompact } from "./json";
 import type { Schema } from "./schema";
 import { containsUnknown, isUnknown, type Previewable, UNKNOWN_VALUE } from "./unknown";
 
-/** How a change reaches the server: an update in place, a delete and re-create, or not at all. */
-export type ChangeMode = "in-place" | "replace" | "refused";
+/**
+ * How a change reaches the server: an update in place, a delete and re-create, not at all, or as an action (a
+ * call such as a certificate rotation, rather than a value sent in the update payload).
+ */
+export type ChangeMode = "in-place" | "replace" | "refused" | "action";
 
 /**
  * One kind of change of a property (e.g. "true -> false"). A row lists its cases in order; the first whose
@@ -25,6 +33,39 @@ export interface ChangeCase<V> {
   readonly impact: ClientImpact;
   /** Why the change is refused or needs a replacement, and what to do instead. Required for those modes. */
   readonly reason?: string;
+  /** The note's sentence for this case, instead of the resource's wording of `impact`. */
+  readonly consequence?: string;
+  /** For mode "action": the name of the action hook the life cycle calls (e.g. "rotate"). */
+  readonly action?: string;
+  /** For a nested row: the case applies only to leaves at or below this path (e.g. "clusterCertsAboutToExpire"). */
+  readonly leaf?: string;
+}
+
+/** Facts read from the cluster for preconditions, by name (e.g. "nodes"). */
+export type Facts = Readonly<Record<string, unknown>>;
+
+/**
+ * A condition a change needs, evaluated against facts read from the cluster (e.g. every node at 6.2.4 or later
+ * before data internode encryption is turned on). Declared once on the row; the life cycle evaluates it at
+ * check (best effort), create, update and adopt, with `old` always the row's own reading of the live value.
+ */
+export interface Precondition<P, V> {
+  /** For the README: "every node at 6.2.4 or later and active". */
+  readonly description: string;
+  /** The facts `check` reads; the life cycle reads each once per operation. */
+  readonly facts: readonly string[];
+  /** Whether the change old -> next needs the condition; `old` is undefined on create. */
+  applies(old: V | undefined, next: V): boolean;
+  /** A failure per unmet condition, each a full sentence naming the resource, property and what to do. */
+  check(facts: Facts, context: { readonly label: string; readonly inputs: Readonly<Partial<P>> }): CheckFailure[];
+}
+
+/** A REST object (or request body) a resource's rows live in. */
+export interface RestObject {
+  /** Short name rows refer to, e.g. "policy". */
+  readonly name: string;
+  /** For the README and messages, e.g. "/v1/cluster/policy". */
+  readonly path: string;
 }
 
 /**
@@ -36,6 +77,8 @@ export interface PropertyRow<P, K extends keyof P & string, Live> {
   readonly name: K;
   /** The REST field(s) it maps to, for the README (the payload comes from `toRest`). */
   readonly restField: string;
+  /** The REST object it lives in, a name from the table's `objects`; the first object when omitted. */
+  readonly object?: string;
   /** Validates user input and brings it to the canonical form; also gives the README type. */
   readonly schema: Schema<P[K]>;
   /** One line for the README. */
@@ -46,10 +89,25 @@ export interface PropertyRow<P, K extends keyof P & string, Live> {
   readonly secret?: boolean;
   /** Extra README notes: defaults, read normalisation. */
   readonly notes?: string;
-  /** The REST fields for a canonical value; `inputs` gives access to related properties. */
-  toRest(value: P[K], inputs: Readonly<Partial<P>>): JsonObject;
-  /** The canonical value from the live object; undefined when the server does not report it. */
-  fromRest(live: Live): P[K] | undefined;
+  /**
+   * The REST fields for a canonical value; `inputs` gives access to related properties. Omitted on a row that is
+   * never sent (an action trigger, a value computed from live state).
+   */
+  toRest?(value: P[K], inputs: Readonly<Partial<P>>): JsonObject;
+  /**
+   * The canonical value from the live object; undefined when the server does not report it. `context` holds the
+   * declared (or previously recorded) values, for a value computed against them (e.g. an expiry threshold).
+   */
+  fromRest(live: Live, context: Readonly<Partial<P>>): P[K] | undefined;
+  /** A nested object compared, noted and managed leaf by leaf (only the declared leaves are managed). */
+  readonly nested?: boolean;
+  /** A condition a change needs, checked against facts read from the cluster. */
+  readonly precondition?: Precondition<P, P[K]>;
+  /**
+   * A row computed from live state and always managed with this expected value; the program cannot declare it.
+   * A live value that differs is drift (e.g. certificates fresh: `true`, computed from their expiry).
+   */
+  readonly expected?: P[K];
   /** Semantic equality of a declared value with the live one; structural equality when omitted. */
   equals?(declared: P[K], live: P[K]): boolean;
   /** How a value appears in notes and impact records (e.g. certificate fingerprints instead of PEMs). */
@@ -77,6 +135,10 @@ export interface PropertyTable<P, Live> {
   readonly resource: string;
   readonly rows: readonly RowOf<P, Live>[];
   readonly rules: readonly CrossRule<P>[];
+  /** The REST objects the rows live in; one unnamed object when omitted. */
+  readonly objects?: readonly RestObject[];
+  /** How this resource words each impact in notes and errors; the data-plane wording when omitted. */
+  readonly wording?: ImpactWording;
 }
 
 /** Returns a row builder for tables over `P`, so each row is type-checked against its own property type. */
@@ -104,6 +166,10 @@ export interface PropertyChange {
   readonly secret?: boolean;
   /** Why a change is refused or replaces the resource. */
   readonly reason?: string;
+  /** The case's own sentence for the note, when it words the impact differently from the resource. */
+  readonly consequence?: string;
+  /** For mode "action": the action hook the change triggers. */
+  readonly action?: string;
 }
 
 export interface PropertyDiff {
@@ -118,22 +184,26 @@ export interface PropertyDiff {
 
 // The erased view the generic functions work on. Rows are assignable to it because their members are
 // methods (checked bivariantly), so no cast is needed.
-interface ErasedRow<P, Live> {
+export interface ErasedRow<P, Live> {
   readonly name: keyof P & string;
   readonly restField: string;
+  readonly object?: string;
   readonly schema: Schema<unknown>;
   readonly description: string;
   readonly source: string;
   readonly secret?: boolean;
   readonly notes?: string;
-  toRest(value: unknown, inputs: Readonly<Partial<P>>): JsonObject;
-  fromRest(live: Live): unknown;
+  toRest?(value: unknown, inputs: Readonly<Partial<P>>): JsonObject;
+  fromRest(live: Live, context: Readonly<Partial<P>>): unknown;
   equals?(declared: unknown, live: unknown): boolean;
   display?(value: unknown): unknown;
+  readonly nested?: boolean;
+  readonly precondition?: Precondition<P, unknown>;
+  readonly expected?: unknown;
   readonly changes: readonly ChangeCase<unknown>[];
 }
 
-function erasedRows<P, Live>(table: PropertyTable<P, Live>): readonly ErasedRow<P, Live>[] {
+export function erasedRows<P, Live>(table: PropertyTable<P, Live>): readonly ErasedRow<P, Live>[] {
   return table.rows;
 }
 
@@ -173,9 +243,16 @@ function rowEquals<P, Live>(row: ErasedRow<P, Live>, declared: unknown, live: un
   return row.equals ? row.equals(declared, live) : deepEqual(declared, live);
 }
 
-/** The case that classifies old -> next. A table without a catch-all fails safe: the change is refused. */
-function classify<P, Live>(row: ErasedRow<P, Live>, old: unknown, next: unknown): ChangeCase<unknown> {
-  const found = row.changes.find((change) => change.when === undefined || change.when(old, next));
+function coversLeaf(change: ChangeCase<unknown>, leaf: string | undefined): boolean {
+  return change.leaf === undefined || (leaf !== undefined && (leaf === change.leaf || leaf.startsWith(`${change.leaf}.`)));
+}
+
+/**
+ * The case that classifies old -> next (for a nested row, of the leaf at `leaf`; `old` and `next` stay the
+ * whole values). A table without a catch-all fails safe: the change is refused.
+ */
+function classify<P, Live>(row: ErasedRow<P, Live>, old: unknown, next: unknown, leaf?: string): ChangeCase<unknown> {
+  const found = row.changes.find((change) => coversLeaf(change, leaf) && (change.when === undefined || change.when(old, next)));
   return found ?? { mode: "refused", impact: "none", reason: `no rule of the ${row.name} row covers this change (a provider bug: please report it)` };
 }
 
@@ -184,9 +261,9 @@ function classify<P, Live>(row: ErasedRow<P, Live>, old: unknown, next: unknown)
  * refusal would be a guess, and a wrong replacement loses data: such a change is refused until a refresh has
  * read the live value. In-place changes go ahead (they only send the declared value).
  */
-function classifyWithoutOld<P, Live>(row: ErasedRow<P, Live>, old: Reading, next: unknown): ChangeCase<unknown> {
-  const change = classify(row, undefined, next);
-  if (change.mode === "in-place") return change;
+function classifyWithoutOld<P, Live>(row: ErasedRow<P, Live>, old: Reading, next: unknown, leaf?: string): ChangeCase<unknown> {
+  const change = classify(row, undefined, next, leaf);
+  if (change.mode === "in-place" || change.mode === "action") return change;
   const why = old.kind === "absent" ? "the recorded state has no value for it" : "the recorded value is not readable";
   return { mode: "refused", impact: "none", reason: `the current ${row.name} is not known (${why}); run pulumi refresh, then apply again` };
 }
@@ -197,7 +274,8 @@ function worstCase<P, Live>(row: ErasedRow<P, Live>): { mode: ChangeMode; impact
   const replacing = applied.find((change) => change.mode === "replace");
   let worst: ChangeCase<unknown> | undefined;
   for (const change of applied) if (!worst || impactSeverity(change.impact) > impactSeverity(worst.impact)) worst = change;
-  return { mode: replacing ? "replace" : "in-place", impact: worst?.impact ?? "none", reason: replacing?.reason };
+  const mode: ChangeMode = replacing ? "replace" : applied.length > 0 && applied.every((change) => change.mode === "action") ? "action" : "in-place";
+  return { mode, impact: worst?.impact ?? "none", reason: replacing?.reason };
 }
 
 export interface CheckResult<P> {
@@ -220,6 +298,11 @@ export function checkInputs<P, Live>(table: PropertyTable<P, Live>, newInputs: P
   const failures: CheckFailure[] = [];
   for (const row of erasedRows(table)) {
     if (!isDeclared(news, row.name)) continue;
+    if (row.expected !== undefined) {
+      failures.push({ property: row.name, reason: `${row.name} is computed from the cluster's live state and cannot be declared; remove it` });
+      unusable.add(row.name);
+      continue;
+    }
     const raw = news[row.name];
     if (containsUnknown(raw)) {
       inputs[row.name] = UNKNOWN_VALUE;
@@ -258,10 +341,13 @@ export function diffProperties<P, Live>(
   const changed: PropertyChange[] = [];
   const refused: CheckFailure[] = [];
   for (const row of erasedRows(table)) {
-    if (!isDeclared(news, row.name)) continue;
+    // A row computed from live state is always managed, against its expected value; the others only when declared.
+    const computed = row.expected !== undefined;
+    if (!computed && !isDeclared(news, row.name)) continue;
     // An old value that no longer parses (state from another version, an odd live answer) is shown as it is
     // and classified as "previous value not known"; semantic equality only ever sees canonical values.
     const old = readValue(row, olds[row.name]);
+    if (computed && old.kind !== "value") continue; // nothing read yet: no drift to report
     const oldValue = old.kind === "value" ? old.value : undefined;
     const shown = (value: unknown) => (row.display ? row.display(value) : value);
     const values = (next: unknown) => {
@@ -269,12 +355,12 @@ export function diffProperties<P, Live>(
       const oldShown = old.kind === "value" ? { old: shown(old.value) } : old.kind === "unreadable" ? { old: old.raw } : {};
       return { ...oldShown, ...(next === undefined ? {} : { new: shown(next) }) };
     };
-    if (containsUnknown(news[row.name])) {
+    if (!computed && containsUnknown(news[row.name])) {
       const worst = worstCase(row);
       changed.push({ property: row.name, ...values(undefined), mode: worst.mode, impact: worst.impact, unknown: true, ...(worst.reason ? { reason: worst.reason } : {}) });
       continue;
     }
-    const next = readValue(row, news[row.name]);
+    const next: Reading = computed ? { kind: "value", value: row.expected } : readValue(row, news[row.name]);
     if (next.kind !== "value") {
       // Check normalises inputs before diff, so this is a caller bug; refuse rather than guess.
       const reason = next.kind === "unreadable" ? `${next.reason} (the inputs were not checked)` : "the value is missing";
@@ -283,44 +369,142 @@ export function diffProperties<P, Live>(
       refused.push({ property: row.name, reason: `${describeChange(record)} cannot be applied: ${reason}` });
       continue;
     }
+    const push = (record: PropertyChange) => {
+      changed.push(record);
+      if (record.mode === "refused") {
+        refused.push({ property: record.property, reason: `${describeChange(record)} cannot be applied: ${record.reason ?? "the table refuses it"}` });
+      }
+    };
+    if (row.nested) {
+      // Leaf by leaf: only the declared leaves are managed; each changed leaf is its own record.
+      const oldLeaves = old.kind === "value" ? new Map(leafEntries(old.value)) : undefined;
+      for (const [path, value] of leafEntries(next.value)) {
+        const had = oldLeaves?.has(path) === true;
+        if (had && deepEqual(oldLeaves?.get(path), value)) continue;
+        const change = old.kind === "value" ? classify(row, oldValue, next.value, path) : classifyWithoutOld(row, old, next.value, path);
+        const leafValues = row.secret ? { secret: true } : { ...(had ? { old: oldLeaves?.get(path) } : {}), new: value };
+        push({ property: `${row.name}.${path}`, ...leafValues, ...caseFields(change) });
+      }
+      continue;
+    }
     if (old.kind === "value" && rowEquals(row, next.value, old.value)) continue;
     const change = old.kind === "value" ? classify(row, oldValue, next.value) : classifyWithoutOld(row, old, next.value);
-    const record: PropertyChange = { property: row.name, ...values(next.value), mode: change.mode, impact: change.impact, ...(change.reason ? { reason: change.reason } : {}) };
-    changed.push(record);
-    if (change.mode === "refused") {
-      refused.push({ property: row.name, reason: `${describeChange(record)} cannot be applied: ${change.reason ?? "the table refuses it"}` });
-    }
+    push({ property: row.name, ...values(next.value), ...caseFields(change) });
   }
   return {
     changes: changed.length > 0,
-    replaces: changed.filter((change) => change.mode === "replace").map((change) => change.property),
+    replaces: [...new Set(changed.filter((change) => change.mode === "replace").map((change) => rowOfPath(change.property)))],
     refused,
     changed,
   };
 }
 
+/** The fields a change record takes from the case that classified it. */
+function caseFields(change: ChangeCase<unknown>): Pick<PropertyChange, "mode" | "impact" | "reason" | "consequence" | "action"> {
+  return {
+    mode: change.mode,
+    impact: change.impact,
+    ...(change.reason ? { reason: change.reason } : {}),
+    ...(change.consequence ? { consequence: change.consequence } : {}),
+    ...(change.action ? { action: change.action } : {}),
+  };
+}
+
+/** The row a change record belongs to: "alerts" for "alerts.clusterCertsAboutToExpire.enabled". */
+export function rowOfPath(property: string): string {
+  const dot = property.indexOf(".");
+  return dot < 0 ? property : property.slice(0, dot);
+}
+
+/**
+ * The leaves of a nested value as [path, value] pairs: plain objects are walked, anything else (lists included)
+ * is a leaf. An empty object has no leaves.
+ */
+export function leafEntries(value: unknown, prefix = ""): [string, unknown][] {
+  if (!isPlainObject(value)) return prefix === "" ? [] : [[prefix, value]];
+  const leaves: [string, unknown][] = [];
+  for (const [key, inner] of Object.entries(value)) {
+    if (inner === undefined) continue;
+    const path = prefix === "" ? key : `${prefix}.${key}`;
+    if (isPlainObject(inner)) leaves.push(...leafEntries(inner, path));
+    else leaves.push([path, inner]);
+  }
+  return leaves;
+}
+
+/** `base` with the declared leaves of `declared` written over it (a nested update keeps undeclared leaves). */
+export function mergeLeaves(base: unknown, declared: unknown): unknown {
+  if (!isPlainObject(declared)) return declared;
+  const merged: Record<string, unknown> = isPlainObject(base) ? { ...base } : {};
+  for (const [key, inner] of Object.entries(declared)) {
+    if (inner !== undefined) merged[key] = mergeLeaves(merged[key], inner);
+  }
+  return merged;
+}
+
 /**
  * The REST object for the declared properties in `inputs` (create), or only those named in `only` (update).
- * Throws when a value is still unknown: create and update never run during preview, so that is a bug upstream.
+ * Rows without `toRest` (actions, computed rows) contribute nothing. Throws when a value is still unknown: create
+ * and update never run during preview, so that is a bug upstream.
  */
 export function payloadFor<P, Live>(table: PropertyTable<P, Live>, inputs: PropertyBag<P>, only?: readonly string[]): JsonObject {
+  return payloadsByObject(table, inputs, only, true)[ALL_OBJECTS] ?? {};
+}
+
+const ALL_OBJECTS = "\u0000all";
+
+/** The name of the REST object a row lives in ("" for a table with a single, unnamed object). */
+export function objectOf<P, Live>(table: PropertyTable<P, Live>, row: { readonly object?: string }): string {
+  return row.object ?? table.objects?.[0]?.name ?? "";
+}
+
+/**
+ * Like payloadFor, but one body per REST object the rows live in (e.g. { cluster: {...}, policy: {...} }), so
+ * the life cycle sends one request per object. Objects with nothing to send are absent.
+ */
+export function payloadsByObject<P, Live>(table: PropertyTable<P, Live>, inputs: PropertyBag<P>, only?: readonly string[], merged = false): Record<string, JsonObject> {
   const bag = entries(inputs);
-  const payload: JsonObject = {};
+  const payloads: Record<string, JsonObject> = {};
   for (const row of erasedRows(table)) {
-    if (!isDeclared(bag, row.name) || (only && !only.includes(row.name))) continue;
+    if (!isDeclared(bag, row.name) || (only && !only.includes(row.name)) || !row.toRest) continue;
     if (containsUnknown(bag[row.name])) {
       throw new Error(`${table.resource}: cannot build the request body because ${row.name} is not known yet (preview value); run pulumi up, not a preview`);
     }
-    Object.assign(payload, row.toRest(bag[row.name], inputs as Readonly<Partial<P>>));
+    const object = merged ? ALL_OBJECTS : objectOf(table, row);
+    payloads[object] = Object.assign(payloads[object] ?? {}, row.toRest(bag[row.name], inputs as Readonly<Partial<P>>));
   }
-  return payload;
+  return payloads;
 }
 
-/** Every row's canonical value read from the live object (undefined values left out). */
-export function readProperties<P, Live>(table: PropertyTable<P, Live>, live: Live): Partial<P> {
+/**
+ * The update bodies, per REST object: only declared properties that differ from `oldValues` (live values) and
+ * are applied in place. A nested row sends its live value with the declared leaves merged in.
+ */
+export function updatePayloads<P, Live>(table: PropertyTable<P, Live>, oldValues: PropertyBag<P>, inputs: PropertyBag<P>): Record<string, JsonObject> {
+  const olds = entries(oldValues);
+  const inPlace = [
+    ...new Set(
+      diffProperties(table, olds, inputs)
+        .changed.filter((change) => change.mode === "in-place" && !change.unknown)
+        .map((change) => rowOfPath(change.property)),
+    ),
+  ];
+  if (inPlace.length === 0) return {};
+  const values: Record<string, unknown> = { ...entries(inputs) };
+  for (const row of erasedRows(table)) {
+    if (row.nested && inPlace.includes(row.name)) values[row.name] = mergeLeaves(olds[row.name], values[row.name]);
+  }
+  return payloadsByObject(table, values, inPlace);
+}
+
+/**
+ * Every row's canonical value read from the live object (undefined values left out). `context` (declared or
+ * recorded values) is handed to rows computed against it.
+ */
+export function readProperties<P, Live>(table: PropertyTable<P, Live>, live: Live, context: PropertyBag<P> = {}): Partial<P> {
   const values: Partial<Record<keyof P & string, unknown>> = {};
   for (const row of erasedRows(table)) {
-    const value = row.fromRest(live);
+    const value = row.fromRest(live, context as Readonly<Partial<P>>);
     if (value !== undefined) values[row.name] = value;
   }
   return values as Partial<P>;
@@ -339,8 +523,8 @@ export function describeChange(change: PropertyChange): string {
 }
 
 /** What applying the change does, as a phrase; conditional when the new value is not known yet. */
-function consequenceOf(change: PropertyChange): string {
-  const consequence = impactConsequence(change.impact);
+function consequenceOf(change: PropertyChange, wording?: ImpactWording): string {
+  const consequence = change.consequence ?? impactConsequence(change.impact, wording);
   return change.unknown ? `may change; if it does, it ${consequence}` : consequence;
 }
 
@@ -348,10 +532,10 @@ function consequenceOf(change: PropertyChange): string {
  * One plain line per change that affects clients, e.g.
  * `Database "orders": dataInternodeEncryption false -> true restarts the database proxy and disconnects all connected clients`.
  */
-export function noteLines(resourceLabel: string, changes: readonly PropertyChange[]): string[] {
+export function noteLines(resourceLabel: string, changes: readonly PropertyChange[], wording?: ImpactWording): string[] {
   return changes
-    .filter((change) => change.impact !== "none" && change.mode !== "refused")
-    .map((change) => `${resourceLabel}: ${describeChange(change)} ${consequenceOf(change)}`);
+    .filter((change) => (change.impact !== "none" || change.consequence !== undefined) && change.mode !== "refused")
+    .map((change) => `${resourceLabel}: ${describeChange(change)} ${consequenceOf(change, wording)}`);
 }
 
 /**
@@ -359,14 +543,14 @@ export function noteLines(resourceLabel: string, changes: readonly PropertyChang
  * resource. Changes to unknown values (preview) are not gated: check runs again with known values before
  * anything is applied.
  */
-export function gateChanges(resourceLabel: string, changes: readonly PropertyChange[], policy: DisruptionPolicy): CheckFailure[] {
+export function gateChanges(resourceLabel: string, changes: readonly PropertyChange[], policy: DisruptionPolicy, wording?: ImpactWording): CheckFailure[] {
   if (policy === "allow") return [];
   return changes
     .filter((change) => !change.unknown && change.mode !== "refused" && isDisruptive(change.impact))
     .map((change) => ({
       property: change.property,
       reason:
-        `${resourceLabel}: ${describeChange(change)} ${impactConsequence(change.impact)}, and disruptionPolicy is "deny". ` +
+        `${resourceLabel}: ${describeChange(change)} ${change.consequence ?? impactConsequence(change.impact, wording)}, and disruptionPolicy is "deny". ` +
         `Set disruptionPolicy: "allow" on this resource for this change, or revert the property.`,
     }));
 }
@@ -388,10 +572,10 @@ export function disruptionFailures<P, Live>(
   for (const row of erasedRows(table)) {
     if (isDeclared(oldInputs, row.name) && isDeclared(newInputs, row.name)) bothDeclared[row.name] = entries(newInputs)[row.name];
   }
-  return gateChanges(resourceLabel, diffProperties(table, oldInputs, bothDeclared).changed, policy);
+  return gateChanges(resourceLabel, diffProperties(table, oldInputs, bothDeclared).changed, policy, table.wording);
 }
 
-const MODE_LABELS: Readonly<Record<ChangeMode, string>> = { "in-place": "in place", replace: "replace", refused: "refused" };
+const MODE_LABELS: Readonly<Record<ChangeMode, string>> = { "in-place": "in place", replace: "replace", refused: "refused", action: "action" };
 
 function escapeCell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
@@ -407,11 +591,11 @@ function changeCell(changes: readonly ChangeCase<unknown>[]): string {
   return changes.map((change) => `${change.label ?? "otherwise"}: ${MODE_LABELS[change.mode]}`).join("; ");
 }
 
-function impactCell(changes: readonly ChangeCase<unknown>[]): string {
+function impactCell(changes: readonly ChangeCase<unknown>[], wording?: ImpactWording): string {
   const applied = changes.filter((change) => change.mode !== "refused");
   if (applied.length === 0) return "-";
-  if (applied.every((change) => change.impact === applied[0].impact)) return impactLabel(applied[0].impact);
-  return applied.map((change) => `${change.label ?? "otherwise"}: ${impactLabel(change.impact)}`).join("; ");
+  if (applied.every((change) => change.impact === applied[0].impact)) return impactLabel(applied[0].impact, wording);
+  return applied.map((change) => `${change.label ?? "otherwise"}: ${impactLabel(change.impact, wording)}`).join("; ");
 }
 
 function notesCell<P, Live>(row: ErasedRow<P, Live>): string {
@@ -423,21 +607,34 @@ function notesCell<P, Live>(row: ErasedRow<P, Live>): string {
       parts.push(change.label ? `${change.label}: ${change.reason}` : reason);
     }
   }
+  // A precondition is not restated here: the row's description says what the change needs, in its words.
+  if (row.nested) parts.push("Managed leaf by leaf: only the declared fields are compared");
+  if (row.expected !== undefined) parts.push(`Computed from the live state; drift when not ${renderCompact(row.expected)}`);
   if (row.secret) parts.push("Secret: never shown in notes or errors.");
   parts.push(`Source: ${row.source}`);
   return parts.map((part) => (/[.!?]$/.test(part) ? part : `${part}.`)).join(" ");
 }
 
-/** The README reference table: one line per row, in table order. */
+/**
+ * The README reference table: one line per row, in table order. A table over several REST objects gets a
+ * column naming each row's object (its path).
+ */
 export function renderMarkdownTable<P, Live>(table: PropertyTable<P, Live>): string {
-  const lines = ["| SDK name | REST field | type | change | impact on clients | notes |", "| --- | --- | --- | --- | --- | --- |"];
+  const objects = table.objects ?? [];
+  const several = objects.length > 1;
+  const lines = several
+    ? ["| SDK name | REST object | REST field | type | change | impact on clients | notes |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    : ["| SDK name | REST field | type | change | impact on clients | notes |", "| --- | --- | --- | --- | --- | --- |"];
   for (const row of erasedRows(table)) {
+    const objectName = objectOf(table, row);
+    const objectPath = objects.find((object) => object.name === objectName)?.path ?? objectName;
     const cells = [
       `\`${row.name}\``,
+      ...(several ? [`\`${escapeCell(objectPath)}\``] : []),
       `\`${row.restField}\``,
       escapeDisplay(row.schema.display),
       escapeCell(changeCell(row.changes)),
-      escapeCell(impactCell(row.changes)),
+      escapeCell(impactCell(row.changes, table.wording)),
       escapeCell(notesCell(row)),
     ];
     lines.push(`| ${cells.join(" | ")} |`);

@@ -49,3 +49,10 @@ export function isAtLeastVersion(version: string, minimum: string): boolean | un
   if (!have || !need) return undefined;
   return compareSoftwareVersions(have, need) >= 0;
 }
+
+/** A node as version gates need it (from GET /v1/nodes). */
+export interface NodeVersionInfo {
+  uid: number;
+  softwareVersion: string;
+  status: string;
+}

@@ -5,6 +5,10 @@
 import { createHash } from "node:crypto";
 import {
   type ChangeCase,
+  type CheckFailure,
+  compareSoftwareVersions,
+  parseSoftwareVersion,
+  renderCompact,
   type CrossRule,
   type JsonObject,
   type Parsed,
@@ -34,10 +38,14 @@ import type {
   DatabaseProperties,
   EvictionPolicy,
   LiveDatabase,
+  NodeVersionInfo,
   ProxyPolicy,
   SnapshotRule,
   TlsMode,
 } from "./types";
+
+/** Data internode encryption needs every node at this version or later (RS/security/encryption/internode-encryption.md). */
+export const INE_MINIMUM_VERSION = "6.2.4";
 
 export const PROXY_POLICIES: readonly ProxyPolicy[] = ["single", "all-master-shards", "all-nodes"];
 export const DATA_PERSISTENCE_MODES: readonly DataPersistence[] = ["disabled", "snapshot", "aof"];
@@ -568,7 +576,38 @@ const dataInternodeEncryptionRow = row({
   toRest: (value) => ({ data_internode_encryption: value }),
   fromRest: (live) => liveBoolean(live.data_internode_encryption),
   changes: [{ label: "either way", mode: "in-place", impact: "disconnects-all-clients" }],
+  // The node-version gate, declared once: the life cycle evaluates it at check (best effort), create, update and
+  // adopt, always against this row's own reading of the live value (so a live "enabled" counts as on).
+  precondition: {
+    description: `every node at ${INE_MINIMUM_VERSION} or later and active`,
+    facts: ["nodes"],
+    applies: (old, next) => next === true && old !== true,
+    check: (facts, { label }) => ineNodeFailures(label, Array.isArray(facts.nodes) ? (facts.nodes as NodeVersionInfo[]) : []),
+  },
 });
+
+/**
+ * A failure for every node below INE_MINIMUM_VERSION, every node whose version cannot be read, and every node
+ * that is not active: what turning data internode encryption on needs.
+ */
+function ineNodeFailures(label: string, nodes: readonly NodeVersionInfo[]): CheckFailure[] {
+  const minimum = parseSoftwareVersion(INE_MINIMUM_VERSION);
+  if (!minimum) throw new Error(`INE_MINIMUM_VERSION "${INE_MINIMUM_VERSION}" does not parse`);
+  const failures: CheckFailure[] = [];
+  const fail = (reason: string) => failures.push({ property: "dataInternodeEncryption", reason: `${label}: dataInternodeEncryption: true ${reason}` });
+  for (const node of nodes) {
+    const version = parseSoftwareVersion(node.softwareVersion);
+    if (!version) {
+      fail(`needs every node at ${INE_MINIMUM_VERSION} or later, and node ${node.uid} reports the software version ${renderCompact(node.softwareVersion)}, which cannot be read as MAJOR.MINOR.PATCH-BUILD; check GET /v1/nodes/${node.uid}`);
+    } else if (compareSoftwareVersions(version, minimum) < 0) {
+      fail(`needs every node at ${INE_MINIMUM_VERSION} or later, and node ${node.uid} runs ${node.softwareVersion}; upgrade the node, then apply again`);
+    }
+    if (node.status !== "active") {
+      fail(`needs every node active, and node ${node.uid} is "${node.status}"; wait until it is active (or remove it from the cluster), then apply again`);
+    }
+  }
+  return failures;
+}
 
 const DATABASE_ROWS = [
   nameRow,

@@ -2,7 +2,7 @@
 // outputs it records. Facts come from /work/shared/reference/rs-rest-api.md §2 (bdb object).
 
 import type { PropertyChange, Previewable } from "../core";
-import type { DisruptionPolicy } from "../settings";
+import type { DisruptionPolicy } from "../core";
 
 export type ProxyPolicy = "single" | "all-master-shards" | "all-nodes";
 export type DataPersistence = "disabled" | "snapshot" | "aof";
@@ -205,12 +205,8 @@ export interface DatabaseOutputs extends Partial<DatabaseProperties>, DatabaseSe
   lastUpdateImpacts: PropertyChange[];
 }
 
-/** A node as the version gate needs it (from GET /v1/nodes). */
-export interface NodeVersionInfo {
-  uid: number;
-  softwareVersion: string;
-  status: string;
-}
+/** A node as the version gate needs it (from GET /v1/nodes); shared by every resource's preconditions. */
+export type { NodeVersionInfo } from "../core";
 
 /** The bdb object as returned by GET /v1/bdbs/{uid}; read defensively, every field may be missing or odd. */
 export type LiveDatabase = Readonly<Record<string, unknown>>;

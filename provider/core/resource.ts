@@ -1,0 +1,330 @@
+// A resource definition: the property table plus what surrounds it (settings, required inputs, output-only keys,
+// labels, the outputs read from the live object), and the pure logic every resource derives from it: check,
+// diff, outputs after create/update and after refresh, inputs rebuilt from outputs, update payloads and
+// adoption. The life cycle (../framework/lifecycle.ts) calls these around its I/O; a resource writes none of it.
+import { deepEqual, isPlainObject, type JsonObject, renderCompact } from "./json";
+import { DISRUPTION_POLICIES, type DisruptionPolicy, effectivePolicy } from "./policy";
+import {
+  type CheckFailure,
+  type PropertyBag,
+  type PropertyChange,
+  type PropertyDiff,
+  type PropertyTable,
+  checkInputs,
+  describeChange,
+  diffProperties,
+  disruptionFailures,
+  erasedRows,
+  gateChanges,
+  isDeclared,
+  leafEntries,
+  noteLines,
+  readProperties,
+  rowOfPath,
+  updatePayloads,
+} from "./table";
+import { containsUnknown } from "./unknown";
+
+type Bag = Readonly<Record<string, unknown>>;
+
+/**
+ * An input that steers the provider rather than the server (disruptionPolicy, adopt, connection, timeouts):
+ * validated here or by the framework, and echoed into the outputs.
+ */
+export interface SettingSpec {
+  readonly name: string;
+  /**
+   * Validates a declared value that holds no preview unknown: the canonical value, or failures. Omitted: the
+   * value passes through (the framework validates it, as for `connection` and `timeouts`).
+   */
+  check?(value: unknown): { readonly value?: unknown; readonly failures: readonly CheckFailure[] };
+}
+
+export interface ResourceDefinition<P, Live> {
+  /** The kind name: type token suffix, shim key, SDK class ("Database"). */
+  readonly kind: string;
+  /** The object in sentences: "database", "cluster". */
+  readonly noun: string;
+  /** What its id is called in sentences: "uid". */
+  readonly idName: string;
+  readonly table: PropertyTable<P, Live>;
+  /** Non-table inputs, in the order their failures are reported. */
+  readonly settings: readonly SettingSpec[];
+  /** Output-only keys: tolerated in inputs (a resource class seeds them) but never treated as inputs. */
+  readonly outputKeys: readonly string[];
+  /** How notes and errors name the resource, from the new inputs (and the old ones while the new are unknown). */
+  label(news: Bag, olds?: Bag): string;
+  /** Required inputs and other checks on the raw inputs that no row or setting owns. */
+  requirements?(news: Bag): CheckFailure[];
+  /** Outputs read from the live object besides the rows (ids, status, endpoints). May throw on a bad answer. */
+  liveOutputs(live: Live, values: Readonly<Partial<P>>): Record<string, unknown>;
+  /** The id of a live object, for adoption messages. */
+  idOf(live: Live): unknown;
+  /** True when a replacement must delete first (two objects cannot share a name or a port). */
+  readonly deleteBeforeReplace: boolean;
+}
+
+/** The disruptionPolicy setting every resource has. */
+export const disruptionPolicySetting: SettingSpec = {
+  name: "disruptionPolicy",
+  check: (value) =>
+    value === "allow" || value === "deny"
+      ? { value, failures: [] }
+      : { failures: [{ property: "disruptionPolicy", reason: `disruptionPolicy must be ${DISRUPTION_POLICIES.map((p) => `"${p}"`).join(" or ")}; got ${renderCompact(value)}` }] },
+};
+
+/** A setting the framework validates (connection, timeouts): passed through by check. */
+export function passThroughSetting(name: string): SettingSpec {
+  return { name };
+}
+
+function bag(value: unknown): Bag {
+  return (isPlainObject(value) ? value : {}) as Bag;
+}
+
+function rowNames<P, Live>(definition: ResourceDefinition<P, Live>): string[] {
+  return erasedRows(definition.table).map((row) => row.name);
+}
+
+function declarableRowNames<P, Live>(definition: ResourceDefinition<P, Live>): string[] {
+  return erasedRows(definition.table)
+    .filter((row) => row.expected === undefined)
+    .map((row) => row.name);
+}
+
+function settingNames<P, Live>(definition: ResourceDefinition<P, Live>): string[] {
+  return definition.settings.map((setting) => setting.name);
+}
+
+/** True when the previous inputs or outputs describe an existing object (check gets {} on create). */
+function describesExisting<P, Live>(definition: ResourceDefinition<P, Live>, olds: Bag): boolean {
+  return rowNames(definition).some((name) => isDeclared(olds, name));
+}
+
+export interface ResourceCheckOptions {
+  /** The stack's default disruption policy, used when the resource declares none. */
+  readonly defaultDisruptionPolicy?: DisruptionPolicy;
+}
+
+export interface ResourceCheck<P> {
+  readonly inputs: Record<string, unknown> & Partial<P>;
+  readonly failures: CheckFailure[];
+}
+
+/**
+ * Validates and normalises new inputs: the table's rows and rules, the settings, the requirements, unknown keys
+ * (almost always a typo), and, for an existing object, the disruption gate against the old inputs.
+ */
+export function checkResource<P, Live>(definition: ResourceDefinition<P, Live>, oldInputs: unknown, newInputs: unknown, options: ResourceCheckOptions = {}): ResourceCheck<P> {
+  if (!isPlainObject(newInputs)) {
+    return { inputs: {} as Record<string, unknown> & Partial<P>, failures: [{ property: "", reason: `${definition.kind} inputs must be an object; got ${renderCompact(newInputs)}` }] };
+  }
+  const news = newInputs as Bag;
+  const olds = bag(oldInputs);
+  const existing = isPlainObject(oldInputs) && describesExisting(definition, olds);
+  const table = checkInputs(definition.table, news);
+  const failures = [...table.failures];
+  const inputs: Record<string, unknown> = { ...table.inputs };
+  for (const setting of definition.settings) {
+    if (!isDeclared(news, setting.name)) continue;
+    const value = news[setting.name];
+    if (!setting.check || containsUnknown(value)) {
+      inputs[setting.name] = value;
+      continue;
+    }
+    const checked = setting.check(value);
+    failures.push(...checked.failures);
+    if (checked.value !== undefined) inputs[setting.name] = checked.value;
+  }
+  failures.push(...(definition.requirements?.(news) ?? []));
+  const rows = rowNames(definition);
+  const settings = settingNames(definition);
+  for (const key of Object.keys(news)) {
+    if (key.startsWith("__") || rows.includes(key) || settings.includes(key) || definition.outputKeys.includes(key)) continue;
+    if (news[key] === undefined || news[key] === null) continue;
+    failures.push({ property: key, reason: `${key} is not a ${definition.kind} input; expected one of ${[...declarableRowNames(definition), ...settings].join(", ")}` });
+  }
+  if (existing) {
+    const resolved = effectivePolicy(inputs.disruptionPolicy, options.defaultDisruptionPolicy);
+    failures.push(...disruptionFailures(definition.table, olds, inputs, resolved, definition.label(news, olds)));
+  }
+  return { inputs: inputs as Record<string, unknown> & Partial<P>, failures };
+}
+
+export interface ResourceDiff extends PropertyDiff {
+  /** True when a replacement must delete first. */
+  readonly deleteBeforeReplace: boolean;
+  /** One line per change that affects clients, for the provider to print. */
+  readonly notes: string[];
+  /** Settings that differ from their echo: an update without a REST call refreshes them. */
+  readonly settingsChanged: string[];
+  /** Under disruptionPolicy "deny": every disruptive change against the live values. */
+  readonly blocked: CheckFailure[];
+  /** When changes are refused: one message naming each, ready to throw. */
+  readonly refusalMessage?: string;
+}
+
+/**
+ * Compares the previous outputs (live values) with the checked inputs. Only declared properties are compared
+ * (and rows computed from live state, against their expected value).
+ */
+export function diffResource<P, Live>(definition: ResourceDefinition<P, Live>, oldOutputs: unknown, newInputs: unknown, options: ResourceCheckOptions = {}): ResourceDiff {
+  const olds = bag(oldOutputs);
+  const news = bag(newInputs);
+  const properties = diffProperties(definition.table, olds, news);
+  const label = definition.label(news, olds);
+  const settingsChanged = settingNames(definition)
+    .filter((key) => isDeclared(news, key) || isDeclared(olds, key))
+    .filter((key) => !deepEqual(news[key], olds[key]));
+  const policy = effectivePolicy(news.disruptionPolicy, options.defaultDisruptionPolicy);
+  return {
+    ...properties,
+    changes: properties.changes || settingsChanged.length > 0,
+    deleteBeforeReplace: definition.deleteBeforeReplace && properties.replaces.length > 0,
+    notes: noteLines(label, properties.changed, definition.table.wording),
+    settingsChanged,
+    blocked: gateChanges(label, properties.changed, policy, definition.table.wording),
+    ...(properties.refused.length > 0 ? { refusalMessage: `${label}: ${properties.refused.map((refusal) => refusal.reason).join("; ")}` } : {}),
+  };
+}
+
+/** What the program manages: declared row names, and for a nested row the declared leaf paths, in table order. */
+export function managedPaths<P, Live>(definition: ResourceDefinition<P, Live>, inputs: unknown): string[] {
+  const declared = bag(inputs);
+  const managed: string[] = [];
+  for (const row of erasedRows(definition.table)) {
+    if (row.expected !== undefined || !isDeclared(declared, row.name)) continue;
+    if (row.nested) managed.push(...leafEntries(declared[row.name]).map(([path]) => `${row.name}.${path}`));
+    else managed.push(row.name);
+  }
+  return managed;
+}
+
+/** Builds outputs from a live object: values (secrets only when managed), settings, live outputs, bookkeeping. */
+function buildOutputs<P, Live>(
+  definition: ResourceDefinition<P, Live>,
+  live: Live,
+  managed: readonly string[],
+  settingsSource: Bag,
+  impacts: readonly PropertyChange[],
+): Record<string, unknown> {
+  if (!isPlainObject(live)) throw new Error(`the cluster returned a ${definition.noun} answer that is not an object (${renderCompact(live)}); cannot read it`);
+  const values: Record<string, unknown> = { ...readProperties(definition.table, live, settingsSource) };
+  const managedRows = new Set(managed.map(rowOfPath));
+  for (const row of erasedRows(definition.table)) {
+    if (row.secret && !managedRows.has(row.name)) delete values[row.name];
+  }
+  const settings: Record<string, unknown> = {};
+  for (const key of settingNames(definition)) if (isDeclared(settingsSource, key)) settings[key] = settingsSource[key];
+  const order: string[] = erasedRows(definition.table).map((row) => row.name);
+  const ordered = [...managed].sort((a, b) => order.indexOf(rowOfPath(a)) - order.indexOf(rowOfPath(b)));
+  return {
+    ...values,
+    ...settings,
+    ...definition.liveOutputs(live, values as Partial<P>),
+    managedProperties: ordered,
+    lastUpdateImpacts: impacts.map((impact) => ({ ...impact })),
+  };
+}
+
+/**
+ * Outputs after a create or update: the live values, the properties `inputs` declares as managed, the echoed
+ * settings and what the update changed.
+ */
+export function resourceOutputs<P, Live>(definition: ResourceDefinition<P, Live>, live: Live, inputs: unknown, lastUpdateImpacts: readonly PropertyChange[] = []): Record<string, unknown> {
+  return buildOutputs(definition, live, managedPaths(definition, inputs), bag(inputs), lastUpdateImpacts);
+}
+
+/**
+ * Outputs after a refresh: the live values, with the managed list, settings and last impacts kept from the
+ * previous outputs, so a refresh never turns an unmanaged property into a managed one.
+ */
+export function refreshedOutputs<P, Live>(definition: ResourceDefinition<P, Live>, live: Live, previousOutputs: unknown): Record<string, unknown> {
+  const previous = bag(previousOutputs);
+  const rows = rowNames(definition);
+  const managed = Array.isArray(previous.managedProperties)
+    ? previous.managedProperties.filter((name): name is string => typeof name === "string" && rows.includes(rowOfPath(name)))
+    : [];
+  const impacts = Array.isArray(previous.lastUpdateImpacts) ? (previous.lastUpdateImpacts as PropertyChange[]) : [];
+  return buildOutputs(definition, live, managed, previous, impacts);
+}
+
+/** The value at a dotted path inside nested plain objects. */
+function valueAt(value: unknown, path: readonly string[]): unknown {
+  let current = value;
+  for (const key of path) current = isPlainObject(current) ? current[key] : undefined;
+  return current;
+}
+
+function setAt(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let current = target;
+  for (const key of path.slice(0, -1)) {
+    if (!isPlainObject(current[key])) current[key] = {};
+    current = current[key] as Record<string, unknown>;
+  }
+  current[path[path.length - 1]] = value;
+}
+
+/**
+ * Inputs rebuilt from outputs, for a refresh's ReadResult.inputs: the managed properties (and leaves) at their
+ * live values, plus the settings. Later diffs compare the program's inputs with the live outputs, so this never
+ * hides drift.
+ */
+export function inputsFromOutputs<P, Live>(definition: ResourceDefinition<P, Live>, outputs: unknown): Record<string, unknown> {
+  const values = bag(outputs);
+  const inputs: Record<string, unknown> = {};
+  const managed = Array.isArray(values.managedProperties) ? values.managedProperties.filter((name): name is string => typeof name === "string") : [];
+  for (const name of managed) {
+    const path = name.split(".");
+    const value = valueAt(values, path);
+    if (value !== undefined && value !== null) setAt(inputs, path, value);
+  }
+  for (const key of settingNames(definition)) if (isDeclared(values, key)) inputs[key] = values[key];
+  return inputs;
+}
+
+/** The update bodies per REST object (see updatePayloads); one object's body for a single-object resource. */
+export function resourceUpdatePayloads<P, Live>(definition: ResourceDefinition<P, Live>, oldOutputs: unknown, inputs: unknown): Record<string, JsonObject> {
+  return updatePayloads(definition.table, bag(oldOutputs) as PropertyBag<P>, bag(inputs) as PropertyBag<P>);
+}
+
+/** Every declared property whose live value differs, with the mode and impact applying it would have. */
+export function liveMismatches<P, Live>(definition: ResourceDefinition<P, Live>, inputs: unknown, live: Live): PropertyChange[] {
+  const declared = bag(inputs);
+  return diffProperties(definition.table, readProperties(definition.table, live, declared), declared).changed;
+}
+
+/**
+ * Whether adopting `live` may proceed. Without `applyChanges` every difference is a failure (listed, so the user
+ * can declare the live values). With it, refused changes and replacements (adoption never deletes) still fail,
+ * and disruptive ones fail under "deny". `changes` are what the adoption update will apply.
+ */
+export function adoptionProblems<P, Live>(
+  definition: ResourceDefinition<P, Live>,
+  inputs: unknown,
+  live: Live,
+  applyChanges: boolean,
+  defaultPolicy?: DisruptionPolicy,
+): { changes: PropertyChange[]; failures: CheckFailure[] } {
+  const declared = bag(inputs);
+  const changes = liveMismatches(definition, declared, live);
+  const label = definition.label(declared);
+  const id = `${definition.idName} ${renderCompact(definition.idOf(live))}`;
+  const { noun } = definition;
+  if (!applyChanges) {
+    const failures = changes.map((change) => ({
+      property: change.property,
+      reason: `${label}: adopting ${id}: ${describeChange(change)} differs from the live ${noun}; declare the live value, or set adopt.applyChanges: true to apply it`,
+    }));
+    return { changes, failures };
+  }
+  const failures: CheckFailure[] = [];
+  for (const change of changes) {
+    if (change.mode === "refused" || change.mode === "replace") {
+      failures.push({ property: change.property, reason: `${label}: adopting ${id}: ${describeChange(change)} cannot be applied to an adopted ${noun}: ${change.reason ?? "refused"}; declare the live value` });
+    }
+  }
+  const applied = changes.filter((change) => change.mode === "in-place" || change.mode === "action");
+  failures.push(...gateChanges(label, applied, effectivePolicy(declared.disruptionPolicy, defaultPolicy), definition.table.wording));
+  return { changes, failures };
+}

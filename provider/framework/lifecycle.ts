@@ -1,0 +1,328 @@
+// The life cycle every resource shares, in the manner of the AWS CDK provider framework: a resource supplies
+// its definition (provider/core/resource.ts) and a few hooks that start work and complete it (poll until done),
+// and this turns them into the pulumi.dynamic.ResourceProvider the shim forwards to. What makes a resource safe
+// is here, once: one deadline per operation, partial failures that carry the id, write then re-read and verify,
+// preconditions before every write that needs them, adoption, actions, the notes, and the labels.
+import type * as pulumi from "@pulumi/pulumi";
+import {
+  type CheckFailure,
+  type Facts,
+  type JsonObject,
+  type PropertyChange,
+  type ResourceDefinition,
+  adoptionProblems,
+  describeChange,
+  diffResource,
+  checkResource,
+  factsNeeded,
+  noteLines,
+  pendingPreconditions,
+  preconditionFailures,
+  refreshedOutputs,
+  resourceOutputs,
+  resourceUpdatePayloads,
+  rowOfPath,
+} from "../core";
+import { printLine } from "../output";
+import type { StackSettings } from "../settings";
+import { type Operation, timeoutsProblems } from "../timeouts";
+import { Deadline } from "./deadline";
+
+type Props = Record<string, unknown>;
+
+/** What a session (a REST client, a set of transports) must offer the life cycle. */
+export interface Session {
+  close(): Promise<void> | void;
+}
+
+/** How a resource reaches what it manages: the inputs that locate it, checked and opened per operation. */
+export interface SessionHooks<S extends Session> {
+  /** The input a failure to open is reported on at check ("connection"). */
+  readonly property: string;
+  /** Problems with the inputs that locate the target, reported at check. */
+  problems(news: Props): CheckFailure[];
+  /** Whether those inputs are fully known (not during a preview with unknown values). */
+  known(news: Props): boolean;
+  /** Opens a session for one operation; throws a message that says how to fix a missing or bad target. */
+  open(inputs: Props, label: string): S;
+}
+
+/** What every hook receives: the operation, its label, its one deadline and a way to print. */
+export interface OperationContext {
+  readonly operation: Operation | "read";
+  readonly label: string;
+  readonly deadline: Deadline;
+  readonly settings: StackSettings;
+  /** Prints one line prefixed with the label. */
+  print(line: string): void;
+}
+
+/** A fact preconditions can name: how to read it through a session, and how to name it in a message. */
+export interface FactSource<S> {
+  readonly description: string;
+  read(session: S): Promise<unknown>;
+}
+
+/** The hooks a resource supplies. Start hooks return as soon as the work exists; complete hooks poll until done. */
+export interface LifecycleHooks<Live, S extends Session> {
+  readonly session: SessionHooks<S>;
+  readonly facts?: Readonly<Record<string, FactSource<S>>>;
+  /** Before a create sends anything: e.g. refuse when an object with the name exists. */
+  beforeCreate?(session: S, inputs: Props, ctx: OperationContext): Promise<void>;
+  /** Starts the create and returns the id as soon as the object exists, with a handle for completeCreate. */
+  startCreate(session: S, inputs: Props, ctx: OperationContext): Promise<{ id: string; pending?: unknown }>;
+  /** Polls until the created object is ready (or ctx.deadline passes: then throws) and returns it. */
+  completeCreate(session: S, id: string, pending: unknown, ctx: OperationContext): Promise<Live>;
+  /** The live object, or undefined when it no longer exists. */
+  read(session: S, id: string, ctx: OperationContext): Promise<Live | undefined>;
+  /** A single attempt to read the object for the record of a partial failure (default: read). */
+  readForRecord?(session: S, id: string, ctx: OperationContext): Promise<Live | undefined>;
+  /** The smallest record of an object that exists (the id is what matters for refresh and destroy). */
+  minimalRecord(id: string, inputs: Props): Props;
+  /** Sends the update bodies (per REST object) and returns a handle for completeUpdate. */
+  startUpdate(session: S, id: string, payloads: Readonly<Record<string, JsonObject>>, ctx: OperationContext): Promise<unknown>;
+  /** Polls until the object is ready after an update (also when nothing was sent) and returns it. */
+  completeUpdate(session: S, id: string, pending: unknown, ctx: OperationContext): Promise<Live>;
+  /** Deletes and waits until the object is gone (absent already is success). */
+  delete(session: S, id: string, ctx: OperationContext): Promise<void>;
+  /** Action rows' calls, by the action name their change case gives. */
+  readonly actions?: Readonly<Record<string, (session: S, id: string, change: PropertyChange, ctx: OperationContext) => Promise<void>>>;
+  /** Taking over an existing object on create instead of creating one. */
+  readonly adopt?: {
+    /** Whether these inputs adopt. */
+    wanted(inputs: Props): boolean;
+    /** Whether differences are applied (else they fail, listed). */
+    applyChanges(inputs: Props): boolean;
+    /** Finds the object to adopt, or throws saying why none (or several) match. */
+    find(session: S, inputs: Props, ctx: OperationContext): Promise<Live>;
+    /** The id to record for it. */
+    id(live: Live): string;
+  };
+}
+
+/** An error the provider host turns into a partial failure: the engine records `id`, so nothing is orphaned. */
+export interface PartialFailure extends Error {
+  id: string;
+  properties: Props;
+  reasons: string[];
+}
+
+export function failuresMessage(failures: readonly CheckFailure[]): string {
+  return failures.map((failure) => failure.reason).join("; ");
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Prints the notes, and one line per in-place change without impact (so every change is visible once). */
+function printChanges(label: string, changes: readonly PropertyChange[], notes: readonly string[]): void {
+  for (const note of notes) printLine(note);
+  for (const change of changes) {
+    if (change.impact === "none" && change.mode === "in-place" && change.consequence === undefined) {
+      printLine(`${label}: ${describeChange(change)} (no impact on connected clients)`);
+    }
+  }
+}
+
+/** Builds the provider for one resource from its definition and hooks; `getSettings` is the stack config. */
+export function resourceProvider<P, Live, S extends Session>(
+  definition: ResourceDefinition<P, Live>,
+  hooks: LifecycleHooks<Live, S>,
+  getSettings: () => StackSettings,
+): pulumi.dynamic.ResourceProvider {
+  const { table } = definition;
+
+  const contextFor = (operation: OperationContext["operation"], label: string, timeouts: unknown): OperationContext => ({
+    operation,
+    label,
+    deadline: operation === "read" ? new Deadline(Number.MAX_SAFE_INTEGER) : Deadline.forOperation(operation, timeouts),
+    settings: getSettings(),
+    print: (line) => printLine(`${label}: ${line}`),
+  });
+
+  async function withSession<T>(inputs: Props, label: string, work: (session: S) => Promise<T>): Promise<T> {
+    const session = hooks.session.open(inputs, label);
+    try {
+      return await work(session);
+    } finally {
+      await session.close();
+    }
+  }
+
+  async function readFacts(session: S, names: readonly string[]): Promise<Facts> {
+    const facts: Record<string, unknown> = {};
+    for (const name of names) {
+      const source = hooks.facts?.[name];
+      if (!source) throw new Error(`${definition.kind}: no fact source named "${name}" (a provider bug: please report it)`);
+      facts[name] = await source.read(session);
+    }
+    return facts;
+  }
+
+  /** Throws when a change about to be sent needs a precondition the cluster does not meet. */
+  async function requirePreconditions(session: S, olds: Props, news: Props, label: string, only?: readonly string[]): Promise<void> {
+    const pending = pendingPreconditions(table, olds, news, only);
+    if (pending.length === 0) return;
+    const failures = preconditionFailures(table, pending, await readFacts(session, factsNeeded(pending)), label, news);
+    if (failures.length > 0) throw new Error(failuresMessage(failures));
+  }
+
+  async function partialFailure(session: S, id: string, inputs: Props, cause: unknown, ctx: OperationContext): Promise<PartialFailure> {
+    const reason = messageOf(cause);
+    let properties: Props = hooks.minimalRecord(id, inputs);
+    try {
+      const live = await (hooks.readForRecord ?? hooks.read)(session, id, ctx);
+      if (live !== undefined) properties = { ...resourceOutputs(definition, live, inputs) };
+    } catch {
+      // Keep the minimal record: the id is what matters for refresh and destroy.
+    }
+    // Refresh and destroy find the provider in the recorded properties, so the shim must be there too.
+    properties.__provider = inputs.__provider;
+    const error = new Error(
+      `${ctx.label}: the ${definition.noun} was created as ${definition.idName} ${id} but did not become ready: ${reason}. ` +
+        "It is recorded in the stack, not orphaned: run `pulumi refresh` to see its state, then `pulumi up` to finish or `pulumi destroy` to remove it",
+    ) as PartialFailure;
+    error.id = id;
+    error.properties = properties;
+    error.reasons = [reason];
+    return error;
+  }
+
+  /**
+   * Sends what differs from `olds` (live values), runs the actions the changes trigger, waits until the object
+   * is ready, and checks that the cluster really holds the declared values: "apply succeeded while the server did
+   * not change" is an error, not a silent success.
+   */
+  async function applyUpdate(session: S, id: string, olds: Props, news: Props, ctx: OperationContext, changes: readonly PropertyChange[]): Promise<Props> {
+    const payloads = resourceUpdatePayloads(definition, olds, news);
+    let live: Live;
+    if (Object.keys(payloads).length > 0) {
+      const sent = changes.filter((change) => change.mode === "in-place" && !change.unknown).map((change) => rowOfPath(change.property));
+      await requirePreconditions(session, olds, news, ctx.label, sent);
+      const pending = await hooks.startUpdate(session, id, payloads, ctx);
+      live = await hooks.completeUpdate(session, id, pending, ctx);
+    } else {
+      // Nothing to send, but the object must still be ready: after a partial failure the engine updates an
+      // object that may still be pending or failed, and recording that as a success would hide it.
+      live = await hooks.completeUpdate(session, id, undefined, ctx);
+    }
+    const actions = changes.filter((change) => change.mode === "action" && !change.unknown);
+    if (actions.length > 0) {
+      for (const change of actions) {
+        const run = change.action ? hooks.actions?.[change.action] : undefined;
+        if (!run) throw new Error(`${ctx.label}: ${change.property} triggers the action "${change.action ?? "(none)"}", which this provider does not implement (a provider bug: please report it)`);
+        await run(session, id, change, ctx);
+      }
+      live = await hooks.completeUpdate(session, id, undefined, ctx);
+    }
+    const impacts = changes.filter((change) => !change.unknown).map(({ old, new: next, ...rest }) => (rest.secret ? rest : { ...rest, old, new: next }));
+    const outputs = resourceOutputs(definition, live, news, impacts);
+    const notApplied = diffResource(definition, outputs, news).changed;
+    if (notApplied.length > 0) {
+      throw new Error(
+        `${ctx.label}: the cluster accepted the update but still shows ${notApplied.map(describeChange).join("; ")}; ` +
+          `look at the ${definition.noun} (pulumi refresh) and apply again`,
+      );
+    }
+    return outputs;
+  }
+
+  /** create() with adopt: take over an existing object instead of creating one. */
+  async function adopt(session: S, inputs: Props, ctx: OperationContext): Promise<{ id: string; outs: Props }> {
+    const adoptHooks = hooks.adopt!;
+    const live = await adoptHooks.find(session, inputs, ctx);
+    const { changes, failures } = adoptionProblems(definition, inputs, live, adoptHooks.applyChanges(inputs), ctx.settings.disruptionPolicy);
+    if (failures.length > 0) throw new Error(failuresMessage(failures));
+    const id = adoptHooks.id(live);
+    printLine(
+      `${ctx.label}: adopting the existing ${definition.noun} ${definition.idName} ${id}` +
+        (changes.length > 0 ? ` and applying ${changes.length} change(s)` : " (it matches the declared properties)"),
+    );
+    // The live values as the rows read them are the "olds": a precondition sees the live value through the
+    // row's own reader, the same as on update.
+    const liveOutputs = resourceOutputs(definition, live, inputs);
+    printChanges(ctx.label, changes, noteLines(ctx.label, changes, table.wording));
+    const outs = await applyUpdate(session, id, liveOutputs, inputs, ctx, changes);
+    return { id, outs };
+  }
+
+  return {
+    async check(olds: Props, news: Props) {
+      const settings = getSettings();
+      const { inputs, failures } = checkResource(definition, olds ?? {}, news, { defaultDisruptionPolicy: settings.disruptionPolicy });
+      failures.push(...hooks.session.problems(news), ...timeoutsProblems(news.timeouts));
+      if (failures.length === 0 && hooks.session.known(news)) {
+        const label = definition.label(news);
+        let session: S | undefined;
+        try {
+          session = hooks.session.open(news, label);
+        } catch (error) {
+          failures.push({ property: hooks.session.property, reason: messageOf(error) });
+        }
+        if (session) {
+          const pending = pendingPreconditions(table, olds ?? {}, inputs);
+          if (pending.length > 0) {
+            // Best effort at preview time: the same preconditions run again right before the change is sent.
+            const names = factsNeeded(pending);
+            try {
+              failures.push(...preconditionFailures(table, pending, await readFacts(session, names), label, inputs));
+            } catch (error) {
+              const what = names.map((name) => hooks.facts?.[name]?.description ?? name).join(" and ");
+              printLine(`${label}: could not read ${what} now (${messageOf(error)}); they are checked again before the change is applied`);
+            }
+          }
+          await session.close();
+        }
+      }
+      return { inputs, failures };
+    },
+
+    async diff(_id: string, olds: Props, news: Props) {
+      const diff = diffResource(definition, olds, news, { defaultDisruptionPolicy: getSettings().disruptionPolicy });
+      if (diff.refusalMessage) throw new Error(diff.refusalMessage);
+      if (diff.blocked.length > 0) throw new Error(failuresMessage(diff.blocked));
+      printChanges(definition.label(news, olds), diff.changed, diff.notes);
+      return { changes: diff.changes, replaces: diff.replaces, deleteBeforeReplace: diff.deleteBeforeReplace };
+    },
+
+    async create(inputs: Props) {
+      const ctx = contextFor("create", definition.label(inputs), inputs.timeouts);
+      return withSession(inputs, ctx.label, async (session) => {
+        if (hooks.adopt?.wanted(inputs)) return adopt(session, inputs, ctx);
+        await requirePreconditions(session, {}, inputs, ctx.label);
+        await hooks.beforeCreate?.(session, inputs, ctx);
+        const { id, pending } = await hooks.startCreate(session, inputs, ctx);
+        try {
+          const live = await hooks.completeCreate(session, id, pending, ctx);
+          return { id, outs: resourceOutputs(definition, live, inputs) };
+        } catch (error) {
+          throw await partialFailure(session, id, inputs, error, ctx);
+        }
+      });
+    },
+
+    async read(id: string, props: Props) {
+      const ctx = contextFor("read", definition.label(props ?? {}), undefined);
+      return withSession(props, ctx.label, async (session) => {
+        const live = await hooks.read(session, id, ctx);
+        if (live === undefined) return { id: "" };
+        return { id, props: refreshedOutputs(definition, live, props) };
+      });
+    },
+
+    async update(id: string, olds: Props, news: Props) {
+      const label = definition.label(news, olds);
+      const diff = diffResource(definition, olds, news, { defaultDisruptionPolicy: getSettings().disruptionPolicy });
+      if (diff.refusalMessage) throw new Error(diff.refusalMessage);
+      if (diff.blocked.length > 0) throw new Error(failuresMessage(diff.blocked));
+      const ctx = contextFor("update", label, news.timeouts);
+      return withSession(news, label, async (session) => ({ outs: await applyUpdate(session, id, olds, news, ctx, diff.changed) }));
+    },
+
+    async delete(id: string, props: Props) {
+      const ctx = contextFor("delete", definition.label(props ?? {}), props.timeouts);
+      await withSession(props, ctx.label, (session) => hooks.delete(session, id, ctx));
+    },
+  };
+}
