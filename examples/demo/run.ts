@@ -1,10 +1,11 @@
 // `npm run demo`: the demo stack against the embedded emulator, with no Pulumi CLI and no licence needed.
 // It starts an emulated three-node cluster, then plays the engine's part (the real @pulumi/pulumi provider host
 // over gRPC, see test/engine/harness) through a day in the life of the stack:
-//   up -> preview an encryption flip (with its disconnect note) -> up -> drift made behind Pulumi's back ->
+//   up -> preview an encryption flip (with its disconnect note) -> up, observed by a real client of each
+//   database when a data plane runs -> drift made behind Pulumi's back ->
 //   refresh -> up corrects it -> destroy.
 import * as crypto from "node:crypto";
-import { startCluster, type EmulatedCluster } from "../../emulator";
+import { RespConnection, startCluster, type EmulatedCluster } from "../../emulator";
 import {
   destroy,
   refresh,
@@ -35,13 +36,39 @@ function showNotes(host: ProviderHost, mark: number): void {
   if (lines.length === 0) console.log("   (no notes)");
 }
 
+/** A real client on each database's endpoint (none without a data plane). */
+async function connectClients(cluster: EmulatedCluster, state: EngineState): Promise<Array<{ name: string; client: RespConnection }>> {
+  if (cluster.dataPlane.layout === "off") return [];
+  await cluster.dataPlane.settled();
+  const clients: Array<{ name: string; client: RespConnection }> = [];
+  for (const [urn, resource] of Object.entries(state)) {
+    const proxy = cluster.dataPlane.database(Number(resource.id))?.proxies[0];
+    if (proxy) clients.push({ name: urn.split("::").at(-1)!, client: await RespConnection.connect(proxy.address, proxy.port) });
+  }
+  return clients;
+}
+
+/** What each client saw: its connection closed by the proxy restart, or still answering. */
+async function showClients(cluster: EmulatedCluster, clients: Array<{ name: string; client: RespConnection }>): Promise<void> {
+  await cluster.dataPlane.settled();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  for (const { name, client } of clients) {
+    // A connection that still answers is still connected (a password-protected one answers NOAUTH).
+    const answered = await client.send("PING").then(() => true, () => false);
+    console.log(`   client of ${name}: ${answered ? "still connected (answers PING)" : "disconnected by the proxy restart"}`);
+    client.close();
+  }
+}
+
 async function main(): Promise<void> {
   heading("Starting an emulated 3-node Redis Enterprise Software cluster");
-  const cluster: EmulatedCluster = await startCluster({ nodes: 3, operationDelayMs: 300 });
+  // A data plane when this machine can run one (redis-server; namespaces as root), so the disconnect is real.
+  const cluster: EmulatedCluster = await startCluster({ nodes: 3, operationDelayMs: 300, dataPlane: "auto" });
   let host: ProviderHost | undefined;
   try {
     for (const node of cluster.nodes) console.log(`   node ${node.uid}: ${node.url}`);
     console.log(`   API certificate verified against the cluster CA (SHA-256 ${cluster.caFingerprintSha256.slice(0, 16)}...)`);
+    console.log(`   data plane: ${cluster.dataPlane.layout === "off" ? `off (${cluster.dataPlane.reason ?? ""}); disconnects are not observed` : `${cluster.dataPlane.layout} layout, real redis-server shards`}`);
     const config = {
       "redisenterprise:url": cluster.nodes[0]!.url,
       "redisenterprise:username": cluster.username,
@@ -75,14 +102,13 @@ async function main(): Promise<void> {
     showSteps(preview.steps);
     showNotes(host, mark);
 
-    heading("pulumi up: apply it");
+    heading("pulumi up: apply it, with a client connected to each database");
+    const clients = await connectClients(cluster, created.state);
     mark = host.mark();
     const encrypted = await run({ encryptOrders: true, sessionsMemory: "128MB" }, created.state, "up");
     showSteps(encrypted.steps);
     showNotes(host, mark);
-    for (const event of cluster.admin.events({ type: "proxy_restart" })) {
-      console.log(`   cluster: proxy of database ${String(event.bdbUid)} restarted (${String(event.reason)}); its clients were disconnected`);
-    }
+    await showClients(cluster, clients);
 
     heading("Someone changes the sessions database in the UI (eviction policy -> noeviction)");
     const sessionsId = encrypted.state[Object.keys(encrypted.state).find((urn) => urn.endsWith("::sessions"))!]!.id;
