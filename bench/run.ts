@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, one after the other (never in parallel: they would measure each other),
 // printed as the Markdown that docs/benchmarks.md records.
 import * as os from "node:os";
+import { formatDataPlaneBench, runDataPlaneBench } from "./dataplane";
 import { formatEmulatorBench, runEmulatorBench } from "./emulator";
 import { formatProviderBench, runProviderBench } from "./provider";
 
@@ -10,6 +11,8 @@ async function main(): Promise<void> {
   console.log(formatEmulatorBench(await runEmulatorBench()));
   console.log("\n## Provider against raw REST\n");
   console.log(formatProviderBench(await runProviderBench()));
+  console.log("\n## Data plane: internode encryption off and on\n");
+  console.log(formatDataPlaneBench(await runDataPlaneBench()));
 }
 
 main().catch((error: unknown) => {
