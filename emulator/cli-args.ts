@@ -1,4 +1,6 @@
-// Command-line parsing for rs-emulator, pure so it can be tested without starting anything.
+// Command-line parsing for rs-emulator (node:util parseArgs), pure so it can be tested without starting anything.
+// What is left here is the emulator's own validation: ranges, software versions, UID=VERSION.
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { DEFAULT_SOFTWARE_VERSION } from "./defaults";
 import type { EmulatorOptions } from "./options";
 import { parseSoftwareVersion } from "./version";
@@ -39,30 +41,46 @@ export class CliUsageError extends Error {
 
 export type CliCommand = { kind: "help" } | { kind: "run"; options: EmulatorOptions; json: boolean; caOut?: string };
 
-const VALUE_FLAGS = new Set([
-  "--nodes",
-  "--address",
-  "--version",
-  "--node-version",
-  "--https-port",
-  "--http-port",
-  "--cluster-name",
-  "--username",
-  "--password",
-  "--cert-validity-days",
-  "--op-delay-ms",
-  "--key-bits",
-  "--state-file",
-  "--ca-out",
-  "--data-plane",
-  "--internode-port",
-]);
+// The options, as node:util parseArgs takes them. Every value option is a string here; the numbers and versions
+// are checked below with messages that name the flag and its range.
+const OPTIONS = {
+  nodes: { type: "string" },
+  address: { type: "string", multiple: true },
+  version: { type: "string" },
+  "node-version": { type: "string", multiple: true },
+  "https-port": { type: "string" },
+  "http-port": { type: "string" },
+  "cluster-name": { type: "string" },
+  username: { type: "string" },
+  password: { type: "string" },
+  "cert-validity-days": { type: "string" },
+  "op-delay-ms": { type: "string" },
+  "key-bits": { type: "string" },
+  "state-file": { type: "string" },
+  "ca-out": { type: "string" },
+  "data-plane": { type: "string" },
+  "internode-port": { type: "string" },
+  idle: { type: "boolean" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies NonNullable<ParseArgsConfig["options"]>;
+
+type OptionName = keyof typeof OPTIONS;
 
 function integer(flag: string, text: string, low: number, high: number): number {
   if (!/^-?\d+$/.test(text)) throw new CliUsageError(`${flag} needs a whole number, got '${text}'`);
   const value = Number(text);
   if (value < low || value > high) throw new CliUsageError(`${flag} must be between ${low} and ${high}, got ${value}`);
   return value;
+}
+
+const DATA_PLANE_MODES = ["off", "auto", "loopback", "namespaces"] as const;
+
+function dataPlane(text: string | undefined): (typeof DATA_PLANE_MODES)[number] | undefined {
+  if (text === undefined) return undefined;
+  const mode = DATA_PLANE_MODES.find((m) => m === text);
+  if (mode === undefined) throw new CliUsageError(`--data-plane must be off, auto, loopback or namespaces; got '${text}'`);
+  return mode;
 }
 
 function version(flag: string, text: string): string {
@@ -72,96 +90,58 @@ function version(flag: string, text: string): string {
   return text;
 }
 
+/** Every value of `object`, without the keys whose value is undefined (options left out stay absent). */
+function defined<T extends object>(object: T): T {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
+}
+
 export function parseCliArgs(argv: readonly string[]): CliCommand {
-  const options: EmulatorOptions = { httpsPort: 9443, httpPort: 8080 };
-  const addresses: string[] = [];
-  const nodeVersions = new Map<number, string>();
-  let baseVersion: string | undefined;
-  let json = false;
-  let caOut: string | undefined;
-  for (let i = 0; i < argv.length; i += 1) {
-    const raw = argv[i]!;
-    const equals = raw.startsWith("--") ? raw.indexOf("=") : -1;
-    const flag = equals > 0 && VALUE_FLAGS.has(raw.slice(0, equals)) ? raw.slice(0, equals) : raw;
-    let value: string | undefined;
-    if (VALUE_FLAGS.has(flag)) {
-      if (flag !== raw) value = raw.slice(equals + 1);
-      else {
-        value = argv[i + 1];
-        i += 1;
-      }
-      if (value === undefined) throw new CliUsageError(`${flag} needs a value`);
-    }
-    const v = value ?? "";
-    switch (flag) {
-      case "--help":
-      case "-h":
-        return { kind: "help" };
-      case "--json":
-        json = true;
-        break;
-      case "--idle":
-        options.idle = true;
-        break;
-      case "--nodes":
-        options.nodes = integer(flag, v, 1, 64);
-        break;
-      case "--address":
-        addresses.push(v);
-        break;
-      case "--version":
-        baseVersion = version(flag, v);
-        break;
-      case "--node-version": {
-        const match = /^(\d+)=(.+)$/.exec(v);
-        if (!match) throw new CliUsageError(`--node-version needs UID=VERSION, e.g. 2=6.2.2-30; got '${v}'`);
-        nodeVersions.set(Number(match[1]), version(flag, match[2]!));
-        break;
-      }
-      case "--https-port":
-        options.httpsPort = integer(flag, v, 0, 65535);
-        break;
-      case "--http-port":
-        options.httpPort = integer(flag, v, -1, 65535);
-        break;
-      case "--cluster-name":
-        options.clusterName = v;
-        break;
-      case "--username":
-        options.username = v;
-        break;
-      case "--password":
-        options.password = v;
-        break;
-      case "--cert-validity-days":
-        options.certValidityDays = integer(flag, v, 1, 3650);
-        break;
-      case "--op-delay-ms":
-        options.operationDelayMs = integer(flag, v, 0, 3_600_000);
-        break;
-      case "--key-bits":
-        options.keyBits = integer(flag, v, 1024, 8192);
-        break;
-      case "--state-file":
-        options.stateFile = v;
-        break;
-      case "--ca-out":
-        caOut = v;
-        break;
-      case "--data-plane":
-        if (v !== "off" && v !== "auto" && v !== "loopback" && v !== "namespaces") {
-          throw new CliUsageError(`--data-plane must be off, auto, loopback or namespaces; got '${v}'`);
-        }
-        options.dataPlane = v;
-        break;
-      case "--internode-port":
-        options.internodePort = integer(flag, v, 1, 65535);
-        break;
-      default:
-        throw new CliUsageError(`unknown option '${raw}' (see --help)`);
-    }
+  // `strict: false` because strict mode refuses a value that starts with a dash (`--http-port -1`, the way to
+  // turn HTTP off) as "ambiguous"; what strict mode would check is checked on the tokens, with our messages.
+  const { values, tokens } = parseArgs({ args: [...argv], options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind === "positional") throw new CliUsageError(`unexpected argument '${token.value}' (see --help)`);
+    if (token.kind !== "option") continue;
+    if (!Object.hasOwn(OPTIONS, token.name)) throw new CliUsageError(`unknown option '${token.rawName}' (see --help)`);
+    const type = OPTIONS[token.name as OptionName].type;
+    if (type === "string" && token.value === undefined) throw new CliUsageError(`${token.rawName} needs a value`);
+    if (type === "boolean" && token.value !== undefined) throw new CliUsageError(`${token.rawName} takes no value`);
   }
-  if (addresses.length > 0) options.addresses = addresses;
+  if (values.help === true) return { kind: "help" };
+
+  // After the checks above, a string option's value is a string (or a list of them when repeatable).
+  const text = (name: OptionName): string | undefined => values[name] as string | undefined;
+  const list = (name: OptionName): string[] => (values[name] as string[] | undefined) ?? [];
+  const number = (name: OptionName, low: number, high: number): number | undefined => {
+    const value = text(name);
+    return value === undefined ? undefined : integer(`--${name}`, value, low, high);
+  };
+
+  const addresses = list("address");
+  const options: EmulatorOptions = defined({
+    httpsPort: number("https-port", 0, 65535) ?? 9443,
+    httpPort: number("http-port", -1, 65535) ?? 8080,
+    nodes: number("nodes", 1, 64),
+    addresses: addresses.length > 0 ? addresses : undefined,
+    idle: values.idle === true ? true : undefined,
+    clusterName: text("cluster-name"),
+    username: text("username"),
+    password: text("password"),
+    certValidityDays: number("cert-validity-days", 1, 3650),
+    operationDelayMs: number("op-delay-ms", 0, 3_600_000),
+    keyBits: number("key-bits", 1024, 8192),
+    stateFile: text("state-file"),
+    dataPlane: dataPlane(text("data-plane")),
+    internodePort: number("internode-port", 1, 65535),
+  });
+
+  const baseVersion = text("version") === undefined ? undefined : version("--version", text("version")!);
+  const nodeVersions = new Map<number, string>();
+  for (const entry of list("node-version")) {
+    const match = /^(\d+)=(.+)$/.exec(entry);
+    if (!match) throw new CliUsageError(`--node-version needs UID=VERSION, e.g. 2=6.2.2-30; got '${entry}'`);
+    nodeVersions.set(Number(match[1]), version("--node-version", match[2]!));
+  }
   const count = options.nodes ?? (addresses.length || 3);
   if (baseVersion !== undefined || nodeVersions.size > 0) {
     for (const uid of nodeVersions.keys()) {
@@ -169,7 +149,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     }
     options.softwareVersions = Array.from({ length: count }, (_, i) => nodeVersions.get(i + 1) ?? baseVersion ?? DEFAULT_SOFTWARE_VERSION);
   }
-  const command: CliCommand = { kind: "run", options, json };
+  const command: CliCommand = { kind: "run", options, json: values.json === true };
+  const caOut = text("ca-out");
   if (caOut !== undefined) command.caOut = caOut;
   return command;
 }

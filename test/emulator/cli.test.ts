@@ -82,6 +82,30 @@ describe("emulator: CLI argument parsing", function () {
   });
 });
 
+describe("emulator: CLI argument parsing, beyond parseArgs", function () {
+  it("refuses a stray argument and a value given to a flag that takes none", function () {
+    const cases: Array<[string[], RegExp]> = [
+      [["3"], /unexpected argument '3'/],
+      [["--", "--nodes", "3"], /unexpected argument '--nodes'/],
+      [["--json=yes"], /--json takes no value/],
+      [["-x"], /unknown option '-x'/],
+      [["--__proto__"], /unknown option '--__proto__'/],
+    ];
+    for (const [args, message] of cases) {
+      assert.throws(() => parseCliArgs(args), (error: Error) => error instanceof CliUsageError && message.test(error.message), args.join(" "));
+    }
+  });
+
+  it("takes a value that starts with a dash (--http-port -1) and lets the last of a repeated flag win", function () {
+    assert.deepEqual(parseCliArgs(["-h"]), { kind: "help" });
+    assert.deepEqual(parseCliArgs(["--http-port", "-1", "--nodes", "2", "--nodes", "4"]), {
+      kind: "run",
+      json: false,
+      options: { httpsPort: 9443, httpPort: -1, nodes: 4 },
+    });
+  });
+});
+
 describe("emulator: rs-emulator process", function () {
   this.timeout(30_000);
 
@@ -121,6 +145,44 @@ describe("emulator: rs-emulator process", function () {
       assert.equal(existsSync(dirname(info.caCertPath)), false, "the temporary CA directory is removed");
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("through `npm run -s emulator -- --json` the first line is the JSON, and a SIGINT sent to npm stops the emulator", async function () {
+    // npm forwards SIGINT to the script's process; the script `exec`s node so that process is the emulator, not
+    // a shell that would swallow the signal and leave the emulator running.
+    const npm = spawn("npm", ["run", "-s", "emulator", "--", "--json", "--https-port", "0", "--http-port", "-1", "--key-bits", "1024", "--nodes", "1"], {
+      cwd: resolve(__dirname, "../../.."),
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // its own process group, so the cleanup below reaches whatever npm started
+    });
+    const stderr = collect(npm.stderr);
+    let closed = false;
+    npm.once("close", () => {
+      closed = true;
+    });
+    try {
+      const first = await new Promise<string>((done, fail) => {
+        createInterface({ input: npm.stdout }).once("line", done);
+        npm.once("exit", (code) => fail(new Error(`npm exited with ${String(code)} before printing: ${stderr()}`)));
+      });
+      const info = JSON.parse(first) as JsonLine;
+      assert.equal(info.nodes.length, 1);
+      npm.kill("SIGINT");
+      // "close": npm has exited and every holder of its output pipes too, the emulator included. npm ends the way
+      // its script did, or re-raises the signal it was sent (the usual way to end on one).
+      const ended = await new Promise<string>((done) => {
+        const timer = setTimeout(() => done("still running 10 s after SIGINT"), 10_000);
+        npm.once("close", (c, signal) => {
+          clearTimeout(timer);
+          done(`${String(c)} ${String(signal)}`);
+        });
+      });
+      assert.match(ended, /^(0 null|null SIGINT)$/, stderr());
+      assert.match(stderr(), /SIGINT received, stopping/);
+      assert.equal(existsSync(dirname(info.caCertPath)), false, "the emulator stopped and removed its temporary CA directory");
+    } finally {
+      if (!closed && npm.pid !== undefined) process.kill(-npm.pid, "SIGKILL");
     }
   });
 
