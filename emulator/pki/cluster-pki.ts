@@ -1,6 +1,8 @@
 import { X509Certificate, createPrivateKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { isIPv4 } from "node:net";
-import forge from "node-forge";
+// A namespace import, not a default one: the declaration files import it too, and a consumer without
+// esModuleInterop (the Pulumi template) cannot default-import node-forge (TS1192).
+import * as forge from "node-forge";
 import {
   type CertificateDescription,
   certificateDersFromPem,

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
-import forge from "node-forge";
+// A namespace import, not a default one: the declaration files import it too, and a consumer without
+// esModuleInterop (the Pulumi template) cannot default-import node-forge (TS1192).
+import * as forge from "node-forge";
 
 /** Facts about one X.509 certificate, as the provider and tests report them. */
 export interface CertificateDescription {

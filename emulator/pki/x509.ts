@@ -1,5 +1,7 @@
 import { createPrivateKey, randomBytes, sign, type KeyObject } from "node:crypto";
-import forge from "node-forge";
+// A namespace import, not a default one: the declaration files import it too, and a consumer without
+// esModuleInterop (the Pulumi template) cannot default-import node-forge (TS1192).
+import * as forge from "node-forge";
 
 /** Organization of every subject this emulator issues, so nobody mistakes them for a real cluster's. */
 export const EMULATED_ORGANIZATION = "Redis Enterprise Cluster (emulated)";
