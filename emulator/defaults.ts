@@ -1,4 +1,4 @@
-// Default objects, built to match the answers of a real cluster (/work/shared/fixtures/rs-real/*.json, REAL in
+// Default objects, built to match the answers of a real cluster (the project's fixtures/rs-real/*.json, REAL in
 // the reference): same keys, same JSON types, the real default values. Identity fields (names, uids, times,
 // addresses, ports) are filled in by the caller.
 import { randomBytes } from "node:crypto";
