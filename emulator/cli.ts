@@ -44,6 +44,26 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   writeFileSync(caCertPath, cluster.caCertPem);
 
+  // The handlers go in before anything is printed: a script that reads the first line and stops the emulator
+  // at once must not hit the default SIGINT action (exit without stopping, leaving the CA directory behind).
+  const stopped = new Promise<number>((done) => {
+    const shutdown = (signal: string): void => {
+      process.stderr.write(`rs-emulator: ${signal} received, stopping\n`);
+      cluster
+        .stop()
+        .then(() => {
+          if (temporaryDir) rmSync(temporaryDir, { recursive: true, force: true });
+          done(0);
+        })
+        .catch((error: unknown) => {
+          process.stderr.write(`rs-emulator: stop failed: ${error instanceof Error ? error.message : String(error)}\n`);
+          done(1);
+        });
+    };
+    process.once("SIGINT", () => shutdown("SIGINT"));
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+  });
+
   if (command.json) {
     const line = {
       nodes: cluster.nodes.map((n) => ({ uid: n.uid, url: n.url, address: n.address, httpUrl: n.httpUrl ?? null })),
@@ -71,23 +91,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${lines.join("\n")}\n`);
   }
 
-  return new Promise<number>((done) => {
-    const shutdown = (signal: string): void => {
-      process.stderr.write(`rs-emulator: ${signal} received, stopping\n`);
-      cluster
-        .stop()
-        .then(() => {
-          if (temporaryDir) rmSync(temporaryDir, { recursive: true, force: true });
-          done(0);
-        })
-        .catch((error: unknown) => {
-          process.stderr.write(`rs-emulator: stop failed: ${error instanceof Error ? error.message : String(error)}\n`);
-          done(1);
-        });
-    };
-    process.once("SIGINT", () => shutdown("SIGINT"));
-    process.once("SIGTERM", () => shutdown("SIGTERM"));
-  });
+  return stopped;
 }
 
 main(process.argv.slice(2)).then(
