@@ -1,8 +1,8 @@
 // The HTTP(S) side: one HTTPS and one plain HTTP listener per node, each answering the whole cluster API (a
 // real cluster proxies to the master). Reads bodies with a size limit, applies fault rules, routes,
 // authenticates, parses JSON and turns every outcome into the real answer shape.
-import http from "node:http";
-import https from "node:https";
+import * as http from "node:http";
+import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { actionRoutes } from "./actions";
 import { adminRoutes } from "./admin";

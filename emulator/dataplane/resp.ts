@@ -1,6 +1,6 @@
 // The little of RESP2 the data plane needs to talk to its own shards (CONFIG SET, REPLICAOF, INFO, PING) and
 // that tests and the benchmark use as a client: commands as arrays of bulk strings, one reply at a time.
-import net from "node:net";
+import * as net from "node:net"; // a namespace import: the .d.ts must work without esModuleInterop (test/package)
 
 export type RespReply = string | number | null | RespError | RespReply[];
 
