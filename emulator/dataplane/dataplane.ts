@@ -61,6 +61,8 @@ export interface InternodeConnection {
 interface NodeState extends DataPlaneNode {
   agent: AgentClient;
   hostname: string;
+  /** The agent got its address, certificate and listener (a node does once it is a cluster member). */
+  initialised: boolean;
 }
 
 interface Desired {
@@ -172,23 +174,32 @@ export class DataPlane implements DataPlaneHook {
       this.network.nodes.map(async (net) => {
         const record = this.core.node(net.uid)!;
         const agent = AgentClient.spawn(net.uid, net.namespace, (notice) => this.onNotice(notice));
-        const state: NodeState = { ...net, agent, agentPid: agent.pid, hostname: `${record.hostname}.${clusterName}` };
+        const state: NodeState = { ...net, agent, agentPid: agent.pid, hostname: `${record.hostname}.${clusterName}`, initialised: false };
         this.nodes.set(net.uid, state);
         // Endpoints show the address clients reach the proxies on.
         record.object.addr = net.address;
-        if (!record.member) return;
-        await agent.request({
-          op: "init",
-          nodeUid: net.uid,
-          address: net.address,
-          internodePort: this.internodePort,
-          tls: this.tlsOf(net.uid),
-          redisServer: this.redisServer,
-          workDir: join(this.workDir, `node${net.uid}`),
-        });
       }),
     );
     await this.reconcile({ kind: "reset" });
+  }
+
+  /** Members get their agent set up (at start, or on the first reconciliation after they bootstrap or join). */
+  private async initialiseMembers(): Promise<void> {
+    const waiting = [...this.nodes.values()].filter((node) => !node.initialised && this.core.node(node.uid)?.member && this.core.pki.certificates(node.uid).length > 0);
+    await Promise.all(
+      waiting.map(async (node) => {
+        await node.agent.request({
+          op: "init",
+          nodeUid: node.uid,
+          address: node.address,
+          internodePort: this.internodePort,
+          tls: this.tlsOf(node.uid),
+          redisServer: this.redisServer,
+          workDir: join(this.workDir, `node${node.uid}`),
+        });
+        node.initialised = true;
+      }),
+    );
   }
 
   private onNotice(notice: AgentNotice): void {
@@ -236,9 +247,10 @@ export class DataPlane implements DataPlaneHook {
 
   private async apply(change: DataPlaneChange): Promise<void> {
     if (this.stopped) return;
+    await this.initialiseMembers();
     if (change.kind !== "database") {
       // A reset also brings the PKI back to its reset point: the agents take its certificates again.
-      await Promise.all([...this.nodes.values()].filter((n) => this.core.node(n.uid)?.member).map((n) => n.agent.request({ op: "tls", tls: this.tlsOf(n.uid) })));
+      await Promise.all([...this.nodes.values()].filter((n) => n.initialised).map((n) => n.agent.request({ op: "tls", tls: this.tlsOf(n.uid) })));
       if (change.kind === "certificates") return;
     }
     const applying = change.kind === "database" ? change.bdbUid : undefined;

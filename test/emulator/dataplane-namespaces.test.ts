@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RespConnection, RespError, startCluster, type EmulatedCluster } from "../../emulator";
+import { applyNodes, parseFirewallSpec, removeTables, type FirewallNode } from "../../provider/firewall";
 import { clientFor, TEST_KEY_BITS, waitActive, waitFor, type TestClient } from "./support/client";
 import { connectToDatabase, loopbackAddresses, redisServerInstalled } from "./support/dataplane";
 
@@ -180,5 +181,31 @@ describe("emulator data plane (namespaces layout)", function () {
     const restored = await connectToDatabase(cluster, uid, otherNode.uid);
     assert.equal(await restored.send("PING"), "PONG");
     restored.close();
+  });
+
+  it("an InternodeFirewall that leaves the proxy's node out cuts encrypted traffic; applying it with every node restores it", async function () {
+    const { uid, shardNode, otherNode } = await spreadDatabase("fenced", true);
+    const nodes: FirewallNode[] = cluster.dataPlane.nodes().map((n) => ({ address: n.address, transport: { type: "netns", namespace: n.namespace! } }));
+    const table = `rsdfw${process.pid}`;
+    const specOf = (declared: FirewallNode[]) => {
+      const parsed = parseFirewallSpec({ nodes: declared, table });
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.failures));
+      return parsed.spec;
+    };
+    try {
+      // Declared with the shard's node only: its table accepts 3342 from no peer and drops everyone else.
+      await applyNodes(specOf(nodes.filter((n) => n.address === shardNode.address)), "test firewall", { refuseForeignTable: true });
+      const cut = await connectToDatabase(cluster, uid, otherNode.uid);
+      const reply = await cut.send("PING");
+      assert.ok(reply instanceof RespError && /internode TLS to node \d+ .* failed/.test(reply.message), `expected an internode failure, got ${JSON.stringify(reply)}`);
+      assert.ok(cluster.dataPlane.database(uid)!.problems.some((p) => p.includes(`internode TLS to node ${shardNode.uid}`)));
+
+      await applyNodes(specOf(nodes), "test firewall", { refuseForeignTable: false });
+      const restored = await connectToDatabase(cluster, uid, otherNode.uid);
+      assert.equal(await restored.send("PING"), "PONG", "with every node declared, 3342 is open between them again");
+      restored.close();
+    } finally {
+      await removeTables(nodes, table, "test firewall");
+    }
   });
 });

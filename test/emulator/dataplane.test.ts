@@ -213,3 +213,47 @@ describe("emulator data plane (loopback layout)", function () {
     assert.deepEqual(pids.filter(processAlive), []);
   });
 });
+
+describe("emulator data plane on a cluster bootstrapped after start", function () {
+  this.timeout(30_000);
+
+  it("serves a database once the idle nodes have created and joined the cluster", async function () {
+    if (!redisServerInstalled()) throw new Error("redis-server is not installed: apt-get install redis-server (.ci/run installs it)");
+    const addresses = loopbackAddresses(2);
+    const cluster = await startCluster({ keyBits: TEST_KEY_BITS, operationDelayMs: 10, idle: true, addresses, dataPlane: "loopback" });
+    const open = { auth: false as const };
+    const admin = { auth: { username: "admin@late.local", password: "Late-Start-42" } };
+    try {
+      const first = clientFor(cluster, { credentials: undefined });
+      const created = await first.post(
+        "/v1/bootstrap/create_cluster",
+        { action: "create_cluster", cluster: { name: "late.local", nodes: [] }, node: { identity: { addr: addresses[0] } }, credentials: { username: "admin@late.local", password: "Late-Start-42" } },
+        open,
+      );
+      assert.equal(created.status, 200, created.text);
+      await waitFor("node 1 bootstrapped", async () => ((await first.get("/v1/bootstrap", admin)).body?.bootstrap_status?.state === "completed" ? true : undefined), 15_000, 50);
+      const second = clientFor(cluster, { node: 1, credentials: undefined });
+      const joined = await second.post(
+        "/v1/bootstrap/join_cluster",
+        { action: "join_cluster", cluster: { nodes: [addresses[0]] }, credentials: { username: "admin@late.local", password: "Late-Start-42" } },
+        open,
+      );
+      assert.equal(joined.status, 200, joined.text);
+      await waitFor("node 2 joined", async () => ((await second.get("/v1/bootstrap", admin)).body?.bootstrap_status?.state === "completed" ? true : undefined), 15_000, 50);
+      await first.close();
+      await second.close();
+
+      const api = clientFor(cluster, { credentials: { username: "admin@late.local", password: "Late-Start-42" } });
+      const database = await api.post("/v1/bdbs", { name: "late", memory_size: 100 * MiB, replication: true });
+      assert.equal(database.status, 200, database.text);
+      await waitActive(api, database.body.uid as number);
+      await api.close();
+      const client = await connectToDatabase(cluster, database.body.uid as number);
+      assert.equal(await client.send("SET", "late", "yes"), "OK");
+      client.close();
+      assert.deepEqual(cluster.dataPlane.database(database.body.uid as number)!.problems, []);
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
