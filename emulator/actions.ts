@@ -1,7 +1,7 @@
 // Actions: the asynchronous work behind database changes (state machines SMCreateBDB, SMUpdateBDB,
 // SMDeleteBDB) and cluster tasks, and their REST views (reference §6). The shapes follow REAL: a v1 task's
-// progress and creation_time are strings ("100", "1760400087"), a state machine's heartbeat is a number and
-// its progress a float; v2 objects use numbers throughout.
+// progress and creation_time are strings ("100", "1760400087"), a state machine's heartbeat is a number and a
+// finished state machine has no progress at all; v2 objects use numbers throughout.
 import type { EmulatorCore } from "./core";
 import { notFound } from "./errors";
 import type { JsonObject } from "./json";
@@ -110,18 +110,27 @@ export function v1Task(action: ActionRecord, nowMs: number): JsonObject {
   return view;
 }
 
-/** GET /v1/actions state-machine element (REAL keys plus the documented state, progress and pending_ops). */
+/**
+ * GET /v1/actions state-machine element. A finished one has exactly the keys of the REAL capture
+ * (actions_list.json: action_uid, heartbeat, name, object_name, status; a failed one adds `error`): the docs'
+ * example adds `progress: 100` as an integer, but the capture wins, and clients written against real clusters
+ * fail on that integer. A running one also has the documented optional `state` and `pending_ops`, and the
+ * documented float `progress` (written "50.0", DOCUMENTED_FLOAT_FIELDS). UNCERTAIN: no running state machine
+ * was captured, and clients that read the captured task expect a string; the documented float is kept.
+ */
 export function v1StateMachine(action: ActionRecord, nowMs: number): JsonObject {
   const view: JsonObject = {
     action_uid: action.uid,
     heartbeat: seconds(action.finishedAtMs ?? nowMs),
     name: action.name,
     object_name: action.objectName ?? "",
-    pending_ops: {},
-    progress: progressOf(action, nowMs),
-    state: action.step,
     status: action.status,
   };
+  if (!isFinished(action)) {
+    view.pending_ops = {};
+    view.progress = progressOf(action, nowMs);
+    view.state = action.step;
+  }
   if (action.status === "failed") view.error = action.error ?? "";
   return view;
 }
@@ -130,7 +139,10 @@ export function v1View(action: ActionRecord, nowMs: number): JsonObject {
   return action.kind === "task" ? v1Task(action, nowMs) : v1StateMachine(action, nowMs);
 }
 
-/** GET /v2/actions element (reference §6: v2 object). */
+/**
+ * GET /v2/actions element (reference §6: v2 object). UNCERTAIN: `creation_time` is an integer as the v2 table
+ * documents, although v1 tasks carry it as a string (captured) and some clients expect the string here too.
+ */
 export function v2View(action: ActionRecord, nowMs: number): JsonObject {
   const status = isFinished(action) ? action.status : "running";
   const view: JsonObject = {
@@ -166,7 +178,10 @@ export function findAction(core: EmulatorCore, uid: string): ActionRecord {
   return action;
 }
 
-/** State machines of one database, oldest first. */
+/**
+ * State machines of one database, oldest first. UNCERTAIN: an array, as the reference's example shows; some
+ * clients expect a single object, and no capture settles it.
+ */
 export function actionsOfBdb(core: EmulatorCore, bdbUid: number): JsonObject[] {
   pruneActions(core);
   const now = core.now();

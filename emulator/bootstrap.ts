@@ -73,7 +73,7 @@ function finishCreate(core: EmulatorCore, node: NodeRecord, request: ValidBootst
   if (request.policy) core.data.policy = validatePolicyUpdate(request.policy, core.data.policy);
   node.member = true;
   node.bootstrap = { end_time: now, start_time: String(node.bootstrap.start_time ?? now), state: "completed" };
-  core.event("bootstrap", { nodeUid: node.uid, clusterName: String(core.data.cluster.name), username: request.username });
+  core.event("bootstrap", { nodeUid: node.uid, clusterName: String(core.data.cluster.name), username: request.username, ignoredFields: request.ignoredFields ?? [] });
   core.commit();
 }
 
@@ -81,7 +81,7 @@ function finishJoin(core: EmulatorCore, node: NodeRecord, request: ValidBootstra
   const now = core.nowIso();
   node.member = true;
   node.bootstrap = { end_time: now, start_time: String(node.bootstrap.start_time ?? now), state: "completed" };
-  core.event("join", { nodeUid: node.uid, via: request.joinVia ?? "" });
+  core.event("join", { nodeUid: node.uid, via: request.joinVia ?? "", ignoredFields: request.ignoredFields ?? [] });
   core.commit();
 }
 

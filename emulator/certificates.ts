@@ -3,7 +3,7 @@
 // cryptography; this module maps its errors onto REST answers and records events.
 import { startAction, finishAction } from "./actions";
 import type { EmulatorCore } from "./core";
-import { ApiError, schemaError } from "./errors";
+import { ApiError, notFound, schemaError } from "./errors";
 import { isJsonObject, type JsonObject, type JsonValue } from "./json";
 import { CertificateError, type IssuedCertificate } from "./pki";
 import { certificatesChanged } from "./reconcile";
@@ -150,6 +150,22 @@ function putSingle(context: RequestContext): Reply {
   return { status: 200 };
 }
 
+/**
+ * GET /v1/cluster/certificates/{name}: the `<name>_cert` (and `<name>_key`) entries of the flat map for one
+ * certificate. UNCERTAIN: the reference documents only the whole map; clients that read one certificate by
+ * name get this subset, and 404 certificate_not_found for a name that is not installed.
+ */
+function getOne(context: RequestContext): Reply {
+  const name = context.params.name ?? "";
+  const map = context.core.pki.flatMap();
+  const body: JsonObject = {};
+  for (const key of [`${name}_cert`, `${name}_key`]) {
+    if (Object.prototype.hasOwnProperty.call(map, key)) body[key] = map[key]!;
+  }
+  if (Object.keys(body).length === 0) throw notFound("certificate_not_found", `certificate '${name}' is not installed on the cluster`);
+  return { status: 200, body };
+}
+
 function remove(context: RequestContext): Reply {
   deleteCertificate(context.core, context.params.name ?? "");
   return { status: 200 };
@@ -161,6 +177,8 @@ export const certificateRoutes: Route[] = [
   { method: "PUT", pattern: "/v1/cluster/certificates", access: { kind: "permission", permission: "update_cluster" }, handler: putBulk },
   // PUT on /rotate is answered 405 by the router (the 2021 docs said PUT; the method is POST, reference §4.4).
   { method: "POST", pattern: "/v1/cluster/certificates/rotate", access: { kind: "permission", permission: "update_cluster" }, handler: rotate },
+  // Private keys are in this answer too, as in the whole map.
+  { method: "GET", pattern: "/v1/cluster/certificates/:name", access: { kind: "permission", permission: "view_cluster_info" }, handler: getOne },
   { method: "DELETE", pattern: "/v1/cluster/certificates/:name", access: { kind: "permission", permission: "update_cluster" }, handler: remove },
   { method: "PUT", pattern: "/v1/cluster/update_cert", access: { kind: "permission", permission: "update_cluster" }, handler: putSingle },
 ];

@@ -359,6 +359,24 @@ export function defaultClusterObject(name: string, createdTime: string, httpsPor
   };
 }
 
+/**
+ * Fields the real answers write as floats even when whole (REAL: "backup_progress": 0.0,
+ * "ephemeral_storage_size": 1081100128256.0); the server writes them the same way.
+ */
+export const CAPTURED_FLOAT_FIELDS: readonly string[] = [
+  "backup_progress",
+  "export_progress",
+  "import_progress",
+  "ephemeral_storage_size",
+  "persistent_storage_size",
+];
+
+/**
+ * Fields the vendor's reference writes as floats and no capture contradicts: action `progress` (v2 actions
+ * "100.0", a running state machine "50.0"; v1 tasks carry it as a string, which stays a string).
+ */
+export const DOCUMENTED_FLOAT_FIELDS: readonly string[] = ["progress"];
+
 /** Host facts every emulated node reports (REAL node_single.json values, an x86_64 host instead of aarch64). */
 function hostFacts(): JsonObject {
   return {

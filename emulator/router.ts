@@ -11,7 +11,8 @@ export type Permission =
   | "update_cluster"
   | "create_bdb"
   | "update_bdb"
-  | "delete_bdb";
+  | "delete_bdb"
+  | "view_all_users_info";
 
 const VIEW: Permission[] = ["view_cluster_info", "view_all_bdbs_info"];
 const DB_WRITE: Permission[] = ["create_bdb", "update_bdb", "delete_bdb"];
@@ -21,7 +22,8 @@ const DB_WRITE: Permission[] = ["create_bdb", "update_bdb", "delete_bdb"];
  * db_member; viewing is every built-in role.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = {
-  admin: new Set<Permission>([...VIEW, ...DB_WRITE, "update_cluster"]),
+  // view_all_users_info (GET /v1/users) is admin only in the vendor's permission table.
+  admin: new Set<Permission>([...VIEW, ...DB_WRITE, "update_cluster", "view_all_users_info"]),
   cluster_member: new Set<Permission>([...VIEW, ...DB_WRITE]),
   db_member: new Set<Permission>([...VIEW, ...DB_WRITE]),
   cluster_viewer: new Set<Permission>(VIEW),

@@ -15,8 +15,13 @@ import { clusterRoutes } from "./cluster";
 import type { EmulatorCore } from "./core";
 import { ApiError, schemaError } from "./errors";
 import { faultError, type FaultDecision } from "./faults";
-import { MAX_JSON_DEPTH, textNestingDepth, type JsonValue } from "./json";
+import { CAPTURED_FLOAT_FIELDS, DOCUMENTED_FLOAT_FIELDS } from "./defaults";
+import { MAX_JSON_DEPTH, stringifyWithFloats, textNestingDepth, type JsonValue } from "./json";
+import { inventoryRoutes } from "./inventory";
+import { licenseRoutes } from "./license";
 import { nodeRoutes } from "./nodes";
+import { STATS_FLOAT_METRICS, statsRoutes } from "./stats";
+import { userRoutes } from "./users";
 import { ROLE_PERMISSIONS, Router, type Reply, type RequestContext } from "./router";
 
 /**
@@ -26,10 +31,16 @@ import { ROLE_PERMISSIONS, Router, type Reply, type RequestContext } from "./rou
 export const MAX_BODY_BYTES = 1024 * 1024;
 const DRAIN_LIMIT = 64 * 1024 * 1024;
 
+// Order matters where a fixed segment and a parameter share a place: /v1/nodes/stats and /v1/bdbs/alerts
+// must be matched before /v1/nodes/:uid and /v1/bdbs/:uid, so the read-only views come first.
 const restRouter = new Router().add(
   ...bootstrapRoutes,
   ...clusterRoutes,
   ...alertRoutes,
+  ...statsRoutes,
+  ...inventoryRoutes,
+  ...licenseRoutes,
+  ...userRoutes,
   ...certificateRoutes,
   ...nodeRoutes,
   ...bdbRoutes,
@@ -171,13 +182,16 @@ function logError(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
+/** Fields written as floats when whole: the captured ones, the documented ones and the statistics metrics. */
+const FLOAT_FIELDS: ReadonlySet<string> = new Set([...CAPTURED_FLOAT_FIELDS, ...DOCUMENTED_FLOAT_FIELDS, ...STATS_FLOAT_METRICS]);
+
 /** The answer's text; a body that cannot be serialised becomes a 500 with the JSON error body instead. */
 export function serialiseReply(reply: Reply, method: string, path: string): { status: number; text: string; headers: Record<string, string> } {
   if (reply.body === undefined) return { status: reply.status, text: "", headers: reply.headers ?? {} };
   let text: string | undefined;
   let problem = "the answer is not JSON";
   try {
-    text = JSON.stringify(reply.body) as string | undefined;
+    text = stringifyWithFloats(reply.body, FLOAT_FIELDS);
   } catch (error) {
     problem = error instanceof Error ? error.message : String(error);
   }

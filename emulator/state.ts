@@ -83,8 +83,11 @@ export interface EmulatorEvent extends JsonObject {
   type: string;
 }
 
-/** Last computed state of each alert, to report change_time. */
-export type AlertMemory = Record<string, { state: boolean; changeTime: string }>;
+/**
+ * Last computed state of each alert ("name", "node:<uid>:name", "bdb:<uid>:name"), to report change_time and
+ * the change_value sampled when the state flipped.
+ */
+export type AlertMemory = Record<string, { state: boolean; changeTime: string; value?: JsonObject }>;
 
 /** The whole model; a state file holds exactly this (format 1). */
 export interface EmulatorSnapshot {

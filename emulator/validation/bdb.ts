@@ -250,10 +250,12 @@ function validateSharding(fields: JsonObject, label: string): void {
     throw invalidConfig("invalid_sharding", `${label}: shards_count must be between 1 and ${MAX_SHARDS}, got ${String(shardsCount)}`);
   }
   if (fields.sharding === true) {
-    if ((fields.shard_key_regex as JsonValue[]).length === 0) {
+    // The vendor's bdb object: the hashing rules come from oss_sharding (the OSS Cluster hashing) or from
+    // shard_key_regex, so either one is enough.
+    if ((fields.shard_key_regex as JsonValue[]).length === 0 && fields.oss_sharding !== true) {
       throw invalidConfig(
         "invalid_sharding",
-        `${label}: sharding needs shard_key_regex rules, e.g. the standard ones ${STANDARD_SHARD_KEY_REGEX}`,
+        `${label}: sharding needs hashing rules: shard_key_regex rules, e.g. the standard ones ${STANDARD_SHARD_KEY_REGEX}, or "oss_sharding": true`,
       );
     }
   } else if (shardsCount > 1) {

@@ -29,6 +29,8 @@ export interface ValidBootstrap {
   policy?: JsonObject;
   /** join_cluster: the member address named in cluster.nodes that the node joins through. */
   joinVia?: string;
+  /** Top-level fields the emulator does not know, accepted and ignored (see validateBootstrapRequest); absent when none. */
+  ignoredFields?: string[];
 }
 
 export interface BootstrapContext {
@@ -92,9 +94,12 @@ export function validateBootstrapRequest(
 ): ValidBootstrap | BootstrapFailure {
   if (!isJsonObject(rawBody)) return fail("config_error", "the bootstrap request needs a JSON object body");
   const body = rawBody;
-  for (const key of Object.keys(body)) {
-    if (!KNOWN_TOP_LEVEL.has(key)) return fail("config_error", `unknown field '${key}' in the bootstrap request (a typo?)`);
-  }
+  // Unknown top-level fields are ignored, not fatal: real RS 8.2 accepts `flash_enabled`, which the vendor's own
+  // docker examples send in create_cluster although the bootstrap object does not list it, so a real cluster
+  // does not refuse what it does not know there. The emulator follows it and reports what it ignored.
+  // UNCERTAIN: what a real cluster does with such a field (flash_enabled may enable flash on the node); the
+  // emulator has no flash and applies none of them.
+  const ignoredFields = Object.keys(body).filter((key) => !KNOWN_TOP_LEVEL.has(key)).sort();
   if (body.action !== undefined && body.action !== action) {
     return fail("config_error", `the body says action '${String(body.action)}' but the request was sent to /v1/bootstrap/${action}`);
   }
@@ -138,6 +143,7 @@ export function validateBootstrapRequest(
     }
     const result: ValidBootstrap = { ok: true, action, clusterName: name, ...credentials };
     if (policy) result.policy = policy;
+    if (ignoredFields.length > 0) result.ignoredFields = ignoredFields;
     return result;
   }
 
@@ -161,5 +167,7 @@ export function validateBootstrapRequest(
   if (!context.isClusterAdmin(credentials.username, credentials.password)) {
     return fail("access_denied", `the cluster at ${via} refused the credentials of '${credentials.username}'; use an admin user of that cluster`);
   }
-  return { ok: true, action, joinVia: via, ...credentials };
+  const joined: ValidBootstrap = { ok: true, action, joinVia: via, ...credentials };
+  if (ignoredFields.length > 0) joined.ignoredFields = ignoredFields;
+  return joined;
 }

@@ -43,7 +43,8 @@ describe("emulator: databases", function () {
     assert.equal(action.body.name, "SMCreateBDB");
     assert.equal(action.body.object_name, "bdb:1");
     assert.equal(action.body.status, "completed");
-    assert.equal(action.body.progress, 100);
+    // A finished state machine has exactly the keys of the real capture (fixtures/rs-real/actions_list.json).
+    assert.deepEqual(Object.keys(action.body).sort(), ["action_uid", "heartbeat", "name", "object_name", "status"]);
     const perBdb = await api.get("/v1/actions/bdb/1");
     assert.deepEqual(perBdb.body.map((a: { name: string }) => a.name), ["SMCreateBDB"]);
     const v2 = await api.get(`/v2/actions/${created.body.action_uid as string}`);

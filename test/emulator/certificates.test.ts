@@ -149,7 +149,12 @@ describe("emulator: certificates", function () {
     alerts = (await api.get("/v1/cluster/alerts")).body;
     assert.equal(alerts.node_internal_certs_about_to_expire.state, true);
     assert.equal(alerts.cluster_certs_about_to_expire.state, true);
-    assert.deepEqual(alerts.node_internal_certs_about_to_expire.change_value, { state: true });
+    // change_value holds what was evaluated when the alert flipped: the threshold and the certificates below it.
+    assert.deepEqual(alerts.node_internal_certs_about_to_expire.change_value, {
+      certs_about_to_expire: ["ccs_internode_encryption", "data_internode_encryption"],
+      global_threshold: "45",
+      state: true,
+    });
     const changedAt = Date.parse(alerts.node_internal_certs_about_to_expire.change_time);
     assert.ok(Math.abs(changedAt - cluster.admin.clock().nowMs) < 5000, "change_time is the virtual time the state flipped");
     assert.equal(alerts.cluster_ca_cert_about_to_expire.state, false);

@@ -164,7 +164,15 @@ describe("emulator: cluster, policy, nodes, job scheduler", function () {
     assert.deepEqual(Object.keys(alert).sort(), ["change_time", "change_value", "enabled", "severity", "state", "threshold"]);
     assert.equal(alert.state, false);
     assert.equal(alert.threshold, "45");
-    assert.deepEqual((await api.get("/v1/cluster/alerts/cluster_certs_about_to_expire")).body.change_value, { state: false });
+    assert.deepEqual((await api.get("/v1/cluster/alerts/cluster_certs_about_to_expire")).body.change_value, {
+      certs_about_to_expire: [],
+      global_threshold: "45",
+      state: false,
+    });
+    // A boolean alert has no threshold, and change_value holds only its state.
+    const boolean = alerts.cluster_node_operation_failed;
+    assert.deepEqual(Object.keys(boolean).sort(), ["change_time", "change_value", "enabled", "severity", "state"]);
+    assert.deepEqual(boolean.change_value, { state: false });
     const missing = await api.get("/v1/cluster/alerts/no_such_alert");
     assert.equal(missing.status, 404);
     assert.equal(missing.body.error_code, "alert_not_found");
