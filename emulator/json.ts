@@ -135,25 +135,16 @@ export function valueNestingDepth(value: unknown, limit = Number.POSITIVE_INFINI
   return deepest;
 }
 
-/** A marker that no JSON text the emulator is given can contain: a NUL and a random nonce per process. */
-const FLOAT_MARK = `\u0000float-${Math.random().toString(36).slice(2)}:`;
-const FLOAT_MARK_TEXT = JSON.stringify(FLOAT_MARK).slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-const FLOAT_MARK_PATTERN = new RegExp(`"${FLOAT_MARK_TEXT}(-?\\d+)"`, "g");
-
 /**
- * JSON.stringify, except that a whole number under one of `floatKeys` is written as a float ("0.0",
- * "1081100128256.0"), the way the real API writes those fields. JSON has one number type, but typed clients
- * read `0` and `0.0` into different types (integer vs float), so the emulator writes what the captures show.
+ * A function that rewrites JSON text so that a whole number under one of `floatKeys` is written as a float
+ * ("0.0", "1081100128256.0"), the way the real API writes those fields. JSON has one number type, but typed
+ * clients read `0` and `0.0` into different types (integer vs float), so the emulator writes what the captures
+ * show. It works on the text JSON.stringify produced, in one pass: `"key":123` followed by `,` or `}` cannot
+ * occur inside a string there, since every quote in a string is escaped; fractions and exponents are left alone.
  */
-export function stringifyWithFloats(value: unknown, floatKeys: ReadonlySet<string>): string | undefined {
-  let marked = false;
-  const text = JSON.stringify(value, function (key: string, item: unknown) {
-    if (typeof item === "number" && floatKeys.has(key) && Number.isSafeInteger(item) && !Array.isArray(this)) {
-      marked = true;
-      return `${FLOAT_MARK}${item}`;
-    }
-    return item;
-  }) as string | undefined;
-  if (!marked || text === undefined) return text;
-  return text.replace(FLOAT_MARK_PATTERN, "$1.0");
+export function floatWriter(floatKeys: Iterable<string>): (jsonText: string) => string {
+  const names = [...floatKeys].map((key) => key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  if (names.length === 0) return (text) => text;
+  const pattern = new RegExp(`"(${names.join("|")})":(-?\\d+)(?=[,}])`, "g");
+  return (text) => text.replace(pattern, '"$1":$2.0');
 }

@@ -16,7 +16,7 @@ import type { EmulatorCore } from "./core";
 import { ApiError, schemaError } from "./errors";
 import { faultError, type FaultDecision } from "./faults";
 import { CAPTURED_FLOAT_FIELDS, DOCUMENTED_FLOAT_FIELDS } from "./defaults";
-import { MAX_JSON_DEPTH, stringifyWithFloats, textNestingDepth, type JsonValue } from "./json";
+import { floatWriter, MAX_JSON_DEPTH, textNestingDepth, type JsonValue } from "./json";
 import { inventoryRoutes } from "./inventory";
 import { licenseRoutes } from "./license";
 import { nodeRoutes } from "./nodes";
@@ -182,8 +182,8 @@ function logError(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** Fields written as floats when whole: the captured ones, the documented ones and the statistics metrics. */
-const FLOAT_FIELDS: ReadonlySet<string> = new Set([...CAPTURED_FLOAT_FIELDS, ...DOCUMENTED_FLOAT_FIELDS, ...STATS_FLOAT_METRICS]);
+/** Writes whole numbers as floats in the captured fields, the documented ones and the statistics metrics. */
+const writeFloats = floatWriter(new Set([...CAPTURED_FLOAT_FIELDS, ...DOCUMENTED_FLOAT_FIELDS, ...STATS_FLOAT_METRICS]));
 
 /** The answer's text; a body that cannot be serialised becomes a 500 with the JSON error body instead. */
 export function serialiseReply(reply: Reply, method: string, path: string): { status: number; text: string; headers: Record<string, string> } {
@@ -191,7 +191,8 @@ export function serialiseReply(reply: Reply, method: string, path: string): { st
   let text: string | undefined;
   let problem = "the answer is not JSON";
   try {
-    text = stringifyWithFloats(reply.body, FLOAT_FIELDS);
+    const plain = JSON.stringify(reply.body) as string | undefined;
+    text = plain === undefined ? undefined : writeFloats(plain);
   } catch (error) {
     problem = error instanceof Error ? error.message : String(error);
   }

@@ -174,6 +174,7 @@ export const DOCUMENTED_SHAPES: ReadonlyArray<[string, unknown]> = [
   ["/v1/shards/1", SHARD],
   ["/v1/modules", [MODULE]],
   ["/v1/cluster/check", { cluster_test_result: true, nodes: [{ node_uid: "", result: true }] }],
+  ["/v1/cluster/alerts", { cluster_certs_about_to_expire: THRESHOLD_ALERT }],
   ["/v1/cluster/alerts/cluster_certs_about_to_expire", THRESHOLD_ALERT],
   ["/v1/nodes/alerts", { "1": { node_internal_certs_about_to_expire: THRESHOLD_ALERT } }],
   ["/v1/nodes/alerts/1", { node_internal_certs_about_to_expire: THRESHOLD_ALERT }],
@@ -182,6 +183,7 @@ export const DOCUMENTED_SHAPES: ReadonlyArray<[string, unknown]> = [
     "/v1/bdbs/alerts",
     { "1": { bdb_size: { enabled: true, state: true, threshold: "", change_time: "", severity: "", change_value: { state: true, threshold: "", memory_util: 0 } } } },
   ],
+  ["/v1/bdbs/alerts/1", { bdb_size: { enabled: true, state: true, threshold: "", change_time: "", severity: "", change_value: { state: true, threshold: "", memory_util: 0 } } }],
   ["/v1/bdbs/alerts/1/bdb_size", { enabled: true, state: true, threshold: "", change_time: "", severity: "", change_value: { state: true, threshold: "", memory_util: 0 } }],
   ["/v1/cluster/certificates/proxy", { proxy_cert: "", proxy_key: "" }],
 ];
@@ -208,6 +210,13 @@ describe("emulator: contract with the vendor's REST reference (routes without a 
       assert.deepEqual(shapeDifferences(documented, response.body), []);
     });
   }
+
+  it("GET /v1/modules/{uid} has every documented key of a module object", async function () {
+    const [first] = (await api.get("/v1/modules")).body;
+    const response = await api.get(`/v1/modules/${first.uid as string}`);
+    assert.equal(response.status, 200, response.text);
+    assert.deepEqual(shapeDifferences(MODULE, response.body), []);
+  });
 
   it("GET /v1/bdbs/1/availability answers 200 for an active database", async function () {
     assert.equal((await api.get("/v1/bdbs/1/availability")).status, 200);
