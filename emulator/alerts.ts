@@ -105,7 +105,7 @@ function evaluate(core: EmulatorCore, name: string, threshold: string, certifica
 
 /**
  * One alert object. The state last computed for `memoryKey` is remembered, so change_time and change_value
- * describe the moment the state last flipped (a new alert starts at the cluster's creation time).
+ * describe the moment the state last flipped (a new alert starts at `since`, when its object appeared).
  */
 function alertObject(
   core: EmulatorCore,
@@ -114,6 +114,8 @@ function alertObject(
   evaluation: Evaluation,
   ignoreSettings: boolean,
   thresholdKey: "global_threshold" | "threshold",
+  /** When the watched object appeared: the change_time of an alert that never flipped. */
+  since: string = String(core.data.cluster.created_time),
 ): JsonObject {
   const enabled = isJsonObject(setting) ? setting.enabled !== false : setting === true;
   const threshold = isJsonObject(setting) && typeof setting.threshold === "string" ? setting.threshold : undefined;
@@ -121,7 +123,7 @@ function alertObject(
   if (threshold !== undefined) changeValue[thresholdKey] = threshold;
   const memory = hasOwn(core.data.alerts, memoryKey) ? core.data.alerts[memoryKey] : undefined;
   if (!memory) {
-    core.data.alerts[memoryKey] = { state: evaluation.condition, changeTime: String(core.data.cluster.created_time), value: changeValue };
+    core.data.alerts[memoryKey] = { state: evaluation.condition, changeTime: since, value: changeValue };
   } else if (memory.state !== evaluation.condition || memory.value === undefined) {
     core.data.alerts[memoryKey] = {
       state: evaluation.condition,
@@ -198,7 +200,9 @@ export function computeBdbAlerts(core: EmulatorCore, bdb: JsonObject, ignoreSett
   for (const [name, setting] of Object.entries(BDB_ALERT_SETTINGS)) {
     const limit = thresholdNumber(String(setting.threshold ?? ""));
     const evaluation: Evaluation = { condition: limit !== undefined && util > limit, sample: { memory_util: Math.round(util * 1000) / 1000 } };
-    alerts[name] = alertObject(core, `bdb:${String(bdb.uid)}:${name}`, setting, evaluation, ignoreSettings, "threshold");
+    // Keyed by creation time too, so a database created again with the same uid starts a fresh history.
+    const key = `bdb:${String(bdb.uid)}:${String(bdb.created_time)}:${name}`;
+    alerts[name] = alertObject(core, key, setting, evaluation, ignoreSettings, "threshold", String(bdb.created_time));
   }
   return alerts;
 }

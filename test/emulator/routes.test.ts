@@ -212,6 +212,7 @@ describe("emulator: read-only routes for clients (issue 10)", function () {
       const alert = (await api.get(`/v1/bdbs/alerts/${db.uid}/bdb_size`)).body;
       assert.equal(alert.threshold, "80");
       assert.equal(alert.state, false);
+      assert.equal(alert.change_time, db.created_time, "an alert that never flipped dates from the database's creation");
       const used = (await api.get(`/v1/bdbs/stats/${db.uid}`)).body.intervals[0].used_memory;
       assert.equal(alert.change_value.memory_util, Math.round((used / (100 * 1024 * 1024)) * 100 * 1000) / 1000);
       assert.deepEqual(Object.keys((await api.get("/v1/bdbs/alerts")).body), [String(db.uid)]);
