@@ -124,6 +124,12 @@ describe("Cluster provider against the emulator", function () {
       const steady = await provider.diff!("prod.example.com", corrected, news);
       assert.equal(steady.changes, false);
       emulator.admin.setNode(2, { software_version: "7.22.2-14" });
+
+      // The first node goes down: the read goes through the next declared node and shows it down.
+      emulator.admin.setNode(1, { status: "down" });
+      const down = (await provider.read!("prod.example.com", corrected)).props as Props;
+      assert.deepEqual(nodesOf(down).map((node) => node.status), ["down", "active", "active", "active"]);
+      emulator.admin.setNode(1, { status: "active" });
     });
 
     it("deletes by forgetting: the cluster keeps running and the output says so", async () => {
@@ -156,6 +162,41 @@ describe("Cluster provider against the emulator", function () {
         assert.ok(!error.message.includes(PASSWORD));
         return true;
       });
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it("a join that fails halfway is a partial failure recording the cluster and the nodes that joined; the next update joins the rest", async () => {
+    const emulator = await startCluster({ nodes: 3, idle: true, operationDelayMs: 20, keyBits: 1024 });
+    try {
+      emulator.admin.addFault({ method: "POST", path: "^/v1/bootstrap/join_cluster$", status: 406, errorCode: "node_config_mismatch", description: "the node's configuration does not match the cluster", count: 1 });
+      const inputs = await check({
+        name: "halfway.example.com",
+        nodes: emulator.nodes.map((node) => ({ url: node.url })),
+        username: USERNAME,
+        password: PASSWORD,
+        tls: { caCertPem: emulator.caCertPem },
+        __provider: "shim-text",
+      });
+      const failure = await provider.create({ ...inputs, __provider: "shim-text" }).then(
+        () => assert.fail("the create should fail halfway"),
+        (error: Error & { id?: string; properties?: Props; reasons?: string[] }) => error,
+      );
+      assert.equal(failure.id, "halfway.example.com");
+      assert.match(failure.message, /the cluster was created on .* but then: POST \/v1\/bootstrap\/join_cluster: 406 node_config_mismatch/);
+      assert.match(failure.message, /recorded in the stack: run pulumi up again/);
+      const recorded = failure.properties!;
+      assert.equal(recorded.__provider, "shim-text");
+      assert.deepEqual(nodesOf(recorded).map((node) => [node.uid, node.url]), [[1, emulator.nodes[0]!.url]]);
+      assert.ok(!JSON.stringify(failure.message).includes(PASSWORD));
+
+      // The engine records it; the next up diffs the program against it and updates: the other nodes join.
+      const diff = await provider.diff!(failure.id!, recorded, inputs);
+      assert.equal(diff.changes, true);
+      const finished = (await provider.update!(failure.id!, recorded, inputs)).outs as Props;
+      assert.deepEqual(nodesOf(finished).map((node) => [node.uid, node.url]), emulator.nodes.map((node) => [node.uid, node.url]));
+      assert.equal((await provider.diff!(failure.id!, finished, inputs)).changes, false);
     } finally {
       await emulator.stop();
     }
