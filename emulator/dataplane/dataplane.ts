@@ -226,6 +226,8 @@ export class DataPlane implements DataPlaneHook {
 
   private problem(bdbUid: number, text: string): void {
     const database = this.running.get(bdbUid);
+    // A replica retries its master every second: the same failure again is not news.
+    if (database?.problems.at(-1) === text) return;
     if (database) {
       database.problems.push(text);
       if (database.problems.length > MAX_PROBLEMS_KEPT) database.problems.shift();
