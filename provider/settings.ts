@@ -2,6 +2,7 @@
 // `configure()`. Reading it there (instead of capturing it in the serialized provider) keeps credentials out of
 // the `__provider` text in state and lets a rotated password take effect without re-running the program.
 import type { Connection } from "./rest";
+import { CONNECTION_FIELDS } from "./rest/connection-fields";
 import { DISRUPTION_POLICIES, type DisruptionPolicy } from "./core/policy";
 
 export { DISRUPTION_POLICIES, type DisruptionPolicy };
@@ -30,7 +31,8 @@ export function readStackSettings(get: (key: string) => string | undefined): {
   const key = (name: string) => `${CONFIG_NAMESPACE}:${name}`;
   const problems: SettingProblem[] = [];
   const connection: Partial<Connection> = {};
-  for (const name of ["url", "username", "password", "caCertPem", "caFingerprintSha256"] as const) {
+  for (const name of CONNECTION_FIELDS) {
+    if (name === "insecureSkipVerify") continue; // a boolean, read below
     const value = get(key(name));
     if (value !== undefined && value !== "") connection[name] = value;
   }

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { leaseAgent, type AgentLease } from "./agents";
 import { describeErrorBody, excerpt, parseBody } from "./body";
+import { CONNECTION_FIELDS, connectionFieldProblems } from "./connection-fields";
 import {
   RsApiError,
   RsConnectionError,
@@ -104,40 +105,16 @@ type AttemptResult<T> =
   | { ok: true; response: RsResponse<T> }
   | { ok: false; failure: AttemptFailure; error: RsError; retryAfterMs: number | undefined };
 
-/** Checks a connection and returns its parsed URL and trust settings; TypeError naming the field otherwise. */
+/**
+ * Checks a connection and returns its parsed URL and trust settings; a TypeError naming the first bad field
+ * otherwise. The rules are connection-fields.ts's, the same check reports at preview.
+ */
 function validateConnection(connection: Connection): { url: URL; trust: TrustSettings } {
-  let url: URL;
-  try {
-    url = new URL(connection.url);
-  } catch {
-    // The text is not echoed: a malformed URL may embed credentials.
-    throw new TypeError("connection.url is not a valid URL; expected e.g. https://node1.example.com:9443");
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new TypeError(`connection.url must start with https:// (or http://); its scheme is "${url.protocol}"`);
-  }
-  if (url.username !== "" || url.password !== "") {
-    throw new TypeError("connection.url must not embed credentials; set connection.username and connection.password");
-  }
-  if (url.search !== "" || url.hash !== "") {
-    throw new TypeError(`connection.url must not have a query or fragment; got ${url.origin}${url.pathname}...`);
-  }
-  if (typeof connection.username !== "string" || connection.username === "") {
-    throw new TypeError("connection.username is required (a non-empty string)");
-  }
-  if (typeof connection.password !== "string" || connection.password === "") {
-    throw new TypeError("connection.password is required (a non-empty string)");
-  }
-  let pinSha256: string | undefined;
-  if (connection.caFingerprintSha256 !== undefined) {
-    pinSha256 = normalizeFingerprint(connection.caFingerprintSha256);
-    if (pinSha256 === undefined) {
-      throw new TypeError("connection.caFingerprintSha256 must be a SHA-256 fingerprint: 64 hex digits, colons optional");
-    }
-  }
-  if (connection.caCertPem !== undefined && !connection.caCertPem.includes("-----BEGIN CERTIFICATE-----")) {
-    throw new TypeError("connection.caCertPem must be PEM (-----BEGIN CERTIFICATE-----): the CA of the cluster's API certificate");
-  }
+  // Fields outside the Connection type are check's business (it reports them); the client ignores them.
+  const problem = connectionFieldProblems(connection as unknown as Record<string, unknown>).find((p) => (CONNECTION_FIELDS as readonly string[]).includes(p.field));
+  if (problem) throw new TypeError(problem.reason);
+  const url = new URL(connection.url);
+  const pinSha256 = connection.caFingerprintSha256 === undefined ? undefined : normalizeFingerprint(connection.caFingerprintSha256);
   return {
     url,
     trust: {
