@@ -22,8 +22,25 @@ export function samplePem(seed: string, lineEnd = "\n", width = 64): string {
   return ["-----BEGIN CERTIFICATE-----", ...lines, "-----END CERTIFICATE-----", ""].join(lineEnd);
 }
 
+/** What a row test exercised: its schema, its REST payload, its change classification. */
+export type RowAspect = "schema" | "payload" | "change";
+
+/**
+ * Which aspects of which rows the helpers were asked about since the last reset. test/unit/database-rows.test.ts
+ * resets it before its tests and then requires every row of the table to have each aspect exercised, so deleting
+ * a row's tests (or adding a row without tests) fails that file.
+ */
+export const exercisedRows = new Map<string, Set<RowAspect>>();
+
+export function recordExercised(name: string, aspect: RowAspect): void {
+  const aspects = exercisedRows.get(name) ?? new Set<RowAspect>();
+  aspects.add(aspect);
+  exercisedRows.set(name, aspects);
+}
+
 /** The only change (or undefined) when one property goes from `old` (live) to `next` (declared). */
 export function changeOf(property: string, old: unknown, next: unknown): PropertyChange | undefined {
+  recordExercised(property, "change");
   const diff = diffProperties(DATABASE_TABLE, old === undefined ? {} : { [property]: old }, { [property]: next });
   if (diff.changed.length > 1) throw new Error(`expected at most one change, got ${diff.changed.length}`);
   return diff.changed[0];
@@ -31,6 +48,7 @@ export function changeOf(property: string, old: unknown, next: unknown): Propert
 
 /** A table row by name (throws for a typo, so a test cannot silently test nothing). */
 export function rowNamed(name: string): (typeof DATABASE_TABLE.rows)[number] {
+  recordExercised(name, "schema");
   const row = DATABASE_TABLE.rows.find((candidate) => candidate.name === name);
   if (!row) throw new Error(`no row named ${name}`);
   return row;
