@@ -1,10 +1,12 @@
 // `npm run docs`: rewrites the generated sections of README.md from their single sources (the property tables),
-// so the README never restates a property by hand. test/unit/readme.test.ts fails when they are out of date.
+// so the README never restates a property by hand (test/unit/readme.test.ts fails when they are out of date),
+// and the generated SDK source (generate-sdk.ts; test/unit/generated.test.ts).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { clusterReferenceMarkdown } from "../provider/cluster";
 import { databaseReferenceMarkdown } from "../provider/database";
 import { certificateRotationReferenceMarkdown } from "../provider/rotation";
+import { updateGeneratedSdk } from "./generate-sdk";
 
 /** A README section produced from code: its marker name and its content. */
 export interface GeneratedSection {
@@ -40,4 +42,5 @@ if (require.main === module) {
   const next = withGeneratedSections(current);
   if (next !== current) fs.writeFileSync(README_PATH, next);
   console.log(next === current ? "README.md is up to date" : "README.md updated");
+  console.log(updateGeneratedSdk() ? "sdk/generated/resources.ts updated" : "sdk/generated/resources.ts is up to date");
 }

@@ -3,12 +3,11 @@
 // is in the README's reference table (generated from provider/database/table.ts).
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { DATABASE_OUTPUT_KEYS } from "../provider/database/logic";
-import { DATABASE_TABLE } from "../provider/database/table";
 import type { DatabaseEndpoint, DatabaseInputs, DatabaseProperties } from "../provider/database/types";
 import type { PropertyChange } from "../provider/core";
 import type { Connection } from "../provider/rest";
 import type { TimeoutsInput } from "../provider/timeouts";
+import { DATABASE_KIND, DATABASE_OUTPUT_KEYS, DATABASE_SECRET_OUTPUTS, type DatabaseTableInputs, type DatabaseTableOutputs } from "./generated/resources";
 import { providerShim } from "./shim";
 
 /** The implementation the shim loads when the package name does not resolve (this repository's own runs). */
@@ -29,6 +28,14 @@ export interface DatabaseArgs extends Inputs<Omit<DatabaseInputs, "connection" |
 
 /** Every table property is an output holding the live value (declared once, in the table's types). */
 type PropertyOutputs = { readonly [K in keyof DatabaseProperties]: pulumi.Output<DatabaseProperties[K]> };
+
+// The generated types (sdk/generated/resources.ts, from the table's schemas) and the hand-documented ones must
+// be the same types: the compiler fails here when a row and its documentation drift apart.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const outputsMatchTable: Same<PropertyOutputs, DatabaseTableOutputs> = true;
+const inputsMatchTable: Same<Partial<Pick<DatabaseInputs, keyof DatabaseTableInputs>>, DatabaseTableInputs> = true;
+void outputsMatchTable;
+void inputsMatchTable;
 
 /** Shared by every Database, so Pulumi serializes the shim once per program. */
 let shim: pulumi.dynamic.ResourceProvider | undefined;
@@ -52,17 +59,18 @@ export class Database extends pulumi.dynamic.Resource {
     // Every output key is seeded as undefined so the engine fills it in (an output missing from the props stays
     // undefined on the resource object).
     const seeds: Record<string, undefined> = {};
-    for (const key of [...DATABASE_TABLE.rows.map((row) => row.name), ...DATABASE_OUTPUT_KEYS]) seeds[key] = undefined;
-    shim ??= providerShim("Database", IMPLEMENTATION_PATH);
+    for (const key of DATABASE_OUTPUT_KEYS) seeds[key] = undefined;
+    shim ??= providerShim(DATABASE_KIND, IMPLEMENTATION_PATH);
     super(
       shim,
       name,
       { ...seeds, ...args },
-      // The password and the connection (which holds the admin password) stay secret in state even when the
-      // program passed them as plain strings; the engine only re-marks keys whose inputs were secret.
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password", "connection"] }),
+      // Secret rows (the password) and the connection (which holds the admin password) stay secret in state even
+      // when the program passed them as plain strings; the engine only re-marks keys whose inputs were secret.
+      // The list is generated from the rows' and settings' `secret` flags.
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: [...DATABASE_SECRET_OUTPUTS] }),
       "redisenterprise",
-      "Database",
+      DATABASE_KIND,
     );
   }
 }

@@ -33,6 +33,8 @@ type Bag = Readonly<Record<string, unknown>>;
  */
 export interface SettingSpec {
   readonly name: string;
+  /** Stored as a secret output whatever the program passed (a connection holds the admin password). */
+  readonly secret?: boolean;
   /**
    * Validates a declared value that holds no preview unknown: the canonical value, or failures. Omitted: the
    * value passes through (the framework validates it, as for `connection` and `timeouts`).
@@ -74,8 +76,8 @@ export const disruptionPolicySetting: SettingSpec = {
 };
 
 /** A setting the framework validates (connection, timeouts): passed through by check. */
-export function passThroughSetting(name: string): SettingSpec {
-  return { name };
+export function passThroughSetting(name: string, options: { readonly secret?: boolean } = {}): SettingSpec {
+  return options.secret ? { name, secret: true } : { name };
 }
 
 function bag(value: unknown): Bag {

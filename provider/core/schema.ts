@@ -17,9 +17,27 @@ export type Parsed<V> =
       readonly got: unknown;
     };
 
+/**
+ * What a schema accepts, as data: the SDK's TypeScript types and the tests' fast-check arbitraries are generated
+ * from it, so neither restates a row. `custom` covers schemas whose valid set is not a plain shape (a regular
+ * expression with a named group, PEM certificates): it names its TypeScript types and gives valid samples.
+ */
+export type SchemaShape =
+  | { readonly kind: "boolean" }
+  | { readonly kind: "integer"; readonly min?: number; readonly max?: number; readonly excluded?: readonly number[] }
+  | { readonly kind: "string"; readonly minLength?: number; readonly maxLength?: number; readonly pattern?: RegExp }
+  | { readonly kind: "enum"; readonly values: readonly string[] }
+  | { readonly kind: "list"; readonly items: SchemaShape; readonly minItems?: number; readonly maxItems?: number }
+  | { readonly kind: "object"; readonly fields: Readonly<Record<string, { readonly shape: SchemaShape; readonly optional: boolean }>> }
+  | { readonly kind: "record"; readonly values: SchemaShape }
+  | { readonly kind: "bytes" }
+  | { readonly kind: "custom"; readonly inputType: string; readonly outputType: string; readonly samples: readonly unknown[] };
+
 export interface Schema<V> {
   /** The type for the README, e.g. "integer 1-512". */
   readonly display: string;
+  /** What it accepts, as data (generators read it); absent on a schema built from a bare parse function. */
+  readonly shape?: SchemaShape;
   /** Parses an input into the canonical value. */
   parse(input: unknown): Parsed<V>;
 }
@@ -32,21 +50,33 @@ export function invalid<V>(reason: string, got: unknown, path = ""): Parsed<V> {
   return { ok: false, path, reason, got };
 }
 
-/** A schema from a display text and a parse function. */
-export function schema<V>(display: string, parse: (input: unknown) => Parsed<V>): Schema<V> {
-  return { display, parse };
+/** A schema from a display text, a parse function and (for the generators) its shape. */
+export function schema<V>(display: string, parse: (input: unknown) => Parsed<V>, shape?: SchemaShape): Schema<V> {
+  return shape ? { display, parse, shape } : { display, parse };
 }
 
-/** Parses with `base`, then applies a further check or normalisation to the parsed value. */
-export function refine<V, W>(base: Schema<V>, next: (value: V) => Parsed<W>, display = base.display): Schema<W> {
-  return schema(display, (input) => {
-    const parsed = base.parse(input);
-    return parsed.ok ? next(parsed.value) : parsed;
-  });
+/**
+ * Parses with `base`, then applies a further check or normalisation to the parsed value. The shape stays the
+ * base's unless `shape` narrows it (generators filter their samples through `parse` either way).
+ */
+export function refine<V, W>(base: Schema<V>, next: (value: V) => Parsed<W>, display = base.display, shape = base.shape): Schema<W> {
+  return schema(
+    display,
+    (input) => {
+      const parsed = base.parse(input);
+      return parsed.ok ? next(parsed.value) : parsed;
+    },
+    shape,
+  );
+}
+
+/** The same schema with another shape (for generators), e.g. a custom one with valid samples. */
+export function withShape<V>(base: Schema<V>, shape: SchemaShape): Schema<V> {
+  return { display: base.display, parse: (input) => base.parse(input), shape };
 }
 
 export function booleanSchema(): Schema<boolean> {
-  return schema("boolean", (input) => (typeof input === "boolean" ? ok(input) : invalid("must be true or false", input)));
+  return schema("boolean", (input) => (typeof input === "boolean" ? ok(input) : invalid("must be true or false", input)), { kind: "boolean" });
 }
 
 export interface IntegerOptions {
@@ -71,7 +101,7 @@ export function integerSchema(options: IntegerOptions = {}): Schema<number> {
       return invalid(expectation, input);
     }
     return ok(value);
-  });
+  }, { kind: "integer", min, max, excluded });
 }
 
 export interface StringOptions {
@@ -92,7 +122,7 @@ export function stringSchema(options: StringOptions = {}): Schema<string> {
     if (maxLength !== undefined && input.length > maxLength) return invalid(`must be at most ${maxLength} characters long (got ${input.length})`, input);
     if (pattern && !pattern.test(input)) return invalid(`must match ${pattern.source}${patternHint ? ` (${patternHint})` : ""}`, input);
     return ok(input);
-  });
+  }, { kind: "string", minLength, maxLength, pattern });
 }
 
 /** One of a fixed set of strings. */
@@ -100,6 +130,7 @@ export function enumSchema<T extends string>(values: readonly T[]): Schema<T> {
   const listed = values.map((value) => `"${value}"`).join(", ");
   return schema(values.map((value) => `\`${value}\``).join(" \\| "), (input) =>
     typeof input === "string" && (values as readonly string[]).includes(input) ? ok(input as T) : invalid(`must be one of ${listed}`, input),
+    { kind: "enum", values },
   );
 }
 
@@ -121,7 +152,7 @@ export function listSchema<T>(items: Schema<T>, options: ListOptions = {}): Sche
       values.push(parsed.value);
     }
     return ok(values);
-  });
+  }, items.shape ? { kind: "list", items: items.shape, minItems, maxItems } : undefined);
 }
 
 /** One field of an object schema. */
@@ -172,7 +203,16 @@ export function objectSchema<F extends FieldMap>(fields: F): Schema<ObjectOf<F>>
       result[name] = parsed.value;
     }
     return ok(result as ObjectOf<F>);
-  });
+  }, objectShape(fields));
+}
+
+function objectShape(fields: FieldMap): SchemaShape | undefined {
+  const shapes: Record<string, { shape: SchemaShape; optional: boolean }> = {};
+  for (const [name, spec] of Object.entries(fields)) {
+    if (!spec.schema.shape) return undefined;
+    shapes[name] = { shape: spec.schema.shape, optional: spec.optional };
+  }
+  return { kind: "object", fields: shapes };
 }
 
 const BINARY_UNITS: Readonly<Record<string, bigint>> = {
@@ -208,5 +248,5 @@ export function byteSizeSchema(): Schema<number> {
     const bytes = scaled / scale;
     if (bytes <= 0n || bytes > BigInt(Number.MAX_SAFE_INTEGER)) return invalid(expectation, input);
     return ok(Number(bytes));
-  });
+  }, { kind: "bytes" });
 }

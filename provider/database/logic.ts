@@ -123,7 +123,8 @@ export const DATABASE_RESOURCE: ResourceDefinition<DatabaseProperties, LiveDatab
       },
     },
     // Validated by the provider (provider/connection.ts, provider/timeouts.ts); passed through untouched here.
-    passThroughSetting("connection"),
+    // The connection holds the admin password: a secret output even when passed as plain strings.
+    passThroughSetting("connection", { secret: true }),
     passThroughSetting("timeouts"),
   ],
   outputKeys: DATABASE_OUTPUT_KEYS,

@@ -151,6 +151,11 @@ export function majorMinor(version: string): string | undefined {
   return match ? `${Number(match[1])}.${Number(match[2])}` : undefined;
 }
 
+/** A syntactically valid PEM block with a body derived from `seed` (for the generators' samples). */
+function samplePemBlock(seed: string): string {
+  return normalisePem(`-----BEGIN CERTIFICATE-----\n${Buffer.from(`sample certificate ${seed} `.repeat(3)).toString("base64")}\n-----END CERTIFICATE-----`) ?? "";
+}
+
 // ---- Schemas that need more than the generic builders.
 
 const snapshotRuleSchema = objectSchema({
@@ -182,7 +187,13 @@ const pemListSchema: Schema<string[]> = refine(listSchema(stringSchema({ minLeng
     normalised.push(canonical);
   }
   return ok(normalised.sort());
-}, "list of PEM certificates");
+}, "list of PEM certificates", {
+  // Random strings are not certificates: the generators take these samples (valid PEM blocks) instead.
+  kind: "custom",
+  inputType: "string[]",
+  outputType: "string[]",
+  samples: [[], [samplePemBlock("a")], [samplePemBlock("b"), samplePemBlock("c")]],
+});
 
 const shardKeyRegexSchema: Schema<string[]> = refine(
   // Up to 32 rules of up to 256 characters each (RS/databases/durability-ha/clustering.md).
@@ -192,6 +203,8 @@ const shardKeyRegexSchema: Schema<string[]> = refine(
     return index === -1 ? ok(rules) : invalid('must capture the hashed part in a group named "tag", e.g. "user:(?<tag>.*)"', rules[index], `[${index}]`);
   },
   "list (1-32) of regular expressions (max 256 characters) with a `(?<tag>...)` group",
+  // Every rule needs a named group `tag`, which random strings never have: valid samples for the generators.
+  { kind: "custom", inputType: "string[]", outputType: "string[]", samples: [[...STANDARD_SHARD_KEY_REGEX], ["user:(?<tag>.*)"], ["(?<tag>[^:]*):.*", "(?<tag>.*)"]] },
 );
 
 const tagEntrySchema = objectSchema({ key: field(stringSchema({ minLength: 1 })), value: field(stringSchema()) });
@@ -214,7 +227,7 @@ const tagsSchema: Schema<Record<string, string>> = schema("record of string -> s
     if (typeof value !== "string") return invalid("must have string values", value, `.${key}`);
   }
   return ok(sortTags(Object.entries(input as Record<string, string>)));
-});
+}, { kind: "record", values: { kind: "string" } });
 
 const redisVersionSchema: Schema<string> = refine(
   stringSchema({ pattern: /^\d{1,4}\.\d{1,4}$/, patternHint: 'MAJOR.MINOR, e.g. "7.4" or "8.0"; the server rejects "7.2.4"', display: 'string "MAJOR.MINOR"' }),

@@ -1,0 +1,51 @@
+// Generated, not restated: the SDK source generated from the resource definitions must be current, and what the
+// SDK classes use (kind, output keys, secret outputs) must be what the tables say.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "mocha";
+import { GENERATED_SDK_PATH, generatedSdkSource } from "../../docs/generate-sdk";
+import { erasedRows, outputKeysOf, secretOutputsOf, typeOfShape } from "../../provider/core";
+import { DATABASE_RESOURCE } from "../../provider/database";
+import { providers } from "../../provider";
+import { RESOURCE_DEFINITIONS } from "../../provider/resources";
+import { DATABASE_KIND, DATABASE_OUTPUT_KEYS, DATABASE_SECRET_OUTPUTS } from "../../sdk/generated/resources";
+
+describe("generated from the tables", () => {
+  it("sdk/generated/resources.ts is current (run `npm run docs` after changing a table)", () => {
+    assert.equal(readFileSync(GENERATED_SDK_PATH, "utf8"), generatedSdkSource());
+  });
+
+  it("secret outputs come from the rows' secret flags and the secret settings", () => {
+    assert.deepEqual(secretOutputsOf(DATABASE_RESOURCE), ["password", "connection"]);
+    assert.deepEqual([...DATABASE_SECRET_OUTPUTS], secretOutputsOf(DATABASE_RESOURCE));
+    for (const row of DATABASE_RESOURCE.table.rows) assert.equal(DATABASE_SECRET_OUTPUTS.includes(row.name as never), row.secret === true, row.name);
+  });
+
+  it("output keys are every row then the output-only keys", () => {
+    assert.deepEqual([...DATABASE_OUTPUT_KEYS], outputKeysOf(DATABASE_RESOURCE));
+    assert.deepEqual(DATABASE_OUTPUT_KEYS.slice(0, DATABASE_RESOURCE.table.rows.length), DATABASE_RESOURCE.table.rows.map((row) => row.name));
+  });
+
+  it("every definition's kind is a provider the shim can forward to", () => {
+    assert.equal(DATABASE_KIND, "Database");
+    for (const definition of RESOURCE_DEFINITIONS) assert.ok(definition.kind in providers, `${definition.kind} has no provider in provider/index.ts`);
+  });
+
+  it("every row's schema has a shape, so its SDK type is generated rather than unknown", () => {
+    for (const definition of RESOURCE_DEFINITIONS) {
+      for (const row of erasedRows(definition.table)) {
+        assert.notEqual(typeOfShape(row.schema.shape, "input"), "unknown", `${definition.kind}.${row.name} has no schema shape`);
+      }
+    }
+  });
+
+  it("renders shapes as TypeScript types", () => {
+    assert.equal(typeOfShape({ kind: "bytes" }, "input"), "number | string");
+    assert.equal(typeOfShape({ kind: "bytes" }, "output"), "number");
+    assert.equal(typeOfShape({ kind: "list", items: { kind: "enum", values: ["a", "b"] } }, "input"), '("a" | "b")[]');
+    assert.equal(
+      typeOfShape({ kind: "object", fields: { secs: { shape: { kind: "integer" }, optional: false }, args: { shape: { kind: "string" }, optional: true } } }, "input"),
+      "{ secs: number; args?: string }",
+    );
+  });
+});
