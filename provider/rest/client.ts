@@ -60,6 +60,23 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** Receives human lines about retries and warnings; never secrets. */
   onEvent?: (line: string) => void;
+  /**
+   * Receives the warnings (plain HTTP, verification off) INSTEAD of stderr and onEvent. A caller whose onEvent
+   * prints to stderr passes its printer here too, so each warning is printed once, not twice.
+   */
+  onWarning?: (line: string) => void;
+  /**
+   * Epoch milliseconds: every request of this client ends its retries here, and no attempt is allowed to run
+   * much past it. An operation's deadline: a client made for one operation passes it, so a lookup, an update and
+   * the polls of a wait all stop at the same moment. Per call: RequestOptions.deadlineAt (the earlier wins).
+   */
+  deadlineAt?: number;
+  /**
+   * How long a connection that has been refused from the start (ECONNREFUSED, and this client never got an
+   * answer) is retried before the client gives up and says what to check: a wrong port or a stopped cluster
+   * should not take the whole retry deadline to report. @default 5000
+   */
+  refusedBudgetMs?: number;
   /** Test seam: send through this dispatcher instead of the shared Agent (it is not closed by close()). */
   dispatcher?: Dispatcher;
 }
@@ -79,6 +96,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Aborts the call (and its retries) with the signal's reason. */
   signal?: AbortSignal;
+  /** Epoch milliseconds at which this call's retries end (an operation's deadline); see ClientOptions.deadlineAt. */
+  deadlineAt?: number;
 }
 
 export interface RawRequestOptions extends RequestOptions {
@@ -100,6 +119,61 @@ export type HttpMethod = "GET" | "PUT" | "POST" | "DELETE";
 
 /** Default time limit of one attempt. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+/** Default of ClientOptions.refusedBudgetMs. */
+export const DEFAULT_REFUSED_BUDGET_MS = 5_000;
+
+/**
+ * The shortest attempt the client sends when a deadline is near or past: a call made at the deadline still gets
+ * one real try, whose failure then says what did not answer.
+ */
+const MIN_ATTEMPT_MS = 1_000;
+
+/** Consecutive retry lines printed for the same failure before the rest are only counted. */
+const RETRY_LINES_BEFORE_COUNTING = 2;
+
+/**
+ * Retry lines of one request, with repeats collapsed: the first RETRY_LINES_BEFORE_COUNTING retries after the
+ * same failure get a line each, the rest are counted and reported in one line when the failure changes or the
+ * request ends (a wrong port used to print about fifty identical lines).
+ */
+class RetryLog {
+  #what: string | undefined;
+  #run = 0;
+  #counted = 0;
+  #firstCounted = 0;
+  #lastCounted = 0;
+
+  constructor(
+    private readonly call: string,
+    private readonly emit: (line: string) => void,
+  ) {}
+
+  retry(what: string, nextAttempt: number, delayMs: number): void {
+    if (what !== this.#what) {
+      this.flush();
+      this.#what = what;
+      this.#run = 0;
+    }
+    this.#run += 1;
+    if (this.#run <= RETRY_LINES_BEFORE_COUNTING) {
+      this.emit(`retrying ${this.call} after ${what} (attempt ${nextAttempt}, next in ${formatSeconds(delayMs)})`);
+      return;
+    }
+    if (this.#counted === 0) this.#firstCounted = nextAttempt;
+    this.#counted += 1;
+    this.#lastCounted = nextAttempt;
+  }
+
+  /** The line for the counted retries, if any. */
+  flush(): void {
+    if (this.#counted === 0) return;
+    const times = this.#counted === 1 ? "1 more time" : `${this.#counted} more times`;
+    const attempts = this.#counted === 1 ? `attempt ${this.#firstCounted}` : `attempts ${this.#firstCounted} to ${this.#lastCounted}`;
+    this.emit(`retried ${this.call} ${times} after ${this.#what ?? "a failure"} (${attempts})`);
+    this.#counted = 0;
+  }
+}
 
 type AttemptResult<T> =
   | { ok: true; response: RsResponse<T> }
@@ -144,6 +218,20 @@ function redirectDescription(location: string | undefined): string {
   );
 }
 
+/** A deadline given in epoch milliseconds, checked. */
+function checkDeadline(name: string, value: number | undefined): number | undefined {
+  if (value !== undefined && !Number.isFinite(value)) {
+    throw new RangeError(`${name} must be a time in epoch milliseconds; got ${String(value)}`);
+  }
+  return value;
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -164,6 +252,11 @@ export class RsClient {
   readonly #retry: RetryPolicy;
   readonly #requestTimeoutMs: number;
   readonly #onEvent: ((line: string) => void) | undefined;
+  readonly #onWarning: ((line: string) => void) | undefined;
+  readonly #deadlineAt: number | undefined;
+  readonly #refusedBudgetMs: number;
+  /** Whether any request of this client got an answer (any status): a refusal after that is not "from the start". */
+  #answered = false;
   #closed = false;
 
   constructor(connection: Connection, options: ClientOptions = {}) {
@@ -180,6 +273,12 @@ export class RsClient {
       throw new RangeError(`requestTimeoutMs must be a positive number of milliseconds; got ${this.#requestTimeoutMs}`);
     }
     this.#onEvent = options.onEvent;
+    this.#onWarning = options.onWarning;
+    this.#deadlineAt = checkDeadline("deadlineAt", options.deadlineAt);
+    this.#refusedBudgetMs = options.refusedBudgetMs ?? DEFAULT_REFUSED_BUDGET_MS;
+    if (!Number.isFinite(this.#refusedBudgetMs) || this.#refusedBudgetMs < 0) {
+      throw new RangeError(`refusedBudgetMs must be a number of milliseconds >= 0; got ${this.#refusedBudgetMs}`);
+    }
 
     if (url.protocol === "http:") {
       this.#warn(
@@ -228,7 +327,7 @@ export class RsClient {
     if (this.#closed) throw new Error(`RsClient for ${this.url} is closed; create a new RsClient`);
     if (!path.startsWith("/")) throw new TypeError(`request path must start with "/"; got "${path}"`);
     const target = this.#target(path, options.query);
-    const policy = options.retry === false ? undefined : resolveRetryPolicy(this.#retry, options.retry);
+    let policy = options.retry === false ? undefined : resolveRetryPolicy(this.#retry, options.retry);
     const idempotent = options.idempotent ?? isIdempotentMethod(method);
     const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
@@ -236,21 +335,44 @@ export class RsClient {
     }
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const started = Date.now();
+    const deadlineAt = earliest(this.#deadlineAt, checkDeadline("deadlineAt", options.deadlineAt));
+    // The operation's deadline shortens the policy's own when it comes first.
+    const boundByOperation = policy !== undefined && deadlineAt !== undefined && deadlineAt - started < policy.deadlineMs;
+    if (policy !== undefined && boundByOperation) policy = { ...policy, deadlineMs: Math.max(0, deadlineAt! - started) };
+    const log = new RetryLog(`${method} ${target}`, (line) => this.#event(line));
+    // A POST resent after 409 busy: that earlier attempt may have been applied (see RsApiError).
+    let resentAfterBusy = false;
+    let refusedFromStart = !this.#answered;
     for (let attempt = 1; ; attempt++) {
-      const result = await this.#attempt<T>(method, target, payload, timeoutMs, options, attempt);
-      if (result.ok) return result.response;
-      if (policy === undefined || !isRetryableFailure(result.failure, idempotent)) throw result.error;
+      const attemptMs = deadlineAt === undefined ? timeoutMs : Math.min(timeoutMs, Math.max(MIN_ATTEMPT_MS, deadlineAt - Date.now()));
+      const result = await this.#attempt<T>(method, target, payload, attemptMs, options, attempt);
+      if (result.ok) {
+        log.flush();
+        return result.response;
+      }
+      if (resentAfterBusy && result.error instanceof RsApiError) result.error = this.#possiblyApplied(result.error);
+      refusedFromStart &&= !this.#answered && result.failure.kind === "transport" && result.failure.causeCode === "ECONNREFUSED";
+      if (policy === undefined || !isRetryableFailure(result.failure, idempotent)) {
+        log.flush();
+        throw result.error;
+      }
       const elapsedMs = Date.now() - started;
-      const plan = planRetry({ retryNumber: attempt, policy, elapsedMs, retryAfterMs: result.retryAfterMs, random: Math.random });
+      let plan = planRetry({ retryNumber: attempt, policy, elapsedMs, retryAfterMs: result.retryAfterMs, random: Math.random });
+      if (!plan.retry && boundByOperation && elapsedMs >= policy.deadlineMs) {
+        plan = { retry: false, reason: `the operation's deadline was reached` };
+      }
+      if (plan.retry && refusedFromStart && elapsedMs >= this.#refusedBudgetMs) {
+        plan = { retry: false, reason: `connection refused for ${formatSeconds(elapsedMs)} from the start` };
+        result.error = this.#refusedAdvice(result.error, elapsedMs);
+      }
       if (!plan.retry) {
+        log.flush();
         const attempts = attempt === 1 ? "1 attempt" : `${attempt} attempts`;
         this.#event(`giving up on ${method} ${target} after ${attempts} in ${formatSeconds(elapsedMs)}: ${plan.reason}`);
         throw result.error;
       }
-      this.#event(
-        `retrying ${method} ${target} after ${this.#redact(describeFailure(result.failure))} ` +
-          `(attempt ${attempt + 1}, next in ${formatSeconds(plan.delayMs)})`,
-      );
+      if (method === "POST" && result.failure.kind === "status") resentAfterBusy = true;
+      log.retry(this.#redact(describeFailure(result.failure)), attempt + 1, plan.delayMs);
       try {
         await sleep(plan.delayMs, undefined, { signal: options.signal });
       } catch (error) {
@@ -315,6 +437,7 @@ export class RsClient {
         bodyTimeout: timeoutMs,
       });
       status = response.statusCode;
+      this.#answered = true;
       responseHeaders = flattenHeaders(response.headers);
       text = await response.body.text();
     } catch (error) {
@@ -415,6 +538,40 @@ export class RsClient {
     };
   }
 
+  /** The same answer, marked as one that may be about an earlier attempt the cluster applied. */
+  #possiblyApplied(error: RsApiError): RsApiError {
+    return new RsApiError({
+      method: error.method,
+      path: error.path,
+      status: error.status,
+      errorCode: error.errorCode,
+      description: error.description,
+      origin: error.origin,
+      attempts: error.attempts,
+      earlierAttemptMayHaveApplied: true,
+    });
+  }
+
+  /** A connection refused from the start, with what to check: a wrong address or port, or a stopped cluster. */
+  #refusedAdvice(error: RsError, elapsedMs: number): RsError {
+    if (!(error instanceof RsConnectionError)) return error;
+    const url = new URL(this.origin);
+    const port = url.port !== "" ? url.port : url.protocol === "https:" ? "443" : "80";
+    return new RsConnectionError({
+      method: error.method,
+      path: error.path,
+      origin: error.origin,
+      causeCode: error.causeCode,
+      causeMessage: error.causeMessage,
+      mayHaveReachedServer: error.mayHaveReachedServer,
+      attempts: error.attempts,
+      advice:
+        `nothing accepted a connection on ${url.hostname} port ${port} for ${formatSeconds(elapsedMs)} (connection refused). ` +
+        "Check the host and port in connection.url (or the stack config redisenterprise:url): the REST API " +
+        "listens on 9443 (HTTPS) by default; and check that the cluster is running",
+    });
+  }
+
   /** For text that came from outside (server answers, transport messages); this package's own text has no secrets. */
   #redact(text: string): string {
     return redactSecrets(text, this.#secrets);
@@ -425,6 +582,10 @@ export class RsClient {
   }
 
   #warn(line: string): void {
+    if (this.#onWarning !== undefined) {
+      this.#onWarning(line);
+      return;
+    }
     process.stderr.write(`${line}\n`);
     this.#event(line);
   }

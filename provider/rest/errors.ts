@@ -57,6 +57,36 @@ export interface RsApiErrorInit {
   origin?: string;
   /** How many times the request was sent before this answer was final (1 when not retried). */
   attempts?: number;
+  /**
+   * An earlier attempt of this non-idempotent request (a POST) was retried after an answer that may hide an
+   * applied request; see RsApiError.earlierAttemptMayHaveApplied.
+   */
+  earlierAttemptMayHaveApplied?: boolean;
+}
+
+/** Decodes a request path for a person to read (`fields=uid%2Cname` -> `fields=uid,name`); unchanged if malformed. */
+function readablePath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * The message of an API error. A 401 says what it means (the credentials were refused) and which settings hold
+ * them, before any path: the server's own words ("authentication required") read as if none had been sent.
+ */
+function apiErrorMessage(init: RsApiErrorInit): string {
+  const status = `${init.status}${init.errorCode ? ` ${init.errorCode}` : ""}`;
+  if (init.status === 401) {
+    return (
+      `the cluster${init.origin ? ` at ${init.origin}` : ""} refused the username or password (${status} on ` +
+      `${init.method} ${readablePath(init.path)}): set connection.username and connection.password (or the stack ` +
+      "config redisenterprise:username and redisenterprise:password) to a user of the cluster"
+    );
+  }
+  return `${init.method} ${init.path}: ${status}: ${init.description}`;
 }
 
 /**
@@ -78,9 +108,16 @@ export class RsApiError extends RsError {
   readonly path: string;
   readonly origin: string | undefined;
   readonly attempts: number;
+  /**
+   * True when this is the answer to a resent POST whose earlier attempt was answered 409 busy: a cluster (or a
+   * proxy, or a fault) may have applied that earlier attempt before answering, so this answer (typically 409
+   * name_exists) may be about the caller's own object. The caller resolves it by looking the object up (by
+   * name), as after a lost answer; isOutcomeUnknown() says so.
+   */
+  readonly earlierAttemptMayHaveApplied: boolean;
 
   constructor(init: RsApiErrorInit) {
-    super(`${init.method} ${init.path}: ${init.status}${init.errorCode ? ` ${init.errorCode}` : ""}: ${init.description}`);
+    super(apiErrorMessage(init));
     this.status = init.status;
     this.errorCode = init.errorCode;
     this.description = init.description;
@@ -88,6 +125,7 @@ export class RsApiError extends RsError {
     this.path = init.path;
     this.origin = init.origin;
     this.attempts = init.attempts ?? 1;
+    this.earlierAttemptMayHaveApplied = init.earlierAttemptMayHaveApplied === true;
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
@@ -107,6 +145,8 @@ export interface RsConnectionErrorInit {
   causeMessage: string;
   mayHaveReachedServer: boolean;
   attempts?: number;
+  /** What to check, appended to the message (the client gives it for a connection refused from the start). */
+  advice?: string;
 }
 
 /**
@@ -133,7 +173,8 @@ export class RsConnectionError extends RsError {
       : "the request was not sent";
     super(
       `${init.method} ${init.path}: no answer from ${init.origin} (${init.causeCode}: ${init.causeMessage}); ` +
-        `${consequence}. Check that the cluster's REST API is reachable at that address and port`,
+        `${consequence}. Check that the cluster's REST API is reachable at that address and port` +
+        (init.advice ? `: ${init.advice}` : ""),
     );
     this.method = init.method;
     this.path = init.path;
@@ -313,6 +354,16 @@ export function isRsTimeoutError(value: unknown): value is RsTimeoutError {
 }
 export function isRsOperationError(value: unknown): value is RsOperationError {
   return hasRsCode(value, "RS_OPERATION_FAILED");
+}
+
+/**
+ * True when a request that failed may nevertheless have been applied, so the caller must look the object up
+ * before sending it again: no answer after the request may have reached the server, a 5xx answer, or the answer
+ * to a POST resent after 409 busy (RsApiError.earlierAttemptMayHaveApplied).
+ */
+export function isOutcomeUnknown(value: unknown): boolean {
+  if (isRsConnectionError(value)) return value.mayHaveReachedServer;
+  return isRsApiError(value) && (value.status >= 500 || value.earlierAttemptMayHaveApplied);
 }
 
 /** True for an RsApiError with this HTTP status (and error_code, when given): `isRsApiStatus(e, 404)`. */

@@ -1,5 +1,5 @@
 // The REST layer: a client of the Redis Enterprise Software REST API and a waiter for its asynchronous work.
-export { RsClient, DEFAULT_REQUEST_TIMEOUT_MS } from "./client";
+export { RsClient, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_REFUSED_BUDGET_MS } from "./client";
 export type { Connection, ClientOptions, RequestOptions, RawRequestOptions, RsResponse, HttpMethod } from "./client";
 export {
   RsError,
@@ -16,6 +16,7 @@ export {
   isRsTlsError,
   isRsTimeoutError,
   isRsOperationError,
+  isOutcomeUnknown,
   redactSecrets,
 } from "./errors";
 export type {
@@ -43,6 +44,7 @@ export {
   pollUntil,
   pollIntervalMs,
   waitForDatabase,
+  transientPollError,
   systemClock,
   DEFAULT_INITIAL_INTERVAL_MS,
   DEFAULT_MAX_INTERVAL_MS,

@@ -3,7 +3,7 @@
 // failed, or time is up). The deadline is the provider's own: `customTimeouts` never reaches a dynamic provider.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RsClient } from "./client";
-import { RsOperationError, RsTimeoutError, formatSeconds, isRsError } from "./errors";
+import { RsOperationError, RsTimeoutError, formatSeconds, isRsApiError, isRsConnectionError, isRsError } from "./errors";
 import { classifyBdbStatus, describeAction, failedActionIn, parseAction, type ActionState } from "./status";
 
 /** What one probe saw. */
@@ -44,6 +44,12 @@ export interface PollOptions {
   /** Stops waiting (with the signal's reason). */
   signal?: AbortSignal;
   clock?: WaiterClock;
+  /**
+   * Probe errors to ride out: for these, the wait goes on with its usual intervals (the state observed is the
+   * error, in words), as the client's retry policy does for a request. If the probe at the deadline still
+   * fails, that error is thrown. Every other error ends the wait as it is.
+   */
+  transientError?: (error: unknown) => string | undefined;
 }
 
 export const DEFAULT_INITIAL_INTERVAL_MS = 200;
@@ -77,7 +83,16 @@ export async function pollUntil<T>(probe: () => Promise<ProbeResult<T>>, options
   let lastObserved: string | undefined;
   for (let poll = 1; ; poll++) {
     options.signal?.throwIfAborted();
-    const result = await probe();
+    let result: ProbeResult<T>;
+    let failure: { error: unknown } | undefined;
+    try {
+      result = await probe();
+    } catch (error) {
+      const observed = options.signal?.aborted ? undefined : options.transientError?.(error);
+      if (observed === undefined) throw error;
+      result = { done: false, observed };
+      failure = { error };
+    }
     const elapsed = clock.now() - started;
     if (result.observed !== undefined && result.observed !== lastObserved) {
       lastObserved = result.observed;
@@ -86,6 +101,7 @@ export async function pollUntil<T>(probe: () => Promise<ProbeResult<T>>, options
     if (result.done) return result.value;
     const remaining = options.deadlineMs - elapsed;
     if (remaining <= 0) {
+      if (failure !== undefined) throw failure.error;
       throw new RsTimeoutError({
         description: options.description,
         waitedMs: elapsed,
@@ -122,6 +138,19 @@ export interface WaitForDatabaseOptions {
   clock?: WaiterClock;
 }
 
+/**
+ * A poll's error worth riding out, in words: a 5xx answer (the client's policy does not resend a GET answered
+ * 500, but a poll can simply be repeated), or no answer once the client's own retries ran out. Undefined for
+ * anything else (401, 404 of another path, TLS), which ends the wait.
+ */
+export function transientPollError(error: unknown): string | undefined {
+  if (isRsApiError(error) && error.status >= 500) {
+    return `${error.method} ${error.path} answered ${error.status}${error.errorCode ? ` ${error.errorCode}` : ""}, polling on`;
+  }
+  if (isRsConnectionError(error)) return `${error.method} ${error.path}: no answer (${error.causeCode}), polling on`;
+  return undefined;
+}
+
 /** The part of RsClient the waiter uses (so a test can hand in a stub). */
 export type RestRequester = Pick<RsClient, "request">;
 
@@ -149,6 +178,10 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
     retry: { deadlineMs: Math.max(0, options.deadlineMs - (clock.now() - started)) },
   });
   let actionDone = actionUid === undefined;
+  // Deleting: the delete's action (a DELETE answers with no body; the bdb names it while delete-pending), and
+  // whether the delete was seen under way, so a database back to `active` means it failed.
+  let deleteActionUid = actionUid;
+  let deleteSeen = false;
 
   const operationFailed = (action: ActionState, advice: string): RsOperationError =>
     new RsOperationError({
@@ -192,6 +225,26 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
     }
     const status = typeof answer.body?.status === "string" ? answer.body.status : "unknown";
     const phase = classifyBdbStatus(status);
+    if (until === "gone") {
+      if (phase !== "ready") {
+        deleteSeen = true;
+        if (typeof answer.body?.action_uid === "string") deleteActionUid = answer.body.action_uid;
+      } else if (deleteSeen || deleteActionUid !== undefined) {
+        // Active before the delete was seen under way may only mean it has not started: that needs the action.
+        const failed = await deleteFailure(client, uid, deleteActionUid, deleteSeen, signal);
+        if (failed !== undefined || deleteSeen) {
+          throw new RsOperationError({
+            operation: failed?.name ?? "database deletion",
+            objectId,
+            objectLabel: label,
+            actionUid: failed?.actionUid ?? deleteActionUid,
+            errorCode: failed?.errorCode,
+            serverMessage: failed?.errorMessage ?? "the database is active again: the cluster did not delete it",
+            advice: "The database still exists and is active: fix the cause, then delete it again (pulumi destroy, or pulumi up)",
+          });
+        }
+      }
+    }
     if (phase === "failed" && until === "active") {
       const reason = await creationFailureReason(client, uid, signal);
       throw new RsOperationError({
@@ -222,7 +275,45 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
     onProgress: options.onProgress,
     signal,
     clock,
+    transientError: transientPollError,
   });
+}
+
+/**
+ * The failed delete of a database that is active while a delete was awaited: its action when the waiter knows
+ * it (GET /v1/actions/{uid}), else (once the delete was seen under way) a failed delete state machine in
+ * GET /v1/actions/bdb/{uid}. Best effort, like
+ * creationFailureReason: undefined when nothing says the delete failed.
+ */
+async function deleteFailure(
+  client: RestRequester,
+  uid: number,
+  actionUid: string | undefined,
+  deleteSeen: boolean,
+  signal: AbortSignal | undefined,
+): Promise<ActionState | undefined> {
+  try {
+    if (actionUid !== undefined) {
+      const answer = await client.request<unknown>("GET", `/v1/actions/${encodeURIComponent(actionUid)}`, {
+        acceptStatuses: [404],
+        retry: false,
+        signal,
+      });
+      if (answer.status !== 404) {
+        const action = parseAction(answer.body);
+        return action.phase === "failed" ? action : undefined;
+      }
+    }
+    // Without the action's uid, only after the delete was seen under way: an older failed delete would mislead.
+    if (!deleteSeen) return undefined;
+    const answer = await client.request<unknown>("GET", `/v1/actions/bdb/${uid}`, { acceptStatuses: [404], retry: false, signal });
+    if (answer.status === 404) return undefined;
+    const failed = failedActionIn(answer.body);
+    return failed !== undefined && /delete/i.test(failed.name ?? "") ? failed : undefined;
+  } catch (error) {
+    if (isRsError(error)) return undefined;
+    throw error;
+  }
 }
 
 /**

@@ -308,7 +308,10 @@ describe("waiter", () => {
     it("lets other API errors through unchanged", async () => {
       script("/v1/bdbs/10", { status: 401, body: { error_code: "unauthorized", description: "bad credentials" } });
       await assert.rejects(waitForDatabase(client, 10, { until: "active", deadlineMs: 5_000, ...FAST }), {
-        message: "GET /v1/bdbs/10: 401 unauthorized: bad credentials",
+        message:
+          `the cluster at ${server.url} refused the username or password (401 unauthorized on GET /v1/bdbs/10): ` +
+          "set connection.username and connection.password (or the stack config redisenterprise:username and " +
+          "redisenterprise:password) to a user of the cluster",
       });
     });
   });
