@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import tls from "node:tls";
 import { RespError, startCluster, type EmulatedCluster } from "../../emulator";
-import { clientFor, sleep, TEST_KEY_BITS, waitActive, waitFor, type TestClient } from "./support/client";
+import { clientFor, TEST_KEY_BITS, waitActive, waitFor, type TestClient } from "./support/client";
 import { closesWithin, connectToDatabase, loopbackAddresses, processAlive, redisServerInstalled } from "./support/dataplane";
 
 const MiB = 1024 * 1024;
@@ -209,7 +209,8 @@ describe("emulator data plane (loopback layout)", function () {
     } finally {
       await own.stop();
     }
-    await sleep(50);
+    // SIGKILLed processes vanish within milliseconds; the bound only absorbs a loaded machine.
+    await waitFor("every agent and shard to be gone", async () => (pids.some(processAlive) ? undefined : true), 3000, 20);
     assert.deepEqual(pids.filter(processAlive), []);
   });
 });
