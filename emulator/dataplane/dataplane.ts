@@ -12,7 +12,7 @@ import { isJsonObject, type JsonObject } from "../json";
 import type { BdbRecord } from "../state";
 import type { DataPlaneChange, DataPlaneHook } from "../reconcile";
 import { AgentClient } from "./agent-client";
-import { findRedisServer, loopbackNetwork, namespaceNetwork, namespacesUnavailable, type DataPlaneLayout, type DataPlaneMode, type Network } from "./layout";
+import { findRedisServer, REDIS_SERVER_ENV, loopbackNetwork, namespaceNetwork, namespacesUnavailable, type DataPlaneLayout, type DataPlaneMode, type Network } from "./layout";
 import type { AgentNotice, ShardRoute, TlsMaterial } from "./protocol";
 
 /** The internode TLS port of the product (reference §7). */
@@ -122,7 +122,11 @@ export interface DataPlaneStart {
 export async function startDataPlane(core: EmulatorCore, mode: DataPlaneMode, internodePort: number): Promise<DataPlaneStart> {
   if (mode === "off") return { layout: "off", reason: "not requested (startCluster option dataPlane, CLI --data-plane)" };
   const redisServer = findRedisServer();
-  if (!redisServer) return { layout: "off", reason: "redis-server is not installed (Debian package redis-server)" };
+  if (!redisServer) {
+    const named = process.env[REDIS_SERVER_ENV];
+    const reason = named ? `${REDIS_SERVER_ENV}=${named} is not an executable file` : "redis-server is not installed (Debian package redis-server; or set RS_EMULATOR_REDIS_SERVER)";
+    return { layout: "off", reason };
+  }
   let layout: DataPlaneLayout;
   if (mode === "auto") {
     layout = namespacesUnavailable() === undefined ? "namespaces" : "loopback";

@@ -42,8 +42,13 @@ function executable(path: string): boolean {
   }
 }
 
-/** redis-server on PATH (or where Debian puts it), or undefined. */
+/** The environment variable that names the redis-server to run (for one outside PATH). */
+export const REDIS_SERVER_ENV = "RS_EMULATOR_REDIS_SERVER";
+
+/** redis-server: the one RS_EMULATOR_REDIS_SERVER names, else on PATH (or where Debian puts it); undefined if none. */
 export function findRedisServer(): string | undefined {
+  const named = process.env[REDIS_SERVER_ENV];
+  if (named !== undefined && named !== "") return executable(named) ? named : undefined;
   const directories = [...(process.env.PATH ?? "").split(delimiter), "/usr/bin", "/usr/sbin", "/usr/local/bin"];
   for (const directory of directories) {
     if (directory === "") continue;

@@ -1,6 +1,6 @@
 // The data plane's switches: off by default with no process started, a bad mode refused naming the option, RESP
-// encoding and parsing exact, and a layout that cannot run here (namespaces without root) leaves the control
-// plane running and says why at start.
+// encoding and parsing exact, and a data plane that cannot run here (namespaces without root, no redis-server)
+// leaves the control plane running and says why at start.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -73,5 +73,27 @@ describe("emulator data plane options", function () {
     assert.match(report.reason, /namespaces layout needs root/);
     assert.equal(report.api, 200, "the control plane answers");
     assert.match(stderr, /rs-emulator: no data plane, control plane only: the namespaces layout needs root/);
+  });
+
+  it("without redis-server the control plane runs and start-up says why", async function () {
+    const script = `
+      const { startCluster } = require(${JSON.stringify(join(__dirname, "..", "..", "emulator"))});
+      startCluster({ keyBits: ${TEST_KEY_BITS}, nodes: 1, addresses: ${JSON.stringify(loopbackAddresses(1))}, dataPlane: "loopback" })
+        .then(async (cluster) => {
+          console.log(JSON.stringify({ layout: cluster.dataPlane.layout, reason: cluster.dataPlane.reason, pids: cluster.dataPlane.processIds() }));
+          await cluster.stop();
+        })
+        .catch((error) => { console.error(error); process.exit(1); });`;
+    const child = spawn(process.execPath, ["-e", script], { env: { ...process.env, RS_EMULATOR_REDIS_SERVER: "/nonexistent/redis-server" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    clearTimeout(killer);
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(JSON.parse(stdout.trim()), { layout: "off", reason: "RS_EMULATOR_REDIS_SERVER=/nonexistent/redis-server is not an executable file", pids: [] });
+    assert.match(stderr, /rs-emulator: no data plane, control plane only: RS_EMULATOR_REDIS_SERVER=\/nonexistent\/redis-server is not an executable file/);
   });
 });
