@@ -4,6 +4,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { clusterProvider } from "./cluster/provider";
 import { databaseProvider } from "./database/provider";
 import { certificateRotationProvider } from "./rotation/provider";
+import { firewallProvider } from "./firewall/provider";
 import { printLine } from "./output";
 import { readStackSettings, type StackSettings } from "./settings";
 
@@ -23,6 +24,7 @@ export const providers = {
   Database: databaseProvider(currentSettings),
   Cluster: clusterProvider(),
   CertificateRotation: certificateRotationProvider(currentSettings),
+  InternodeFirewall: firewallProvider(),
 };
 
 export * as rest from "./rest";
@@ -30,5 +32,6 @@ export * as database from "./database";
 export * as cluster from "./cluster";
 export * as rotation from "./rotation";
 export * as certificates from "./certificates";
+export * as firewall from "./firewall";
 export { readStackSettings, CONFIG_NAMESPACE } from "./settings";
 export type { StackSettings, DisruptionPolicy } from "./settings";

@@ -10,3 +10,7 @@ export type { ClusterInputs, ClusterOutputs, ClusterNode, ClusterNodeInput, Clus
 export type { CertificateInfo } from "../provider/certificates";
 export type { TimeoutsInput } from "../provider/timeouts";
 export type { ClientImpact, PropertyChange } from "../provider/core";
+export { InternodeFirewall } from "./internode-firewall";
+export type { InternodeFirewallArgs, InternodeFirewallNodeArgs } from "./internode-firewall";
+export { internodeFirewallRules, PORT_PROFILES, DEFAULT_PORTS } from "../provider/firewall";
+export type { FirewallRule, FirewallNode, FirewallNodeStatus, FirewallTransport, RulesArgs, PortsInput, PortProfile } from "../provider/firewall";

@@ -7,7 +7,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 
 /** The resource kinds the implementation module serves (`providers[kind]` in provider/index.ts). */
-export type ResourceKind = "Database" | "Cluster" | "CertificateRotation";
+export type ResourceKind = "Database" | "Cluster" | "CertificateRotation" | "InternodeFirewall";
 
 /** What the implementation module (`pulumi-redis-enterprise/provider`) exports for the shim. */
 export interface ProviderImplementation {

@@ -584,7 +584,9 @@ const dataInternodeEncryptionRow = row({
   restField: "data_internode_encryption",
   schema: booleanSchema(),
   description: "Encrypt this database's data-plane traffic between nodes (RS 6.2.4+, TCP 3342 open between nodes)",
-  notes: "When omitted: the cluster policy applies at creation and the provider never touches it",
+  notes:
+    "When omitted: the cluster policy applies at creation and the provider never touches it. " +
+    "Turning it on needs TCP 3342 open between every pair of nodes, which the product does not check: declare an InternodeFirewall and make the database depend on it",
   source: "RS/security/encryption/internode-encryption.md",
   toRest: (value) => ({ data_internode_encryption: value }),
   fromRest: (live) => liveBoolean(live.data_internode_encryption),

@@ -7,3 +7,4 @@ export * from "./spec";
 export * from "./nft";
 export * from "./transport";
 export * from "./operations";
+export * from "./logic";

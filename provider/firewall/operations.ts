@@ -72,14 +72,21 @@ export class FirewallApplyError extends Error {
 }
 
 export interface ApplyOptions {
-  /** Refuse to overwrite a table of the same name that does not carry the resource's mark (create, a new table name). */
-  readonly refuseForeignTable: boolean;
+  /**
+   * Refuse to overwrite a table of the same name that does not carry the resource's mark: on every node (create),
+   * or on the listed node addresses (an update adding nodes).
+   */
+  readonly refuseForeignTable: boolean | readonly string[];
   /** Nodes that were declared before and are not any more: their table is removed after the others are written. */
   readonly removedNodes?: readonly FirewallNode[];
   /** The table name those removed nodes carry (the previous declaration's). */
   readonly removedTable?: string;
   /** Replaces the transports' runners (tests). */
   readonly runners?: RunnerFactory;
+}
+
+function refusesForeign(refuse: ApplyOptions["refuseForeignTable"], node: FirewallNode): boolean {
+  return typeof refuse === "boolean" ? refuse : refuse.includes(node.address);
 }
 
 /** Writes the declared table on every node (and removes it from nodes no longer declared). Returns each node's status. */
@@ -90,7 +97,7 @@ export async function applyNodes(spec: FirewallSpec, label: string, options: App
   const problems: string[] = [];
   preflight.forEach((outcome, index) => {
     if (outcome.status === "rejected") problems.push((outcome.reason as Error).message);
-    else if (options.refuseForeignTable && outcome.value && !outcome.value.owned) {
+    else if (outcome.value && !outcome.value.owned && refusesForeign(options.refuseForeignTable, spec.nodes[index])) {
       const node = spec.nodes[index];
       problems.push(
         `node ${node.address} (${commandRunner(node.transport).describe}): a table inet ${spec.table} exists that this resource did not make; ` +

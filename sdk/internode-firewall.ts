@@ -1,0 +1,69 @@
+// The InternodeFirewall resource a Pulumi program declares: TCP 3342 (or the product's whole internal port set)
+// open between the cluster's nodes and dropped from everyone else, as one nftables table per node.
+//
+//   new InternodeFirewall("ine-port", {
+//     nodes: cluster.nodes.apply((nodes) => nodes.map((node) => ({ address: node.address, transport: { type: "ssh", host: node.address, user: "root", privateKey, hostKey } }))),
+//   });
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { FIREWALL_OUTPUT_KEYS, FIREWALL_SECRET_OUTPUTS } from "../provider/firewall/logic";
+import type { PortsInput } from "../provider/firewall/ports";
+import type { FirewallNode, FirewallNodeStatus, FirewallRule, FirewallTransport } from "../provider/firewall/types";
+import { providerShim } from "./shim";
+
+const IMPLEMENTATION_PATH = path.join(__dirname, "..", "provider", "index.js");
+
+/** One node: the address its peers connect from, and how the provider runs `nft` on it. */
+export interface InternodeFirewallNodeArgs {
+  address: pulumi.Input<string>;
+  transport: pulumi.Input<FirewallTransport>;
+}
+
+export interface InternodeFirewallArgs {
+  /** The cluster's nodes (a Cluster's `nodes` output gives the addresses). */
+  nodes: pulumi.Input<pulumi.Input<InternodeFirewallNodeArgs>[]>;
+  /** TCP ports and "FROM-TO" ranges, or "internode-only" for every internal port of the product. @default [3342] */
+  ports?: pulumi.Input<PortsInput>;
+  /** Addresses or CIDR prefixes that may also connect (monitoring, a bastion). @default [] */
+  allowedSources?: pulumi.Input<pulumi.Input<string>[]>;
+  /** The nftables table (family inet) this resource owns on each node. @default "redis_enterprise" */
+  table?: pulumi.Input<string>;
+}
+
+let shim: pulumi.dynamic.ResourceProvider | undefined;
+
+/** Makes every ssh private key a secret input, so state never holds it in plain text, however it was passed. */
+function withSecretKeys(nodes: InternodeFirewallArgs["nodes"]): pulumi.Input<unknown> {
+  return pulumi.output(nodes).apply((list) =>
+    (list ?? []).map((node) => {
+      const transport = node?.transport as FirewallTransport | undefined;
+      return transport?.type === "ssh" ? { ...node, transport: { ...transport, privateKey: pulumi.secret(transport.privateKey) } } : node;
+    }),
+  );
+}
+
+export class InternodeFirewall extends pulumi.dynamic.Resource {
+  /** Per node: address, transport type, whether the table is in place, and what differs if not. */
+  declare readonly nodes: pulumi.Output<FirewallNodeStatus[]>;
+  /** The rules as data (protocol, port, source, destination, description), for cloud firewalls. */
+  declare readonly rules: pulumi.Output<FirewallRule[]>;
+  declare readonly ports: pulumi.Output<PortsInput>;
+  declare readonly allowedSources: pulumi.Output<string[]>;
+  declare readonly table: pulumi.Output<string>;
+  /** The declared nodes with their transports (secret: an ssh transport holds a private key). */
+  declare readonly declaredNodes: pulumi.Output<FirewallNode[]>;
+
+  constructor(name: string, args: InternodeFirewallArgs, opts?: pulumi.CustomResourceOptions) {
+    const seeds: Record<string, undefined> = {};
+    for (const key of FIREWALL_OUTPUT_KEYS) seeds[key] = undefined;
+    shim ??= providerShim("InternodeFirewall", IMPLEMENTATION_PATH);
+    super(
+      shim,
+      name,
+      { ...seeds, ...args, nodes: withSecretKeys(args.nodes) },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: [...FIREWALL_SECRET_OUTPUTS] }),
+      "redisenterprise",
+      "InternodeFirewall",
+    );
+  }
+}
