@@ -112,6 +112,20 @@ describe("InternodeFirewall on nftables in network namespaces (real traffic)", f
     assert.deepEqual(await Promise.all([lab.probe(lab.outsider, n1.ipv4, PORT), lab.probe(lab.outsider, n2.ipv4, PORT), lab.probe(n1, n3.ipv4, PORT)]), ["dropped", "dropped", "open"]);
   });
 
+  it("reports a rule added by hand, which lets the outsider in, and apply removes it", async () => {
+    const [n1] = lab.nodes;
+    const spec = threeNodes();
+    await applyNodes(spec, label, { refuseForeignTable: true });
+    await lab.exec(n1, ["nft", "insert", "rule", "inet", TABLE, "input", "ip", "saddr", lab.outsider.ipv4, "tcp", "dport", String(PORT), "accept"]);
+    assert.equal(await lab.probe(lab.outsider, n1.ipv4, PORT), "open");
+    assert.deepEqual((await inspectNodes(spec))[0].drift, [
+      `rule added to chain input: ip saddr ${lab.outsider.ipv4} tcp dport ${PORT} accept`,
+    ]);
+    await applyNodes(spec, label, { refuseForeignTable: false });
+    assert.deepEqual((await inspectNodes(spec))[0].drift, []);
+    assert.equal(await lab.probe(lab.outsider, n1.ipv4, PORT), "dropped");
+  });
+
   it("never touches another table, and delete removes only its own", async () => {
     const [n1] = lab.nodes;
     const other = "table inet other_owner {\n\tchain input {\n\t\ttype filter hook input priority 10; policy accept;\n\t\ttcp dport 9999 counter accept\n\t}\n}\n";

@@ -495,7 +495,7 @@ describe("README reference table", () => {
     assert.deepEqual(rows.map((line) => /^\| `([^`]+)`/.exec(line)?.[1]), DATABASE_TABLE.rows.map((row) => row.name));
     assert.equal(
       rows[DATABASE_TABLE.rows.findIndex((row) => row.name === "dataInternodeEncryption")],
-      "| `dataInternodeEncryption` | `data_internode_encryption` | boolean | in place | disconnects all clients | Encrypt this database's data-plane traffic between nodes (RS 6.2.4+, TCP 3342 open between nodes). When omitted: the cluster policy applies at creation and the provider never touches it. Source: RS/security/encryption/internode-encryption.md. |",
+      "| `dataInternodeEncryption` | `data_internode_encryption` | boolean | in place | disconnects all clients | Encrypt this database's data-plane traffic between nodes (RS 6.2.4+, TCP 3342 open between nodes). When omitted: the cluster policy applies at creation and the provider never touches it. Turning it on needs TCP 3342 open between every pair of nodes, which the product does not check: declare an InternodeFirewall and make the database depend on it. Source: RS/security/encryption/internode-encryption.md. |",
     );
     assert.equal(markdown.split("\n").filter((line) => line.startsWith("- `")).length, DATABASE_TABLE.rules.length);
   });
