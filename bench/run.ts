@@ -3,6 +3,7 @@
 import * as os from "node:os";
 import { formatDataPlaneBench, runDataPlaneBench } from "./dataplane";
 import { formatEmulatorBench, runEmulatorBench } from "./emulator";
+import { formatFirewallBench, runFirewallBench } from "./firewall";
 import { formatProviderBench, runProviderBench } from "./provider";
 
 async function main(): Promise<void> {
@@ -13,6 +14,8 @@ async function main(): Promise<void> {
   console.log(formatProviderBench(await runProviderBench()));
   console.log("\n## Data plane: internode encryption off and on\n");
   console.log(formatDataPlaneBench(await runDataPlaneBench()));
+  console.log("\n## InternodeFirewall against raw nft\n");
+  console.log(formatFirewallBench(await runFirewallBench()));
 }
 
 main().catch((error: unknown) => {
