@@ -6,29 +6,12 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { CommandResult, CommandRunner, RunOptions } from "../framework/transport";
 import type { FirewallTransport } from "./types";
 
-export interface CommandResult {
-  /** null when the process ended by a signal or never started. */
-  readonly exitCode: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** Set when the command could not be started (ENOENT: not installed) or was stopped at its deadline. */
-  readonly failure?: string;
-}
-
-export interface RunOptions {
-  /** Written to the command's standard input, then closed. */
-  readonly stdin?: string;
-  /** Default 60 s. The process is killed at the deadline. */
-  readonly timeoutMs?: number;
-}
-
-/** Runs commands on one node. `describe` is what error messages call the transport ("ssh root@10.0.0.1:22"). */
-export interface CommandRunner {
-  readonly describe: string;
-  run(argv: readonly string[], options?: RunOptions): Promise<CommandResult>;
-}
+// The shapes are the framework's (provider/framework/transport.ts): a runner per node, results rather than
+// exceptions for a command that ran and failed; what runs is rendered by the pure functions of nft.ts.
+export type { CommandResult, CommandRunner, RunOptions };
 
 /** A command that failed on a node; the message names the node, the transport, the command and its error. */
 export class NodeCommandError extends Error {
