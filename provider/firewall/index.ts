@@ -8,3 +8,4 @@ export * from "./nft";
 export * from "./transport";
 export * from "./operations";
 export * from "./logic";
+export * from "./table";

@@ -1,7 +1,10 @@
 // The InternodeFirewall's pure resource logic: check (validation, defaults, preview unknowns), diff (declared
 // changes and drift found by read), the outputs, and the lines the preview prints. The provider (provider.ts)
 // only adds the commands on the nodes.
-import { type CheckFailure, containsUnknown, deepEqual, isPlainObject, renderCompact } from "../core";
+import { type CheckFailure, checkInputs, diffProperties, isDeclared, isPlainObject, noteLines } from "../core";
+import { DEFAULT_PORTS } from "./ports";
+import { DEFAULT_TABLE } from "./spec";
+import { FIREWALL_TABLE } from "./table";
 import { internodeFirewallRules, parseFirewallSpec } from "./spec";
 import type { FirewallNode, FirewallNodeStatus, FirewallSpec, InternodeFirewallOutputs } from "./types";
 
@@ -20,9 +23,9 @@ export function firewallLabel(table: unknown): string {
 }
 
 /**
- * Validates and canonicalises the declared inputs. A property that holds a preview unknown anywhere is passed
- * through untouched (check runs again with known values before anything is applied); unknown keys are refused
- * (they are almost always typos).
+ * Validates and canonicalises the declared inputs with the property table (a property that holds a preview
+ * unknown anywhere is passed through: check runs again with known values before anything is applied), applies the
+ * defaults, and refuses unknown keys (they are almost always typos).
  */
 export function checkFirewall(news: Props): { inputs: Record<string, unknown>; failures: CheckFailure[] } {
   const failures: CheckFailure[] = [];
@@ -32,15 +35,16 @@ export function checkFirewall(news: Props): { inputs: Record<string, unknown>; f
       failures.push({ property: key, reason: `${key} is not an input of InternodeFirewall; expected ${FIREWALL_INPUT_KEYS.join(", ")}` });
     }
   }
-  const unknown = FIREWALL_INPUT_KEYS.filter((key) => containsUnknown(news[key]));
-  // Parse with placeholders for unknown properties so the known ones are still validated now.
-  const placeholders: Record<string, unknown> = { nodes: [{ address: "192.0.2.1", transport: { type: "local" } }], ports: [3342], allowedSources: [], table: "redis_enterprise" };
-  const probe: Record<string, unknown> = {};
-  for (const key of FIREWALL_INPUT_KEYS) probe[key] = unknown.includes(key) ? placeholders[key] : news[key];
-  const parsed = parseFirewallSpec(probe);
-  if (!parsed.ok) return { inputs: { ...news }, failures: [...failures, ...parsed.failures] };
+  if (!isDeclared(news, "nodes")) failures.push({ property: "nodes", reason: "nodes is required: the cluster's nodes as [{ address, transport }]" });
+  const checked = checkInputs(FIREWALL_TABLE, news);
+  failures.push(...checked.failures);
   const inputs: Record<string, unknown> = { ...(news.__provider === undefined ? {} : { __provider: news.__provider }) };
-  for (const key of FIREWALL_INPUT_KEYS) inputs[key] = unknown.includes(key) ? news[key] : parsed.spec[key];
+  const defaults: Record<string, unknown> = { ports: [...DEFAULT_PORTS], allowedSources: [], table: DEFAULT_TABLE };
+  for (const key of FIREWALL_INPUT_KEYS) {
+    const value = (checked.inputs as Record<string, unknown>)[key];
+    if (value !== undefined) inputs[key] = value;
+    else if (key in defaults) inputs[key] = defaults[key];
+  }
   return { inputs, failures };
 }
 
@@ -80,8 +84,6 @@ function recordedStatuses(outputs: Props): FirewallNodeStatus[] {
   }));
 }
 
-const nodeKey = (node: FirewallNode) => JSON.stringify(node);
-const portsText = (ports: FirewallSpec["ports"]) => renderCompact(ports, 200);
 
 export interface FirewallDiff {
   changes: boolean;
@@ -91,56 +93,22 @@ export interface FirewallDiff {
 }
 
 /**
- * Compares the declared inputs with the recorded outputs (which a refresh rewrote from the nodes). Drift on a
- * node is a change: the update rewrites that node's table. Changing `table` replaces the resource: the new
- * table is written, then the old one removed.
+ * Compares the declared inputs with the recorded state through the property table (the old `nodes` is the
+ * recorded declaration, `declaredNodes`: the `nodes` output holds per-node statuses), then turns drift that
+ * read found on a node into a change: the update rewrites that node's table. Changing `table` replaces the
+ * resource: the new table is written, then the old one removed.
  */
 export function diffFirewall(olds: Props, news: Props): FirewallDiff {
   const label = firewallLabel(news.table ?? olds.table);
-  const notes: string[] = [];
-  const replaces: string[] = [];
-  const old = recordedSpec(olds);
-  const unknown = FIREWALL_INPUT_KEYS.filter((key) => containsUnknown(news[key]));
-  if (!old) {
-    notes.push(`${label}: the recorded state is not readable; the tables are rewritten from the declaration`);
-    return { changes: true, replaces, notes };
-  }
-  let changes = unknown.length > 0;
-  for (const key of unknown) notes.push(`${label}: ${key} is not known yet; the tables are rewritten if it changes`);
-  if (!unknown.includes("table") && news.table !== old.table) {
-    changes = true;
-    replaces.push("table");
-    notes.push(`${label}: table ${old.table} -> ${String(news.table)} writes the new table on every node, then removes the old one`);
-  }
-  if (!unknown.includes("nodes") && Array.isArray(news.nodes)) {
-    const next = news.nodes as FirewallNode[];
-    const before = new Map(old.nodes.map((node) => [node.address, node]));
-    const after = new Set(next.map((node) => node.address));
-    for (const node of next) {
-      const previous = before.get(node.address);
-      if (!previous) notes.push(`${label}: adds node ${node.address}: its table is written and every node's peer set gains it`);
-      else if (nodeKey(previous) !== nodeKey(node)) notes.push(`${label}: node ${node.address} is now reached by ${node.transport.type}`);
-    }
-    for (const node of old.nodes) {
-      if (!after.has(node.address)) notes.push(`${label}: removes node ${node.address}: its table is removed and the other nodes stop accepting it`);
-    }
-    if (!deepEqual(old.nodes, next)) changes = true;
-  }
-  if (!unknown.includes("ports") && !deepEqual(old.ports, news.ports)) {
-    changes = true;
-    notes.push(
-      `${label}: ports ${portsText(old.ports)} -> ${portsText(news.ports as FirewallSpec["ports"])}: ` +
-        "only the nodes and allowedSources can connect to the listed ports; a port no longer listed is no longer filtered",
-    );
-  }
-  if (!unknown.includes("allowedSources") && !deepEqual(old.allowedSources, news.allowedSources)) {
-    changes = true;
-    notes.push(`${label}: allowedSources ${renderCompact(old.allowedSources, 200)} -> ${renderCompact(news.allowedSources, 200)}`);
-  }
+  const recorded = { nodes: olds.declaredNodes, ports: olds.ports, allowedSources: olds.allowedSources, table: olds.table };
+  const diff = diffProperties(FIREWALL_TABLE, recorded, news);
+  const notes = noteLines(label, diff.changed, FIREWALL_TABLE.wording);
+  for (const refusal of diff.refused) notes.push(`${label}: ${refusal.reason}`);
+  let changes = diff.changes;
   for (const status of recordedStatuses(olds)) {
     if (status.tableInPlace) continue;
     changes = true;
     notes.push(`${label}: node ${status.address} (${status.transport}) differs from the declaration (${status.drift.join("; ") || "table not in place"}); the update rewrites its table`);
   }
-  return { changes, replaces, notes };
+  return { changes, replaces: diff.replaces, notes };
 }

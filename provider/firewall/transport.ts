@@ -112,7 +112,8 @@ function redact(text: string, secret: string | undefined): string {
   return result;
 }
 
-function describeTransport(transport: FirewallTransport): string {
+/** "local", "netns n1", "ssh root@10.0.0.1:22": how messages name a transport (never a secret). */
+export function describeTransport(transport: FirewallTransport): string {
   switch (transport.type) {
     case "local":
       return "local";

@@ -80,7 +80,10 @@ describe("InternodeFirewall through the real provider host", function () {
     let mark = host.mark();
     const grown = await runProgram(three, created.state, options("up"));
     assert.deepEqual(grown.steps.map((step) => step.op), ["update"]);
-    assert.match(host.stderrSince(mark).join("\n"), new RegExp(`adds node ${n3.ipv4.replace(/\./g, "\\.")}: its table is written and every node's peer set gains it`));
+    assert.match(
+      host.stderrSince(mark).join("\n"),
+      new RegExp(`nodes \\[.*\\] -> \\[.*"${n3.ipv4.replace(/\./g, "\\.")} \\(ssh root@127\\.0\\.0\\.1:${sshd.port}\\)"\\] writes the table on each added node, updates every node's peer set`),
+    );
     assert.deepEqual(statusesOf(grown.state).map((status) => [status.address, status.transport, status.tableInPlace]), [
       [n1.ipv4, "netns", true],
       [n2.ipv4, "netns", true],
