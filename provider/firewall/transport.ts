@@ -49,10 +49,12 @@ export function spawnCollect(file: string, args: readonly string[], options: Run
     child.stdout.on("data", collect(out));
     child.stderr.on("data", collect(err));
     const timer = setTimeout(() => {
-      failure ??= `did not finish within ${Math.round(timeoutMs / 1000)} s; stopped`;
+      failure ??= `did not finish within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}; stopped`;
       child.kill("SIGKILL");
     }, timeoutMs);
+    let started = true;
     child.on("error", (error: NodeJS.ErrnoException) => {
+      started = false;
       failure ??= error.code === "ENOENT" ? `${file}: command not found` : `${file} could not be started: ${error.message}`;
     });
     child.stdin.on("error", () => {
@@ -60,7 +62,8 @@ export function spawnCollect(file: string, args: readonly string[], options: Run
     });
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve({ exitCode: code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), ...(failure ? { failure } : {}) });
+      // Node reports a process that never started with a negative errno as its code; the contract says null.
+      resolve({ exitCode: started ? code : null, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), ...(failure ? { failure } : {}) });
     });
     child.stdin.end(options.stdin ?? "");
   });
