@@ -166,7 +166,10 @@ export function commandRunner(transport: FirewallTransport): CommandRunner {
 /** Turns a failed result into the sentence after "failed:", with a hint where the cause is a known one. */
 export function describeFailure(transport: FirewallTransport, result: CommandResult): string {
   const stderr = result.stderr.trim().replace(/\s*\n\s*/g, " | ");
-  if (result.failure) return stderr ? `${result.failure} (${stderr})` : result.failure;
+  if (result.failure) {
+    const text = stderr ? `${result.failure} (${stderr})` : result.failure;
+    return /^nft: command not found/.test(result.failure) ? `${text} (nft is not installed here (package nftables))` : text;
+  }
   const parts: string[] = [`exit status ${result.exitCode === null ? "(killed)" : result.exitCode}`];
   if (stderr) parts.push(stderr);
   let hint = "";
@@ -177,7 +180,7 @@ export function describeFailure(transport: FirewallTransport, result: CommandRes
         : "the node's host key is not in known_hosts; declare it as hostKey (ssh-keyscan, or /etc/ssh/ssh_host_ed25519_key.pub on the node)";
     } else if (/Permission denied/i.test(result.stderr)) hint = "the node refused the private key for this user";
     else hint = "ssh could not reach or log in to the node";
-  } else if (result.exitCode === 127 || /nft: (command )?not found|No such file or directory.*nft/i.test(result.stderr)) {
+  } else if (result.exitCode === 127 || /nft: (command )?not found|exec of "nft" failed/i.test(result.stderr)) {
     hint = "nft is not installed on the node (package nftables)";
   } else if (/Operation not permitted|Permission denied/i.test(result.stderr)) {
     hint = "nft needs the CAP_NET_ADMIN capability: run it as root";

@@ -44,6 +44,11 @@ describe("firewall transports", () => {
     );
     assert.equal(describeFailure(ssh, { exitCode: 127, stdout: "", stderr: "sh: 1: exec: nft: not found\n" }), "exit status 127: sh: 1: exec: nft: not found (nft is not installed on the node (package nftables))");
     assert.equal(
+      describeFailure(netns, { exitCode: 255, stdout: "", stderr: 'exec of "nft" failed: No such file or directory\n' }),
+      'exit status 255: exec of "nft" failed: No such file or directory (nft is not installed on the node (package nftables))',
+    );
+    assert.equal(describeFailure({ type: "local" }, { exitCode: null, stdout: "", stderr: "", failure: "nft: command not found" }), "nft: command not found (nft is not installed here (package nftables))");
+    assert.equal(
       describeFailure(netns, { exitCode: 1, stdout: "", stderr: "Error: Could not process rule: Operation not permitted\n" }),
       "exit status 1: Error: Could not process rule: Operation not permitted (nft needs the CAP_NET_ADMIN capability: run it as root)",
     );
