@@ -6,7 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { REST_FACTS, RestSession, restSessionHooks } from "../framework/rest-session";
 import { type LifecycleHooks, type OperationContext, resourceProvider } from "../framework/lifecycle";
 import { printLine } from "../output";
-import { type RsClient, isRsApiError, isRsConnectionError, waitForDatabase, type BdbObject } from "../rest";
+import { type RsClient, isOutcomeUnknown, isRsApiError, waitForDatabase, type BdbObject } from "../rest";
 import type { StackSettings } from "../settings";
 import { DATABASE_RESOURCE, adoptTarget, createPayload, findAdoptCandidate } from "./logic";
 import type { CheckedDatabaseInputs, LiveDatabase } from "./types";
@@ -16,12 +16,6 @@ type Props = Record<string, unknown>;
 async function databasesNamed(client: RsClient, name: string): Promise<LiveDatabase[]> {
   const all = await client.get<LiveDatabase[]>("/v1/bdbs", { query: { fields: "uid,name,status" } });
   return (all ?? []).filter((database) => database.name === name);
-}
-
-/** True when a failed POST may nevertheless have created the database. */
-function outcomeUnknown(error: unknown): boolean {
-  if (isRsConnectionError(error)) return error.mayHaveReachedServer;
-  return isRsApiError(error) && error.status >= 500;
 }
 
 /**
@@ -42,7 +36,7 @@ async function postDatabase(
       const created = await client.post<BdbObject & { action_uid?: string }>("/v1/bdbs", payload);
       return { uid: Number(created?.uid), actionUid: created?.action_uid };
     } catch (error) {
-      if (!outcomeUnknown(error)) throw error;
+      if (!isOutcomeUnknown(error)) throw error;
       const found = await databasesNamed(client, name);
       if (found.length === 1) {
         printLine(`${label}: the answer to the create was lost (${(error as Error).message}); found the database by name as uid ${String(found[0].uid)} and continuing with it`);

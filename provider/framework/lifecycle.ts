@@ -43,8 +43,11 @@ export interface SessionHooks<S extends Session> {
   problems(news: Props): CheckFailure[];
   /** Whether those inputs are fully known (not during a preview with unknown values). */
   known(news: Props): boolean;
-  /** Opens a session for one operation; throws a message that says how to fix a missing or bad target. */
-  open(inputs: Props, label: string): S;
+  /**
+   * Opens a session for one operation; throws a message that says how to fix a missing or bad target. Every
+   * request the session makes ends its retries at `deadlineAt` (the operation's deadline; none for read).
+   */
+  open(inputs: Props, label: string, deadlineAt?: number): S;
 }
 
 /** What every hook receives: the operation, its label, its one deadline and a way to print. */
@@ -141,8 +144,8 @@ export function resourceProvider<P, Live, S extends Session>(
     print: (line) => printLine(`${label}: ${line}`),
   });
 
-  async function withSession<T>(inputs: Props, label: string, work: (session: S) => Promise<T>): Promise<T> {
-    const session = hooks.session.open(inputs, label);
+  async function withSession<T>(inputs: Props, ctx: OperationContext, work: (session: S) => Promise<T>): Promise<T> {
+    const session = hooks.session.open(inputs, ctx.label, ctx.operation === "read" ? undefined : ctx.deadline.at);
     try {
       return await work(session);
     } finally {
@@ -288,7 +291,7 @@ export function resourceProvider<P, Live, S extends Session>(
 
     async create(inputs: Props) {
       const ctx = contextFor("create", definition.label(inputs), inputs.timeouts);
-      return withSession(inputs, ctx.label, async (session) => {
+      return withSession(inputs, ctx, async (session) => {
         if (hooks.adopt?.wanted(inputs)) return adopt(session, inputs, ctx);
         await requirePreconditions(session, {}, inputs, ctx.label);
         await hooks.beforeCreate?.(session, inputs, ctx);
@@ -304,7 +307,7 @@ export function resourceProvider<P, Live, S extends Session>(
 
     async read(id: string, props: Props) {
       const ctx = contextFor("read", definition.label(props ?? {}), undefined);
-      return withSession(props, ctx.label, async (session) => {
+      return withSession(props, ctx, async (session) => {
         const live = await hooks.read(session, id, ctx);
         if (live === undefined) return { id: "" };
         return { id, props: refreshedOutputs(definition, live, props) };
@@ -317,12 +320,12 @@ export function resourceProvider<P, Live, S extends Session>(
       if (diff.refusalMessage) throw new Error(diff.refusalMessage);
       if (diff.blocked.length > 0) throw new Error(failuresMessage(diff.blocked));
       const ctx = contextFor("update", label, news.timeouts);
-      return withSession(news, label, async (session) => ({ outs: await applyUpdate(session, id, olds, news, ctx, diff.changed) }));
+      return withSession(news, ctx, async (session) => ({ outs: await applyUpdate(session, id, olds, news, ctx, diff.changed) }));
     },
 
     async delete(id: string, props: Props) {
       const ctx = contextFor("delete", definition.label(props ?? {}), props.timeouts);
-      await withSession(props, ctx.label, (session) => hooks.delete(session, id, ctx));
+      await withSession(props, ctx, (session) => hooks.delete(session, id, ctx));
     },
   };
 }

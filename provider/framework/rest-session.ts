@@ -11,16 +11,23 @@ import type { SessionHooks } from "./lifecycle";
 export class RestSession {
   readonly connection: Connection;
   readonly label: string;
+  /** Epoch milliseconds at which every request's retries end: the operation's deadline (none for a read). */
+  readonly deadlineAt: number | undefined;
   #client: RsClient | undefined;
 
-  constructor(connection: Connection, label: string) {
+  constructor(connection: Connection, label: string, deadlineAt?: number) {
     this.connection = connection;
     this.label = label;
+    this.deadlineAt = deadlineAt;
   }
 
-  /** The client, opened on first use; its events are printed with the resource label. */
+  /**
+   * The client, opened on first use. Events and warnings are printed with the resource label; warnings go
+   * through onWarning only, so a plain-HTTP or insecure-TLS warning is printed once per operation.
+   */
   get client(): RsClient {
-    this.#client ??= new RsClient(this.connection, { onEvent: (line) => printLine(`${this.label}: ${line}`) });
+    const print = (line: string) => printLine(`${this.label}: ${line}`);
+    this.#client ??= new RsClient(this.connection, { onEvent: print, onWarning: print, deadlineAt: this.deadlineAt });
     return this.#client;
   }
 
@@ -52,6 +59,6 @@ export function restSessionHooks(getSettings: () => StackSettings): SessionHooks
     property: "connection",
     problems: (news): CheckFailure[] => connectionProblems(news.connection),
     known: (news) => !containsUnknown(news.connection),
-    open: (inputs, label) => new RestSession(resolveConnection(inputs.connection, getSettings(), label), label),
+    open: (inputs, label, deadlineAt) => new RestSession(resolveConnection(inputs.connection, getSettings(), label), label, deadlineAt),
   };
 }

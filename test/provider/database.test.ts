@@ -197,6 +197,27 @@ describe("Database provider against the emulator", function () {
     assert.match(stderr.take(), /found the database by name/);
   });
 
+  it("converges with exactly one database when a create is applied, then answered 409 busy, and the resend is refused as a duplicate name", async () => {
+    cluster.admin.addFault({ method: "POST", path: "^/v1/bdbs$", status: 409, phase: "after", count: 1 });
+    const { id, outs } = await createDatabase({ name: "busyafter", memorySize: "100MB", connection });
+    assert.equal(outs.status, "active");
+    const named = listDatabases(cluster).filter((b) => b.name === "busyafter");
+    assert.equal(named.length, 1, "exactly one database, recorded by the engine");
+    assert.equal(id, String(named[0].uid));
+    assert.match(stderr.take(), /found the database by name/);
+  });
+
+  it("a create against a port where nothing listens fails within its timeouts.create, not the default", async () => {
+    const closed = { ...connection, url: "http://127.0.0.1:9" };
+    const inputs = { name: "noport", memorySize: "100MB", connection: closed, timeouts: { create: "1s" }, __provider: "shim-text" };
+    const { inputs: checked } = await db.check!({}, inputs);
+    const started = Date.now();
+    await assert.rejects(db.create(hostChecked(checked as Props, inputs)), /refused|ECONNREFUSED|connect/i);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 3000, `failed after ${elapsed} ms; the operation's deadline is 1 s (the refused-connection budget alone is 5 s)`);
+    stderr.take();
+  });
+
   it("reports nothing created when the connection drops before the create is applied", async () => {
     cluster.admin.addFault({ method: "POST", path: "^/v1/bdbs$", drop: true, phase: "before", count: 1 });
     await assert.rejects(createDatabase({ name: "dropped", memorySize: "100MB", connection }), /no database named "dropped" exists, so nothing was created/);
