@@ -5,9 +5,14 @@
 // `destroy`, which run the code frozen in state rather than the program, still run the installed version.
 // The implementation must therefore keep reading state written by older versions.
 import type * as pulumi from "@pulumi/pulumi";
+import type { providers } from "../provider";
 
-/** The resource kinds the implementation module serves (`providers[kind]` in provider/index.ts). */
-export type ResourceKind = "Database" | "Cluster" | "CertificateRotation" | "InternodeFirewall";
+/**
+ * The resource kinds the implementation module serves: the keys of `providers` in provider/index.ts, derived
+ * rather than listed, so a resource added there is a kind here (a type-only import: nothing of the provider
+ * is loaded or serialized by it). Each class passes its generated `<KIND>_KIND` constant.
+ */
+export type ResourceKind = keyof typeof providers;
 
 /** What the implementation module (`pulumi-redis-enterprise/provider`) exports for the shim. */
 export interface ProviderImplementation {
