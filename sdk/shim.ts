@@ -10,7 +10,7 @@ import type { providers } from "../provider";
 /**
  * The resource kinds the implementation module serves: the keys of `providers` in provider/index.ts, derived
  * rather than listed, so a resource added there is a kind here (a type-only import: nothing of the provider
- * is loaded or serialized by it). Each class passes its generated `<KIND>_KIND` constant.
+ * is loaded or serialized by it). A class built on the framework passes its generated `<KIND>_KIND` constant.
  */
 export type ResourceKind = keyof typeof providers;
 
