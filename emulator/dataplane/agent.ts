@@ -368,6 +368,7 @@ async function startShard(spec: ShardSpec): Promise<Shard> {
     // Full syncs stream over the socket: nothing is written to disk, and it crosses the same link.
     "repl-diskless-sync yes",
     "repl-diskless-sync-delay 0",
+    "repl-diskless-load swapdb",
     `maxmemory ${spec.maxmemory}`,
   ];
   if (spec.password !== undefined) lines.push(`requirepass ${quoteConfig(spec.password)}`, `masterauth ${quoteConfig(spec.password)}`);

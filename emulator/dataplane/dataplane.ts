@@ -3,7 +3,7 @@
 // (emulator/reconcile.ts) after every change of a database, a certificate rotation and a reset; each call
 // compares the whole model with what runs, so calls can never get out of step, and they run one at a time.
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { shardPlacement } from "../bdbs";
@@ -12,6 +12,7 @@ import { isJsonObject, type JsonObject } from "../json";
 import type { BdbRecord } from "../state";
 import type { DataPlaneChange, DataPlaneHook } from "../reconcile";
 import { AgentClient } from "./agent-client";
+import { registerCleanup } from "./cleanup";
 import { findRedisServer, REDIS_SERVER_ENV, loopbackNetwork, namespaceNetwork, namespacesUnavailable, type DataPlaneLayout, type DataPlaneMode, type Network } from "./layout";
 import type { AgentNotice, ShardRoute, TlsMaterial } from "./protocol";
 
@@ -137,6 +138,7 @@ export async function startDataPlane(core: EmulatorCore, mode: DataPlaneMode, in
   }
   const members = core.data.nodes.map((node) => ({ uid: node.uid, address: node.listenAddress }));
   const network = layout === "namespaces" ? namespaceNetwork(members.map((m) => m.uid)) : loopbackNetwork(members);
+  sweepStaleWorkDirs();
   const plane = new DataPlane(core, network, redisServer, internodePort);
   try {
     await plane.start();
@@ -147,20 +149,52 @@ export async function startDataPlane(core: EmulatorCore, mode: DataPlaneMode, in
   return { plane, layout };
 }
 
+const WORK_DIR_PREFIX = "rs-emulator-dp-";
+
+/** The work directories this process made (and has not removed yet). */
+const ownWorkDirs = new Set<string>();
+
+/** Remove the work directories of emulator processes that died without cleaning up (SIGKILL). */
+function sweepStaleWorkDirs(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = new RegExp(`^${WORK_DIR_PREFIX}(\\d+)-[0-9a-f]+$`).exec(name);
+    // A directory named after this pid that this process did not make is from an earlier process with the same pid.
+    if (!match || ownWorkDirs.has(name)) continue;
+    let alive = true;
+    try {
+      process.kill(Number(match[1]), 0);
+    } catch (error) {
+      alive = (error as NodeJS.ErrnoException).code === "EPERM";
+    }
+    if (!alive || Number(match[1]) === process.pid) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
 export class DataPlane implements DataPlaneHook {
   private readonly nodes = new Map<number, NodeState>();
   private readonly running = new Map<number, RunningDatabase>();
   private readonly connections: InternodeConnection[] = [];
   private chain: Promise<void> = Promise.resolve();
-  private readonly workDir = join(tmpdir(), `rs-emulator-dp-${process.pid}-${randomBytes(4).toString("hex")}`);
+  private readonly workDirName = `${WORK_DIR_PREFIX}${process.pid}-${randomBytes(4).toString("hex")}`;
+  private readonly workDir = join(tmpdir(), this.workDirName);
   private stopped = false;
+  /** Removes the work directory if the process exits without stop() (agents are killed by their own entries). */
+  private readonly unregisterWorkDir = registerCleanup("data-plane work directory", () => rmSync(this.workDir, { recursive: true, force: true }));
 
   constructor(
     private readonly core: EmulatorCore,
     readonly network: Network,
     private readonly redisServer: string,
     readonly internodePort: number,
-  ) {}
+  ) {
+    ownWorkDirs.add(this.workDirName);
+  }
 
   get layout(): DataPlaneLayout {
     return this.network.layout;
@@ -384,5 +418,7 @@ export class DataPlane implements DataPlaneHook {
     this.running.clear();
     this.network.teardown();
     rmSync(this.workDir, { recursive: true, force: true });
+    ownWorkDirs.delete(this.workDirName);
+    this.unregisterWorkDir();
   }
 }

@@ -3,6 +3,8 @@
 // closed stdin and take their shards with them, and the next start removes the namespaces left behind.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import readline from "node:readline";
 import { startCluster } from "../../emulator";
@@ -40,6 +42,11 @@ async function runFixture(layout: string, how: "throw" | "wait"): Promise<{ repo
   return { report, child, ended };
 }
 
+/** The data-plane work directories a process made (named after its pid). */
+function workDirsOf(pid: number): string[] {
+  return readdirSync(tmpdir()).filter((name) => name.startsWith(`rs-emulator-dp-${pid}-`));
+}
+
 function linkExists(name: string): boolean {
   return spawnSync("ip", ["link", "show", name], { timeout: 5000 }).status === 0;
 }
@@ -55,7 +62,8 @@ describe("emulator data plane cleanup", function () {
   for (const layout of ["loopback", "namespaces"] as const) {
     it(`${layout}: a process that fails without stop() leaves no process, namespace or link`, async function () {
       if (layout === "namespaces" && !isRoot) this.skip();
-      const { report, ended } = await runFixture(layout, "throw");
+      const { report, child, ended } = await runFixture(layout, "throw");
+      assert.equal(workDirsOf(child.pid!).length, 1, "the fixture made a work directory");
       assert.equal(report.layout, layout);
       assert.equal(report.pids.length, 4, "two agents and two shards ran");
       if (layout === "namespaces") assert.equal(report.namespaces.length, 2);
@@ -63,6 +71,7 @@ describe("emulator data plane cleanup", function () {
       await waitFor("every process to be gone", async () => (report.pids.some(processAlive) ? undefined : true), 3000, 20);
       assert.deepEqual(namespaceNames().filter((name) => report.namespaces.includes(name)), []);
       assert.deepEqual(report.links.filter(linkExists), []);
+      assert.deepEqual(workDirsOf(child.pid!), [], "the work directory is removed");
     });
   }
 
@@ -76,6 +85,7 @@ describe("emulator data plane cleanup", function () {
     const next = await startCluster({ keyBits: TEST_KEY_BITS, nodes: 1, addresses: loopbackAddresses(1), dataPlane: "namespaces" });
     const own = next.dataPlane.nodes().map((n) => n.namespace!);
     try {
+      assert.deepEqual(workDirsOf(child.pid!), [], "the killed process's work directory is swept at the next start");
       assert.equal(own.length, 1);
       assert.ok(namespaceNames().includes(own[0]!));
       assert.deepEqual(namespaceNames().filter((name) => report.namespaces.includes(name)), []);
