@@ -16,6 +16,7 @@ interface Report {
   pids: number[];
   namespaces: string[];
   links: string[];
+  workDirs: string[];
 }
 
 const FIXTURE = join(__dirname, "fixtures", "dataplane-crash.js");
@@ -63,7 +64,7 @@ describe("emulator data plane cleanup", function () {
     it(`${layout}: a process that fails without stop() leaves no process, namespace or link`, async function () {
       if (layout === "namespaces" && !isRoot) this.skip();
       const { report, child, ended } = await runFixture(layout, "throw");
-      assert.equal(workDirsOf(child.pid!).length, 1, "the fixture made a work directory");
+      assert.equal(report.workDirs.length, 1, "the fixture made a work directory");
       assert.equal(report.layout, layout);
       assert.equal(report.pids.length, 4, "two agents and two shards ran");
       if (layout === "namespaces") assert.equal(report.namespaces.length, 2);
@@ -82,6 +83,7 @@ describe("emulator data plane cleanup", function () {
     await ended;
     await waitFor("the agents and shards to exit", async () => (report.pids.some(processAlive) ? undefined : true), 5000, 20);
     assert.deepEqual(namespaceNames().filter((name) => report.namespaces.includes(name)).sort(), [...report.namespaces].sort(), "a killed process cannot remove its namespaces");
+    assert.deepEqual(workDirsOf(child.pid!), report.workDirs, "a killed process cannot remove its work directory");
     const next = await startCluster({ keyBits: TEST_KEY_BITS, nodes: 1, addresses: loopbackAddresses(1), dataPlane: "namespaces" });
     const own = next.dataPlane.nodes().map((n) => n.namespace!);
     try {
