@@ -28,20 +28,23 @@ export function connectionProblems(value: unknown, property = "connection"): Con
  * Throws an error that says how to fix it when neither is complete.
  */
 export function resolveConnection(input: unknown, settings: StackSettings, label: string): Connection {
-  const candidate = input !== undefined ? input : settings.connection;
-  const origin = input !== undefined ? "the connection input" : `stack config (${CONFIG_NAMESPACE}:url, :username, :password)`;
-  const problems = connectionProblems(candidate);
+  const declared = input !== undefined;
+  const candidate = declared ? input : settings.connection;
   const c = (candidate ?? {}) as Partial<Connection>;
+  const keys = `${CONFIG_NAMESPACE}:url, ${CONFIG_NAMESPACE}:username and ${CONFIG_NAMESPACE}:password (--secret)`;
+  // One sentence that says what to set: which of the two places, and which keys are missing there.
   if (!c.url || !c.username || !c.password) {
-    problems.unshift({
-      property: "connection",
-      reason:
-        `no complete connection for ${label}: set the resource's connection input (usually cluster.connection) ` +
-        `or stack config ${CONFIG_NAMESPACE}:url, ${CONFIG_NAMESPACE}:username and ${CONFIG_NAMESPACE}:password (--secret)`,
-    });
+    const missing = (["url", "username", "password"] as const).filter((field) => !c[field]);
+    throw new Error(
+      declared
+        ? `${label} has no complete connection: set ${missing.map((field) => `connection.${field}`).join(", ")} on its connection input (usually cluster.connection)`
+        : `${label} has no connection to a cluster: set the resource's connection input (usually cluster.connection) or stack config ${keys}`,
+    );
   }
+  const problems = connectionProblems(candidate);
   if (problems.length > 0) {
-    throw new Error(`${label}: invalid connection from ${origin}: ${problems.map((p) => `${p.property}: ${p.reason}`).join("; ")}`);
+    const where = declared ? "its connection input" : "the stack config";
+    throw new Error(`${label} has an invalid connection in ${where}: ${problems.map((p) => `${p.property}: ${p.reason}`).join("; ")}`);
   }
   return c as Connection;
 }

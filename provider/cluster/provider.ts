@@ -2,6 +2,7 @@
 // reads that show drift and node changes. Deleting it leaves the cluster running. The shim in sdk/shim.ts
 // forwards the engine's calls here.
 import type * as pulumi from "@pulumi/pulumi";
+import { guardedCheck } from "../framework/guard";
 import { describeChange } from "../core";
 import { certificatesFromMap, describeCertificate } from "../certificates";
 import { printLine } from "../output";
@@ -265,9 +266,7 @@ async function adopt(inputs: Props, label: string, deadline: number): Promise<{ 
 /** The Cluster provider. */
 export function clusterProvider(): pulumi.dynamic.ResourceProvider {
   return {
-    async check(olds: Props, news: Props) {
-      return checkCluster(olds ?? {}, news);
-    },
+    check: (olds: Props, news: Props) => guardedCheck("Cluster", olds, news, (olds, news) => checkCluster(olds, news)),
 
     async diff(_id: string, olds: Props, news: Props) {
       const diff = diffCluster(olds, news);

@@ -64,6 +64,12 @@ export interface ResourceDefinition<P, Live> {
   idOf(live: Live): unknown;
   /** True when a replacement must delete first (two objects cannot share a name or a port). */
   readonly deleteBeforeReplace: boolean;
+  /**
+   * Why the recorded object can only be replaced, whatever the inputs say (a database whose creation failed
+   * can never become ready): a sentence for the preview, or undefined. The replacement shows in the preview, so
+   * `pulumi up` asks before it deletes anything.
+   */
+  replaceReason?(oldOutputs: Bag): string | undefined;
 }
 
 /** The disruptionPolicy setting every resource has. */

@@ -147,6 +147,14 @@ export const DATABASE_RESOURCE: ResourceDefinition<DatabaseProperties, LiveDatab
   idOf: (live) => live.uid,
   // Two databases cannot share a port or a name, so a replacement deletes first.
   deleteBeforeReplace: true,
+  // A database in creation-failed never becomes active (RS cannot repair it; only DELETE works on it), so every
+  // later apply would fail the same way. It holds no data and no client can reach it: the next preview proposes a
+  // replacement (delete, then create again), which the user sees and confirms like any other.
+  replaceReason: (olds) =>
+    olds.status === "creation-failed"
+      ? `${labelFor(olds)}: uid ${String(olds.uid)} is in status creation-failed (its creation failed and RS cannot finish it); ` +
+        "it holds no data, so it is replaced: deleted, then created again"
+      : undefined,
 };
 
 export interface DatabaseCheckContext {

@@ -6,16 +6,48 @@ import type * as pulumi from "@pulumi/pulumi";
 import { REST_FACTS, RestSession, restSessionHooks } from "../framework/rest-session";
 import { type LifecycleHooks, type OperationContext, resourceProvider } from "../framework/lifecycle";
 import { printLine } from "../output";
-import { type RsClient, isOutcomeUnknown, isRsApiError, waitForDatabase, type BdbObject } from "../rest";
+import { type RsClient, isOutcomeUnknown, isRsApiError, isRsConnectionError, waitForDatabase, type BdbObject } from "../rest";
 import type { StackSettings } from "../settings";
 import { DATABASE_RESOURCE, adoptTarget, createPayload, findAdoptCandidate } from "./logic";
 import type { CheckedDatabaseInputs, LiveDatabase } from "./types";
 
 type Props = Record<string, unknown>;
 
-async function databasesNamed(client: RsClient, name: string): Promise<LiveDatabase[]> {
-  const all = await client.get<LiveDatabase[]>("/v1/bdbs", { query: { fields: "uid,name,status" } });
+async function databasesNamed(client: RsClient, name: string, deadline?: number): Promise<LiveDatabase[]> {
+  const all = await client.get<LiveDatabase[]>("/v1/bdbs", {
+    query: { fields: "uid,name,status" },
+    ...(deadline !== undefined ? { retry: { deadlineMs: Math.max(1000, deadline - Date.now()) } } : {}),
+  });
   return (all ?? []).filter((database) => database.name === name);
+}
+
+/** A lookup failure worth trying again: a 5xx or no answer (a 4xx such as 401 will not change by waiting). */
+function transientLookupFailure(error: unknown): boolean {
+  return isRsConnectionError(error) || (isRsApiError(error) && error.status >= 500);
+}
+
+/**
+ * The databases named `name`, looked up after a create whose outcome is unknown. This lookup is what keeps the
+ * database from being orphaned, so a transient failure of it is retried to the operation's deadline (the client
+ * itself does not retry a GET answered 500); when it never succeeds, the error says the database may exist and
+ * how the next apply finds it.
+ */
+async function lookupAfterUnknownCreate(client: RsClient, name: string, label: string, cause: unknown, deadline: number): Promise<LiveDatabase[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await databasesNamed(client, name, deadline);
+    } catch (error) {
+      if (!transientLookupFailure(error) || Date.now() + 250 * 2 ** attempt > deadline) {
+        throw new Error(
+          `${label}: the create's outcome is unknown (${(cause as Error).message}) and looking the database up by name failed ` +
+            `(${(error as Error).message}), so a database named "${name}" may exist. Apply again: if it then says the ` +
+            "name already exists, that database is this one; set adopt: {} to record it",
+        );
+      }
+      if (attempt === 1) printLine(`${label}: looking the database up by name failed (${(error as Error).message}); trying again until the deadline`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)));
+    }
+  }
 }
 
 /**
@@ -37,7 +69,7 @@ async function postDatabase(
       return { uid: Number(created?.uid), actionUid: created?.action_uid };
     } catch (error) {
       if (!isOutcomeUnknown(error)) throw error;
-      const found = await databasesNamed(client, name);
+      const found = await lookupAfterUnknownCreate(client, name, label, error, deadline);
       if (found.length === 1) {
         printLine(`${label}: the answer to the create was lost (${(error as Error).message}); found the database by name as uid ${String(found[0].uid)} and continuing with it`);
         return { uid: Number(found[0].uid) };
@@ -70,10 +102,11 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
   return {
     session: restSessionHooks(getSettings),
     facts: REST_FACTS,
+    outcomeUnknown: isOutcomeUnknown,
 
     async beforeCreate({ client }, inputs, ctx) {
       const name = String(inputs.name);
-      const existing = await databasesNamed(client, name);
+      const existing = await databasesNamed(client, name, ctx.deadline.at);
       if (existing.length > 0) {
         throw new Error(
           `${ctx.label}: a database named "${name}" already exists (uid ${existing.map((d) => String(d.uid)).join(", ")}); ` +
@@ -109,11 +142,33 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
     completeUpdate: ({ client }, id, pending, ctx) => waitActive(client, id, pending as string | undefined, ctx),
 
     async delete({ client }, id, ctx) {
-      const answer = await client.request("DELETE", `/v1/bdbs/${encodeURIComponent(id)}`, {
-        acceptStatuses: [404],
-        retry: { deadlineMs: ctx.deadline.remainingMs() },
-      });
-      if (answer.status === 404) return;
+      try {
+        const answer = await client.request("DELETE", `/v1/bdbs/${encodeURIComponent(id)}`, {
+          acceptStatuses: [404],
+          retry: { deadlineMs: ctx.deadline.remainingMs() },
+        });
+        if (answer.status === 404) return;
+      } catch (error) {
+        // A 5xx or a lost answer may hide a delete the cluster started: read what really happened. Gone or going
+        // means the delete was applied (wait for it below); still there and not going means it was not.
+        if (!isOutcomeUnknown(error)) throw error;
+        const now = await client.request<LiveDatabase>("GET", `/v1/bdbs/${encodeURIComponent(id)}`, {
+          acceptStatuses: [404],
+          retry: { deadlineMs: ctx.deadline.remainingMs() },
+        });
+        if (now.status === 404) {
+          ctx.print(`the delete was answered ${(error as Error).message}, but the database is gone: it was deleted`);
+          return;
+        }
+        const status = String(now.body?.status ?? "unknown");
+        if (status !== "delete-pending") {
+          throw new Error(
+            `${ctx.label}: the delete of uid ${id} failed (${(error as Error).message}) and the database is still there ` +
+              `(status ${status}), so the cluster did not delete it; run pulumi destroy (or up) again`,
+          );
+        }
+        ctx.print(`the delete was answered ${(error as Error).message}, but the cluster is deleting the database (status ${status}); waiting for it`);
+      }
       await waitForDatabase(client, Number(id), {
         until: "gone",
         deadlineMs: ctx.deadline.remainingMs(),

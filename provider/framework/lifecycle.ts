@@ -27,6 +27,7 @@ import { printLine } from "../output";
 import type { StackSettings } from "../settings";
 import { type Operation, timeoutsProblems } from "../timeouts";
 import { Deadline } from "./deadline";
+import { cutText, guardedCheck } from "./guard";
 
 type Props = Record<string, unknown>;
 
@@ -86,6 +87,12 @@ export interface LifecycleHooks<Live, S extends Session> {
   startUpdate(session: S, id: string, payloads: Readonly<Record<string, JsonObject>>, ctx: OperationContext): Promise<unknown>;
   /** Polls until the object is ready after an update (also when nothing was sent) and returns it. */
   completeUpdate(session: S, id: string, pending: unknown, ctx: OperationContext): Promise<Live>;
+  /**
+   * True when a failed update request may nevertheless have been applied (a 5xx, a lost answer). The life cycle
+   * then re-reads the object (completeUpdate) and reports what the cluster really holds: the update succeeded
+   * when every declared value is there, and failed naming what is not. Omitted: every failure is final.
+   */
+  outcomeUnknown?(error: unknown): boolean;
   /** Deletes and waits until the object is gone (absent already is success). */
   delete(session: S, id: string, ctx: OperationContext): Promise<void>;
   /** Action rows' calls, by the action name their change case gives. */
@@ -114,8 +121,9 @@ export function failuresMessage(failures: readonly CheckFailure[]): string {
   return failures.map((failure) => failure.reason).join("; ");
 }
 
+/** An error's message for quoting in another message, cut so that a huge echoed value cannot flood the output. */
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return cutText(error instanceof Error ? error.message : String(error), 2000);
 }
 
 /** Prints the notes, and one line per in-place change without impact (so every change is visible once). */
@@ -200,10 +208,18 @@ export function resourceProvider<P, Live, S extends Session>(
   async function applyUpdate(session: S, id: string, olds: Props, news: Props, ctx: OperationContext, changes: readonly PropertyChange[]): Promise<Props> {
     const payloads = resourceUpdatePayloads(definition, olds, news);
     let live: Live;
+    let unknownOutcome: unknown;
     if (Object.keys(payloads).length > 0) {
       const sent = changes.filter((change) => change.mode === "in-place" && !change.unknown).map((change) => rowOfPath(change.property));
       await requirePreconditions(session, olds, news, ctx.label, sent);
-      const pending = await hooks.startUpdate(session, id, payloads, ctx);
+      let pending: unknown;
+      try {
+        pending = await hooks.startUpdate(session, id, payloads, ctx);
+      } catch (error) {
+        if (!hooks.outcomeUnknown?.(error)) throw error;
+        unknownOutcome = error;
+        printLine(`${ctx.label}: the update was answered ${messageOf(error)}; reading the ${definition.noun} to see whether the cluster applied it`);
+      }
       live = await hooks.completeUpdate(session, id, pending, ctx);
     } else {
       // Nothing to send, but the object must still be ready: after a partial failure the engine updates an
@@ -222,6 +238,13 @@ export function resourceProvider<P, Live, S extends Session>(
     const impacts = changes.filter((change) => !change.unknown).map(({ old, new: next, ...rest }) => (rest.secret ? rest : { ...rest, old, new: next }));
     const outputs = resourceOutputs(definition, live, news, impacts);
     const notApplied = diffResource(definition, outputs, news).changed;
+    if (notApplied.length > 0 && unknownOutcome !== undefined) {
+      throw new Error(
+        `${ctx.label}: the update failed (${messageOf(unknownOutcome)}) and the cluster did not apply it: it still shows ` +
+          `${notApplied.map(describeChange).join("; ")}; apply again`,
+      );
+    }
+    if (unknownOutcome !== undefined) printLine(`${ctx.label}: the cluster applied the update despite that answer`);
     if (notApplied.length > 0) {
       throw new Error(
         `${ctx.label}: the cluster accepted the update but still shows ${notApplied.map(describeChange).join("; ")}; ` +
@@ -251,7 +274,7 @@ export function resourceProvider<P, Live, S extends Session>(
   }
 
   return {
-    async check(olds: Props, news: Props) {
+    check: (olds: Props, news: Props) => guardedCheck(definition.kind, olds, news, async (olds, news) => {
       const settings = getSettings();
       const { inputs, failures } = checkResource(definition, olds ?? {}, news, { defaultDisruptionPolicy: settings.disruptionPolicy });
       failures.push(...hooks.session.problems(news), ...timeoutsProblems(news.timeouts));
@@ -279,13 +302,19 @@ export function resourceProvider<P, Live, S extends Session>(
         }
       }
       return { inputs, failures };
-    },
+    }),
 
     async diff(_id: string, olds: Props, news: Props) {
       const diff = diffResource(definition, olds, news, { defaultDisruptionPolicy: getSettings().disruptionPolicy });
       if (diff.refusalMessage) throw new Error(diff.refusalMessage);
       if (diff.blocked.length > 0) throw new Error(failuresMessage(diff.blocked));
       printChanges(definition.label(news, olds), diff.changed, diff.notes);
+      const forced = definition.replaceReason?.(olds ?? {});
+      if (forced !== undefined) {
+        printLine(forced);
+        // The object's own state forces it: "status" is the output that says why.
+        return { changes: true, replaces: [...diff.replaces, "status"], deleteBeforeReplace: definition.deleteBeforeReplace };
+      }
       return { changes: diff.changes, replaces: diff.replaces, deleteBeforeReplace: diff.deleteBeforeReplace };
     },
 

@@ -4,6 +4,7 @@
 // GET /v1/cluster/certificates are dropped the moment the answer arrives (provider/certificates.ts).
 import { randomUUID } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { guardedCheck } from "../framework/guard";
 import { connectionProblems, resolveConnection } from "../connection";
 import { printLine } from "../output";
 import { RsClient, isRsConnectionError, isRsApiError, type Connection } from "../rest";
@@ -123,11 +124,12 @@ export function certificateRotationProvider(getSettings: () => StackSettings): p
   const connectionFor = (props: Props): Connection => resolveConnection(props.connection, getSettings(), LABEL);
 
   return {
-    async check(_olds: Props, news: Props) {
-      const { inputs, failures } = checkRotation(news);
-      failures.push(...connectionProblems(news.connection));
-      return { inputs, failures };
-    },
+    check: (olds: Props, news: Props) =>
+      guardedCheck("CertificateRotation", olds, news, (_olds, news) => {
+        const { inputs, failures } = checkRotation(news);
+        failures.push(...connectionProblems(news.connection));
+        return { inputs, failures };
+      }),
 
     async diff(_id: string, olds: Props, news: Props) {
       const diff = diffRotation(olds, news);

@@ -1,0 +1,161 @@
+// Issue 11, orphans and waits at the provider level: what the Database provider does when an answer is lost or
+// a request is answered 5xx after the cluster applied it. Each case is a cell of the fault matrix that failed
+// before its fix: the run must end converged, or with an error that says what really happened and what to do,
+// and never with a database the stack does not know about.
+import assert from "node:assert/strict";
+import { startCluster, type EmulatedCluster } from "../../emulator";
+import { configure, providers } from "../../provider";
+import type { Connection } from "../../provider/rest";
+import { captureStderr, type StderrCapture } from "../provider/support/stderr";
+
+type Props = Record<string, unknown>;
+const db = providers.Database;
+
+function listDatabases(cluster: EmulatedCluster): Props[] {
+  return (cluster.admin.state() as { bdbs: Array<{ object: Props }> }).bdbs.map((entry) => entry.object);
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("reliability: orphans and waits (Database provider against the emulator)", function () {
+  this.timeout(30_000);
+  let cluster: EmulatedCluster;
+  let connection: Connection;
+  let stderr: StderrCapture;
+
+  before(async () => {
+    cluster = await startCluster({ nodes: 1, operationDelayMs: 40, keyBits: 1024 });
+    connection = { url: cluster.nodes[0]!.url, username: cluster.username, password: cluster.password, caCertPem: cluster.caCertPem };
+    await configure({ config: { get: () => undefined, require: () => "" } });
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+  beforeEach(async () => {
+    await cluster.admin.reset();
+    stderr = captureStderr();
+  });
+  afterEach(() => stderr.stop());
+
+  async function create(inputs: Props): Promise<{ id: string; outs: Props; checked: Props }> {
+    const { inputs: checked, failures } = await db.check!({}, inputs);
+    assert.deepEqual(failures, []);
+    const { id, outs } = await db.create(checked as Props);
+    return { id, outs: outs as Props, checked: checked as Props };
+  }
+
+  /** The create's answer is lost after it was applied; once the database exists, the next list answers 500. */
+  async function loseCreateAnswerThenFailLookup(name: string, lookupFailures: number | undefined): Promise<void> {
+    // Latency after applying keeps the answer back long enough to arm the lookup fault once the database exists
+    // (the lookup before the create must not see it).
+    cluster.admin.addFault({ method: "POST", path: "^/v1/bdbs$", drop: true, phase: "after", latencyMs: 500, count: 1 });
+    await until(() => listDatabases(cluster).some((b) => b.name === name), 5000);
+    cluster.admin.addFault({ method: "GET", path: "^/v1/bdbs$", status: 500, ...(lookupFailures !== undefined ? { count: lookupFailures } : {}) });
+  }
+
+  it("a lost create answer followed by a failing lookup by name is retried and converges on the one database (item 2)", async () => {
+    const creating = create({ name: "lookup500", memorySize: "100MB", connection });
+    await loseCreateAnswerThenFailLookup("lookup500", 1);
+    const { id, outs } = await creating;
+    const named = listDatabases(cluster).filter((b) => b.name === "lookup500");
+    assert.equal(named.length, 1);
+    assert.equal(id, String(named[0]!.uid));
+    assert.equal(outs.status, "active");
+    assert.match(stderr.take(), /looking the database up by name failed .*trying again/);
+  });
+
+  it("a lookup that never succeeds ends at the deadline saying the database may exist and how to record it", async () => {
+    const started = Date.now();
+    const creating = create({ name: "lookupdown", memorySize: "100MB", connection, timeouts: { create: "3s" } }).then(
+      () => assert.fail("the create should fail"),
+      (error: Error) => error,
+    );
+    await loseCreateAnswerThenFailLookup("lookupdown", undefined);
+    const error = await creating;
+    assert.match(error.message, /outcome is unknown .* a database named "lookupdown" may exist.*adopt/);
+    assert.match(error.message, /500/);
+    assert.ok(Date.now() - started < 3000 + 2500, `ended ${Date.now() - started} ms after the start, past the 3 s deadline`);
+  });
+
+  it("an update answered 500 after the cluster applied it reports success with the applied values (item 5)", async () => {
+    const { id, outs, checked } = await create({ name: "put500after", memorySize: "100MB", connection });
+    cluster.admin.addFault({ method: "PUT", path: "^/v1/bdbs/\\d+$", status: 500, phase: "after", count: 1 });
+    const news = (await db.check!(checked, { ...checked, memorySize: "200MB" })).inputs as Props;
+    const { outs: after } = await db.update!(id, outs, news);
+    assert.equal((after as Props).memorySize, 200 * 1024 * 1024);
+    assert.match(stderr.take(), /answered .*500.*reading the database[\s\S]*applied the update despite that answer/);
+  });
+
+  it("an update answered 500 before anything was applied fails saying the cluster did not apply it", async () => {
+    const { id, outs, checked } = await create({ name: "put500before", memorySize: "100MB", connection });
+    cluster.admin.addFault({ method: "PUT", path: "^/v1/bdbs/\\d+$", status: 500, phase: "before", count: 1 });
+    const news = (await db.check!(checked, { ...checked, memorySize: "200MB" })).inputs as Props;
+    await assert.rejects(db.update!(id, outs, news), /the update failed \(.*500.*\) and the cluster did not apply it: it still shows memorySize/);
+    assert.equal(listDatabases(cluster)[0]!.memory_size, 100 * 1024 * 1024);
+  });
+
+  it("a delete answered 500 after the cluster applied it succeeds once the database is gone (item 5)", async () => {
+    const { id, outs } = await create({ name: "del500after", memorySize: "100MB", connection });
+    cluster.admin.addFault({ method: "DELETE", path: "^/v1/bdbs/\\d+$", status: 500, phase: "after", count: 1 });
+    await db.delete!(id, outs);
+    assert.equal(listDatabases(cluster).length, 0);
+    assert.match(stderr.take(), /the delete was answered .*500.*(gone|deleting the database)/);
+  });
+
+  it("a delete answered 500 before anything was applied fails promptly saying the database is still there", async () => {
+    const { id, outs } = await create({ name: "del500before", memorySize: "100MB", connection });
+    cluster.admin.addFault({ method: "DELETE", path: "^/v1/bdbs/\\d+$", status: 500, phase: "before", count: 1 });
+    const started = Date.now();
+    await assert.rejects(db.delete!(id, outs), /the delete of uid \d+ failed \(.*500.*\) and the database is still there \(status active\)/);
+    assert.ok(Date.now() - started < 5000);
+    assert.equal(listDatabases(cluster).length, 1);
+  });
+
+  it("a database left in creation-failed is proposed for replacement, and the replacement converges (item 6)", async () => {
+    cluster.admin.addFault({ method: "POST", path: "^/v1/bdbs$", failAction: true, count: 1 });
+    const inputs = { name: "doomed", memorySize: "100MB", connection };
+    const { inputs: checked } = await db.check!({}, inputs);
+    const failure = (await db.create(checked as Props).then(
+      () => assert.fail("the create should fail"),
+      (error: unknown) => error,
+    )) as Error & { id: string; properties: Props };
+    assert.equal(failure.properties.status, "creation-failed");
+    // The next preview: the engine diffs the recorded outputs against the inputs.
+    const diff = await db.diff!(failure.id, failure.properties, checked as Props);
+    assert.equal(diff.changes, true);
+    assert.deepEqual(diff.replaces, ["status"]);
+    assert.equal(diff.deleteBeforeReplace, true);
+    assert.match(stderr.take(), /uid 1 is in status creation-failed .* replaced: deleted, then created again/);
+    // What the engine then does for a delete-before-replace: delete the old, create the new.
+    await db.delete!(failure.id, failure.properties);
+    const { outs } = await db.create(checked as Props);
+    assert.equal((outs as Props).status, "active");
+    assert.equal(listDatabases(cluster).length, 1);
+  });
+
+  it("an active database is never proposed for replacement by its status", async () => {
+    const { id, outs, checked } = await create({ name: "fine", memorySize: "100MB", connection });
+    const diff = await db.diff!(id, outs, checked);
+    assert.equal(diff.changes, false);
+    assert.deepEqual(diff.replaces, []);
+  });
+
+  it("a missing connection is one sentence that says what to set", async () => {
+    const check = await db.check!({}, { name: "nowhere", memorySize: "100MB" });
+    assert.equal(check.failures?.length, 1);
+    const reason = check.failures![0]!.reason;
+    assert.equal(
+      reason,
+      'Database "nowhere" has no connection to a cluster: set the resource\'s connection input (usually cluster.connection) ' +
+        "or stack config redisenterprise:url, redisenterprise:username and redisenterprise:password (--secret)",
+    );
+    const partial = await db.check!({}, { name: "half", memorySize: "100MB", connection: { url: connection.url, username: "admin" } });
+    assert.deepEqual(partial.failures, [{ property: "connection.password", reason: "password is required (a non-empty string)" }]);
+  });
+});
