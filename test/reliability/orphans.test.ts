@@ -70,6 +70,25 @@ describe("reliability: orphans and waits (Database provider against the emulator
     assert.match(stderr.take(), /looking the database up by name failed .*trying again/);
   });
 
+  it("a create applied and then answered 409 busy converges on the one database: the resent POST's name_exists is looked up (item 1)", async () => {
+    cluster.admin.addFault({ method: "POST", path: "^/v1/bdbs$", status: 409, errorCode: "busy", phase: "after", count: 1 });
+    const { id, outs } = await create({ name: "busyafter", memorySize: "100MB", connection });
+    const named = listDatabases(cluster).filter((b) => b.name === "busyafter");
+    assert.equal(named.length, 1);
+    assert.equal(id, String(named[0]!.uid));
+    assert.equal(outs.status, "active");
+    assert.match(stderr.take(), /found the database by name/);
+  });
+
+  it("the lookup by name before a create ends at the operation's deadline, not the client's 2-minute retry budget", async () => {
+    cluster.admin.addFault({ method: "GET", path: "^/v1/bdbs$", status: 503 });
+    const started = Date.now();
+    await assert.rejects(create({ name: "slowlookup", memorySize: "100MB", connection, timeouts: { create: "2s" } }), /503/);
+    const took = Date.now() - started;
+    assert.ok(took < 2000 + 2500, `took ${took} ms with a 2 s create deadline`);
+    assert.equal(listDatabases(cluster).length, 0);
+  });
+
   it("a lookup that never succeeds ends at the deadline saying the database may exist and how to record it", async () => {
     const started = Date.now();
     const creating = create({ name: "lookupdown", memorySize: "100MB", connection, timeouts: { create: "3s" } }).then(
