@@ -2,6 +2,7 @@
 // The shim in sdk/shim.ts forwards the engine's calls here.
 import { randomBytes } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { guardedCheck } from "../framework/guard";
 import { printLine } from "../output";
 import { checkFirewall, diffFirewall, firewallLabel, firewallOutputs, recordedSpec, specOf } from "./logic";
 import { FirewallApplyError, applyNodes, inspectNodes, removeTables } from "./operations";
@@ -33,9 +34,7 @@ function recorded(props: Props, label: string): FirewallSpec {
 
 export function firewallProvider(): pulumi.dynamic.ResourceProvider {
   return {
-    async check(_olds: Props, news: Props) {
-      return checkFirewall(news ?? {});
-    },
+    check: (olds: Props, news: Props) => guardedCheck("InternodeFirewall", olds, news, (_olds, news) => checkFirewall(news)),
 
     async diff(_id: string, olds: Props, news: Props) {
       const diff = diffFirewall(olds ?? {}, news ?? {});
