@@ -10,7 +10,11 @@ import {
   isDeclared,
   isPlainObject,
   isUnknown,
+  leafEntries,
+  noteLines,
   parseSoftwareVersion,
+  mergeLeaves,
+  rowOfPath,
   compareSoftwareVersions,
   readProperties,
   renderCompact,
@@ -23,7 +27,7 @@ import { connectionProblems } from "../connection";
 import type { Connection } from "../rest";
 import { renderFieldTable, type FieldDoc } from "../fields";
 import { timeoutsProblems } from "../timeouts";
-import { CLUSTER_OBJECT_PATHS, CLUSTER_ROWS, CLUSTER_TABLE, clusterRow, type ClusterObject } from "./table";
+import { CLUSTER_OBJECT_PATHS, CLUSTER_ROWS, CLUSTER_TABLE, type ClusterObject } from "./table";
 import type { ClusterInputs, ClusterLive, ClusterNode, ClusterOutputs, ClusterSettings, ClusterTls } from "./types";
 
 type Bag = Readonly<Record<string, unknown>>;
@@ -53,7 +57,7 @@ export const CLUSTER_OUTPUT_DOCS = [
   { name: "controlPlaneInternodeEncryption", type: "boolean", description: "The cluster's ccs_internode_encryption." },
   { name: "apiCertificateFingerprintSha256", type: "string", description: "SHA-256 of the cluster's api certificate (hex), e.g. to pin it." },
   { name: "connection", type: "{ url; username; password; caCertPem?; caFingerprintSha256?; insecureSkipVerify? } (secret)", description: "The first node's API with the admin and the declared trust: pass it as a Database's or CertificateRotation's connection." },
-  { name: "managedProperties", type: "list of string", description: "The settings this program manages." },
+  { name: "managedProperties", type: "list of string", description: "The settings this program manages; a nested setting as its declared leaves (clusterCertsAboutToExpireAlert.thresholdDays)." },
   { name: "lastUpdateImpacts", type: "list of changes", description: "What the last update changed." },
   { name: "deleteBehavior", type: "string", description: "Says that deleting the resource leaves the cluster running." },
 ] as const satisfies readonly FieldDoc[];
@@ -314,14 +318,9 @@ export function diffCluster(olds: Bag, news: Bag): ClusterDiff {
   };
 }
 
-/** One line per settings change, in the Cluster's own words (the row's consequence). */
+/** One line per settings change, in the Cluster's own words (each case's consequence, else the table's wording). */
 export function settingNotes(label: string, changes: readonly PropertyChange[]): string[] {
-  return changes
-    .filter((change) => change.mode !== "refused")
-    .map((change) => {
-      const consequence = clusterRow(change.property)?.consequence ?? "changes a cluster setting";
-      return `${label}: ${describeChange(change)} ${change.unknown ? `may change; if it does, it ${consequence}` : consequence}`;
-    });
+  return noteLines(label, changes, CLUSTER_TABLE.wording);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -336,17 +335,39 @@ function deepMerge(target: JsonObject, source: JsonObject): JsonObject {
   return target;
 }
 
-/** The PUT body of each REST object for the named settings (all declared ones when `only` is omitted). */
-export function settingsPayloads(inputs: Bag, only?: readonly string[]): Partial<Record<ClusterObject, JsonObject>> {
+/**
+ * The PUT body of each REST object (keyed "cluster", "policy", "jobScheduler") for the declared settings that
+ * differ from `live` (previous outputs or values just read): a nested setting sends its live value with the
+ * declared leaves merged in, so an undeclared leaf is never reset. Two rows share `alert_settings`, so the rows'
+ * fragments are merged deeply (core's payloadsByObject merges one level only and would keep the last alert).
+ */
+export function settingsPayloads(live: Bag, inputs: Bag): Partial<Record<ClusterObject, JsonObject>> {
+  const changed = new Set(
+    diffProperties(CLUSTER_TABLE, live, inputs)
+      .changed.filter((change) => change.mode === "in-place" && !change.unknown)
+      .map((change) => rowOfPath(change.property)),
+  );
   const payloads: Partial<Record<ClusterObject, JsonObject>> = {};
   for (const settingRow of CLUSTER_ROWS) {
-    if (!isDeclared(inputs, settingRow.name) || (only && !only.includes(settingRow.name))) continue;
-    const value = inputs[settingRow.name];
-    if (containsUnknown(value)) throw new Error(`Cluster: cannot build the request body because ${settingRow.name} is not known yet (preview value)`);
+    if (!changed.has(settingRow.name) || !settingRow.toRest) continue;
+    const declared = inputs[settingRow.name];
+    if (containsUnknown(declared)) throw new Error(`Cluster: cannot build the request body because ${settingRow.name} is not known yet (preview value)`);
+    const value = settingRow.nested ? mergeLeaves(live[settingRow.name], declared) : declared;
     const fragment = (settingRow.toRest as (value: unknown, inputs: Bag) => JsonObject)(value, inputs);
     payloads[settingRow.object] = deepMerge(payloads[settingRow.object] ?? {}, fragment);
   }
   return payloads;
+}
+
+/** What the program manages: declared settings, and for a nested one the declared leaf paths, in table order. */
+export function managedSettings(inputs: Bag): string[] {
+  const managed: string[] = [];
+  for (const settingRow of CLUSTER_ROWS) {
+    if (!isDeclared(inputs, settingRow.name)) continue;
+    if (settingRow.nested) managed.push(...leafEntries(inputs[settingRow.name]).map(([path]) => `${settingRow.name}.${path}`));
+    else managed.push(settingRow.name);
+  }
+  return managed;
 }
 
 export { CLUSTER_OBJECT_PATHS };
@@ -387,7 +408,7 @@ export interface ClusterFacts {
 /** Every output from what was read and the checked inputs. */
 export function clusterOutputs(facts: ClusterFacts, inputs: Bag, impacts: PropertyChange[] = []): ClusterOutputs {
   const settings = readProperties(CLUSTER_TABLE, facts.live);
-  const managed = CLUSTER_ROWS.map((candidate) => candidate.name).filter((name) => isDeclared(inputs, name));
+  const managed = managedSettings(inputs);
   const blockers = internodeEncryptionBlockers(facts.nodes);
   const outputs: Record<string, unknown> = {
     ...settings,
@@ -413,7 +434,7 @@ export function inputsFromOutputs(props: Bag): Record<string, unknown> {
   const inputs: Record<string, unknown> = {};
   for (const key of CLUSTER_SETTINGS) if (isDeclared(props, key)) inputs[key] = props[key];
   const managed = Array.isArray(props.managedProperties) ? (props.managedProperties as string[]) : [];
-  for (const name of managed) if (isDeclared(props, name)) inputs[name] = props[name];
+  for (const name of new Set(managed.map(rowOfPath))) if (isDeclared(props, name)) inputs[name] = props[name];
   if (Array.isArray(props.nodes)) inputs.nodes = urlsOf(props.nodes).map((url) => ({ url }));
   return inputs;
 }

@@ -173,9 +173,9 @@ async function joinNode(url: string, context: JoinContext): Promise<void> {
   });
 }
 
-/** PUT each REST object's part of the payload; returns the impact records of what was sent. */
-async function applySettings(client: RsClient, inputs: Props, names: readonly string[] | undefined, deadline: number): Promise<void> {
-  const payloads = settingsPayloads(inputs, names);
+/** PUT each REST object's part of what differs from `live`, one request per object. */
+async function applySettings(client: RsClient, live: Props, inputs: Props, deadline: number): Promise<void> {
+  const payloads = settingsPayloads(live, inputs);
   for (const [object, body] of Object.entries(payloads) as Array<[ClusterObject, Record<string, unknown>]>) {
     if (Object.keys(body).length === 0) continue;
     await client.put(CLUSTER_OBJECT_PATHS[object], body, { expectEmpty: true, retry: { deadlineMs: Math.max(1000, deadline - Date.now()) } });
@@ -256,7 +256,7 @@ async function adopt(inputs: Props, label: string, deadline: number): Promise<{ 
     for (const note of settingNotes(label, changes)) printLine(note);
     const member = await memberAddress(client);
     for (const url of pending) await joinNode(url, { props: inputs, label, deadline, member, urlByUid });
-    await applySettings(client, inputs, changes.map((change) => change.property), deadline);
+    await applySettings(client, before as unknown as Props, inputs, deadline);
     const outs = await readOutputs(client, inputs, urlByUid, changes);
     verifySettings(outs, inputs, label);
     return { id: String(cluster.name), outs };
@@ -290,8 +290,7 @@ export function clusterProvider(): pulumi.dynamic.ResourceProvider {
         for (const url of urls.slice(1)) await joinNode(url, { props: inputs, label, deadline, member, urlByUid });
         return await withClusterClient(inputs, label, async (client) => {
           const before = await readOutputs(client, inputs, urlByUid);
-          const changes = diffProperties(CLUSTER_TABLE, before as unknown as Props, inputs).changed;
-          await applySettings(client, inputs, changes.map((change) => change.property), deadline);
+          await applySettings(client, before as unknown as Props, inputs, deadline);
           const outs = await readOutputs(client, inputs, urlByUid);
           verifySettings(outs, inputs, label);
           return { id, outs };
@@ -332,8 +331,7 @@ export function clusterProvider(): pulumi.dynamic.ResourceProvider {
         for (const url of diff.nodesRemoved) {
           for (const [uid, known] of urlByUid) if (known === url) urlByUid.delete(uid);
         }
-        const names = diff.changed.filter((change) => change.mode === "in-place").map((change) => change.property);
-        await applySettings(client, news, names, deadline);
+        await applySettings(client, olds, news, deadline);
         const impacts = diff.changed.map((change) => ({ ...change }));
         const outs = await readOutputs(client, news, urlByUid, impacts);
         verifySettings(outs, news, label);

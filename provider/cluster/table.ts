@@ -8,35 +8,48 @@ import {
   integerSchema,
   objectSchema,
   optionalField,
+  type ChangeCase,
+  type ImpactWording,
   type JsonObject,
   type PropertyRow,
   type PropertyTable,
+  type RestObject,
   type Schema,
 } from "../core";
 import type { CertificateExpiryAlert, CertificateRotationJob, ClusterLive, ClusterSettings, TlsVersion } from "./types";
 
 /** Where a row's REST field lives: each is read with GET and written with PUT of its own path. */
-export type ClusterObject = "cluster" | "policy" | "job_scheduler";
+export type ClusterObject = "cluster" | "policy" | "jobScheduler";
 
-export const CLUSTER_OBJECT_PATHS: Readonly<Record<ClusterObject, string>> = {
-  cluster: "/v1/cluster",
-  policy: "/v1/cluster/policy",
-  job_scheduler: "/v1/job_scheduler",
-};
+export const CLUSTER_OBJECTS: readonly (RestObject & { readonly name: ClusterObject })[] = [
+  { name: "cluster", path: "/v1/cluster" },
+  { name: "policy", path: "/v1/cluster/policy" },
+  { name: "jobScheduler", path: "/v1/job_scheduler" },
+];
 
-/** A Cluster row: the generic row plus its REST object and what a change does, in the Cluster's words. */
-export type ClusterRow<K extends keyof ClusterSettings & string> = PropertyRow<ClusterSettings, K, ClusterLive> & {
-  readonly object: ClusterObject;
-  /** Follows "<property> <old> -> <new>" in the note printed for a change, e.g. "applies to databases created afterwards". */
-  readonly consequence: string;
-};
+export const CLUSTER_OBJECT_PATHS: Readonly<Record<ClusterObject, string>> = Object.fromEntries(CLUSTER_OBJECTS.map((object) => [object.name, object.path])) as Record<ClusterObject, string>;
+
+/** A Cluster row: the framework's row, always naming its REST object. */
+export type ClusterRow<K extends keyof ClusterSettings & string> = PropertyRow<ClusterSettings, K, ClusterLive> & { readonly object: ClusterObject };
 
 type AnyClusterRow = { [K in keyof ClusterSettings & string]: ClusterRow<K> }[keyof ClusterSettings & string];
 
 const row = <K extends keyof ClusterSettings & string>(definition: ClusterRow<K>): ClusterRow<K> => definition;
 
-const inPlace = [{ mode: "in-place", impact: "none" }] as const;
-const newConnections = [{ mode: "in-place", impact: "new-connections-only" }] as const;
+/** An in-place change whose note says what it does, in the Cluster's words. */
+const inPlace = <V>(consequence: string, impact: ChangeCase<V>["impact"] = "none"): readonly ChangeCase<V>[] => [{ mode: "in-place", impact, consequence }];
+
+/**
+ * The Cluster's wording of impacts (cluster settings do not restart a database proxy): what the README's impact
+ * column and the notes say when a case gives no sentence of its own.
+ */
+export const CLUSTER_WORDING: ImpactWording = {
+  consequences: {
+    none: "changes a cluster setting; no database or client connection is affected",
+    "new-connections-only": "applies to new TLS connections; clients on an older TLS version can no longer connect",
+  },
+  labels: { none: "none", "new-connections-only": "new TLS connections" },
+};
 
 const tlsVersion: Schema<TlsVersion> = enumSchema<TlsVersion>(["1.2", "1.3"]);
 
@@ -49,11 +62,6 @@ const rotationJobSchema: Schema<CertificateRotationJob> = objectSchema({
   enabled: optionalField(booleanSchema()),
   expiryDaysBeforeRotation: optionalField(integerSchema({ min: 1, max: 90 })),
 });
-
-/** Declared fields only: a field left out of a nested setting is not managed, so it is never drift. */
-function declaredLeavesEqual<T extends object>(declared: T, live: T): boolean {
-  return Object.entries(declared).every(([key, value]) => value === undefined || (live as Record<string, unknown>)[key] === value);
-}
 
 function object(live: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
   const value = live[key];
@@ -89,8 +97,7 @@ function tlsRow<K extends "minControlTlsVersion" | "minDataTlsVersion" | "minSen
     notes: 'The product default is "1.2".',
     toRest: (value) => ({ [field]: value }),
     fromRest: (live) => (live.cluster[field] === "1.2" || live.cluster[field] === "1.3" ? (live.cluster[field] as ClusterSettings[K]) : undefined),
-    changes: newConnections,
-    consequence: "applies to new TLS connections; clients on an older TLS version can no longer connect",
+    changes: inPlace("applies to new TLS connections; clients on an older TLS version can no longer connect", "new-connections-only"),
   });
 }
 
@@ -107,8 +114,7 @@ export const CLUSTER_ROWS: readonly AnyClusterRow[] = [
       "The product default is false. Databases need every node at 6.2.4 or later (see internodeEncryptionReady)",
     toRest: (value) => ({ data_internode_encryption: value }),
     fromRest: (live) => (typeof live.policy.data_internode_encryption === "boolean" ? live.policy.data_internode_encryption : undefined),
-    changes: inPlace,
-    consequence: "applies to databases created afterwards; no existing database changes",
+    changes: inPlace("applies to databases created afterwards; no existing database changes"),
   }),
   row({
     name: "clusterCertsAboutToExpireAlert",
@@ -120,9 +126,8 @@ export const CLUSTER_ROWS: readonly AnyClusterRow[] = [
     notes: 'Only the fields declared are managed. The API holds the threshold as a string ("45"); the product default is enabled, 45 days',
     toRest: (value) => alertToRest("cluster_certs_about_to_expire", value),
     fromRest: (live) => readAlert(live, "cluster_certs_about_to_expire"),
-    equals: declaredLeavesEqual,
-    changes: inPlace,
-    consequence: "changes when the cluster raises the alert; no certificate changes",
+    nested: true,
+    changes: inPlace("changes when the cluster raises the alert; no certificate changes"),
   }),
   row({
     name: "nodeInternalCertsAboutToExpireAlert",
@@ -134,13 +139,12 @@ export const CLUSTER_ROWS: readonly AnyClusterRow[] = [
     notes: 'Only the fields declared are managed. The API holds the threshold as a string ("45"); the product default is enabled, 45 days',
     toRest: (value) => alertToRest("node_internal_certs_about_to_expire", value),
     fromRest: (live) => readAlert(live, "node_internal_certs_about_to_expire"),
-    equals: declaredLeavesEqual,
-    changes: inPlace,
-    consequence: "changes when the cluster raises the alert; no certificate changes",
+    nested: true,
+    changes: inPlace("changes when the cluster raises the alert; no certificate changes"),
   }),
   row({
     name: "certificateRotationJob",
-    object: "job_scheduler",
+    object: "jobScheduler",
     restField: "cert_rotation_job_settings",
     schema: rotationJobSchema,
     description: "The cluster's own rotation of internal certificates: { enabled?, expiryDaysBeforeRotation? (1-90) }",
@@ -160,9 +164,8 @@ export const CLUSTER_ROWS: readonly AnyClusterRow[] = [
       if (typeof job.expiry_days_before_rotation === "number") result.expiryDaysBeforeRotation = job.expiry_days_before_rotation;
       return result;
     },
-    equals: declaredLeavesEqual,
-    changes: inPlace,
-    consequence: "changes when the cluster rotates its internal certificates by itself",
+    nested: true,
+    changes: inPlace("changes when the cluster rotates its internal certificates by itself"),
   }),
   tlsRow("minControlTlsVersion", "min_control_TLS_version", "control plane (REST API, UI)"),
   tlsRow("minDataTlsVersion", "min_data_TLS_version", "data plane (database endpoints)"),
@@ -177,12 +180,17 @@ export const CLUSTER_ROWS: readonly AnyClusterRow[] = [
     notes: "The product default is false",
     toRest: (value) => ({ handle_redirects: value }),
     fromRest: (live) => (typeof live.cluster.handle_redirects === "boolean" ? live.cluster.handle_redirects : undefined),
-    changes: inPlace,
-    consequence: "changes how API requests sent to other nodes than the master are answered",
+    changes: inPlace("changes how API requests sent to other nodes than the master are answered"),
   }),
 ];
 
-export const CLUSTER_TABLE: PropertyTable<ClusterSettings, ClusterLive> = { resource: "Cluster", rows: CLUSTER_ROWS, rules: [] };
+export const CLUSTER_TABLE: PropertyTable<ClusterSettings, ClusterLive> = {
+  resource: "Cluster",
+  rows: CLUSTER_ROWS,
+  rules: [],
+  objects: CLUSTER_OBJECTS,
+  wording: CLUSTER_WORDING,
+};
 
 /** The row of a setting by name. */
 export function clusterRow(name: string): AnyClusterRow | undefined {

@@ -81,7 +81,13 @@ describe("Cluster provider against the emulator", function () {
       assert.deepEqual(outs.nodeInternalCertsAboutToExpireAlert, { enabled: true, thresholdDays: 20 });
       assert.match(String(outs.apiCertificateFingerprintSha256), /^[0-9a-f]{64}$/);
       assert.deepEqual(outs.connection, { url: emulator.nodes[0]!.url, username: USERNAME, password: PASSWORD, caCertPem: emulator.caCertPem });
-      assert.deepEqual(outs.managedProperties, ["dataInternodeEncryptionDefault", "clusterCertsAboutToExpireAlert", "nodeInternalCertsAboutToExpireAlert"]);
+      // Nested settings are managed leaf by leaf: only the declared leaves.
+      assert.deepEqual(outs.managedProperties, [
+        "dataInternodeEncryptionDefault",
+        "clusterCertsAboutToExpireAlert.enabled",
+        "clusterCertsAboutToExpireAlert.thresholdDays",
+        "nodeInternalCertsAboutToExpireAlert.thresholdDays",
+      ]);
       // The API holds alert thresholds as strings.
       const cluster = (state.cluster.alert_settings as Record<string, Props>);
       assert.deepEqual(cluster.cluster_certs_about_to_expire, { enabled: true, threshold: "30" });

@@ -14,7 +14,7 @@ import {
   rotationProblem,
   type CertificateInfo,
 } from "../../provider/certificates";
-import { internodeEncryptionBlockers, internodeEncryptionReady } from "../../provider/cluster/logic";
+import { diffCluster, internodeEncryptionBlockers, internodeEncryptionReady, settingsPayloads } from "../../provider/cluster/logic";
 import { bootstrapFailure, parseBootstrapStatus } from "../../provider/cluster/bootstrap";
 import { checkRotation, diffRotation, rotationOutputs, verifyRotation } from "../../provider/rotation/logic";
 import { loadFixture } from "./helpers";
@@ -229,5 +229,54 @@ describe("rotation: what makes an update rotate", () => {
     assert.match(failures[0]!.reason, /must be an internal certificate name, one of api, cm, proxy, syncer, metrics_exporter, ccs_internode_encryption, data_internode_encryption/);
     assert.match(failures[1]!.reason, /"proxy" is listed twice/);
     assert.deepEqual(checkRotation({ certificates: ["ccs_internode_encryption"], triggers: [new Date(0).toISOString()], rotateWhenExpiringWithinDays: 30 }).failures, []);
+  });
+});
+
+describe("cluster: settings leaf by leaf, one request per REST object", () => {
+  const live = {
+    name: "c.example.com",
+    nodes: [{ url: "https://10.0.0.1:9443", uid: 1 }],
+    dataInternodeEncryptionDefault: false,
+    clusterCertsAboutToExpireAlert: { enabled: true, thresholdDays: 45 },
+    nodeInternalCertsAboutToExpireAlert: { enabled: false, thresholdDays: 45 },
+    certificateRotationJob: { enabled: true, expiryDaysBeforeRotation: 60 },
+  };
+  const declared = {
+    name: "c.example.com",
+    nodes: [{ url: "https://10.0.0.1:9443" }],
+    dataInternodeEncryptionDefault: true,
+    clusterCertsAboutToExpireAlert: { thresholdDays: 30 },
+    nodeInternalCertsAboutToExpireAlert: { enabled: true },
+    certificateRotationJob: { enabled: true },
+  };
+
+  it("compares only declared leaves and words each change as a Cluster fact", () => {
+    const diff = diffCluster(live, declared);
+    assert.deepEqual(
+      diff.changed.map((change) => [change.property, change.old, change.new]),
+      [
+        ["dataInternodeEncryptionDefault", false, true],
+        ["clusterCertsAboutToExpireAlert.thresholdDays", 45, 30],
+        ["nodeInternalCertsAboutToExpireAlert.enabled", false, true],
+      ],
+    );
+    assert.deepEqual(diff.notes, [
+      'Cluster "c.example.com": dataInternodeEncryptionDefault false -> true applies to databases created afterwards; no existing database changes',
+      'Cluster "c.example.com": clusterCertsAboutToExpireAlert.thresholdDays 45 -> 30 changes when the cluster raises the alert; no certificate changes',
+      'Cluster "c.example.com": nodeInternalCertsAboutToExpireAlert.enabled false -> true changes when the cluster raises the alert; no certificate changes',
+    ]);
+  });
+
+  it("sends each object's changes once, both alerts in one alert_settings, undeclared leaves kept at their live value", () => {
+    assert.deepEqual(settingsPayloads(live, declared), {
+      policy: { data_internode_encryption: true },
+      cluster: {
+        alert_settings: {
+          cluster_certs_about_to_expire: { enabled: true, threshold: "30" },
+          node_internal_certs_about_to_expire: { enabled: true, threshold: "45" },
+        },
+      },
+    });
+    assert.deepEqual(settingsPayloads({ ...live, ...declared, clusterCertsAboutToExpireAlert: { enabled: true, thresholdDays: 30 }, nodeInternalCertsAboutToExpireAlert: { enabled: true, thresholdDays: 45 } }, declared), {});
   });
 });
