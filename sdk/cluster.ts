@@ -3,8 +3,7 @@
 // setting does is in the README's reference table (generated from provider/cluster/table.ts).
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { CLUSTER_OUTPUT_KEYS, CLUSTER_SECRET_OUTPUTS } from "../provider/cluster/logic";
-import { CLUSTER_ROWS } from "../provider/cluster/table";
+import { CLUSTER_KIND, CLUSTER_OUTPUT_KEYS, CLUSTER_SECRET_OUTPUTS, type ClusterTableInputs } from "./generated/resources";
 import type { ClusterInputs, ClusterNode, ClusterNodeInput, ClusterSettings, ClusterTls } from "../provider/cluster/types";
 import type { PropertyChange } from "../provider/core";
 import type { Connection } from "../provider/rest";
@@ -26,6 +25,11 @@ export interface ClusterArgs extends Inputs<Omit<ClusterInputs, "nodes" | "tls" 
 }
 
 type SettingOutputs = { readonly [K in keyof ClusterSettings]: pulumi.Output<ClusterSettings[K]> };
+
+// The generated table inputs and the documented settings name the same properties (checked at compile time).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const settingsMatchTable: Same<keyof ClusterTableInputs, keyof ClusterSettings> = true;
+void settingsMatchTable;
 
 let shim: pulumi.dynamic.ResourceProvider | undefined;
 
@@ -53,8 +57,8 @@ export class Cluster extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.CustomResourceOptions) {
     const seeds: Record<string, undefined> = {};
-    for (const key of [...CLUSTER_ROWS.map((row) => row.name), ...CLUSTER_OUTPUT_KEYS]) seeds[key] = undefined;
-    shim ??= providerShim("Cluster", IMPLEMENTATION_PATH);
+    for (const key of CLUSTER_OUTPUT_KEYS) seeds[key] = undefined;
+    shim ??= providerShim(CLUSTER_KIND, IMPLEMENTATION_PATH);
     super(
       shim,
       name,
@@ -62,7 +66,7 @@ export class Cluster extends pulumi.dynamic.Resource {
       // The admin password and the connection that carries it stay secret even when passed as plain strings.
       pulumi.mergeOptions(opts, { additionalSecretOutputs: [...CLUSTER_SECRET_OUTPUTS] }),
       "redisenterprise",
-      "Cluster",
+      CLUSTER_KIND,
     );
   }
 }

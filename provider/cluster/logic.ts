@@ -19,8 +19,10 @@ import {
   readProperties,
   renderCompact,
   renderMarkdownTable,
+  passThroughSetting,
   type CheckFailure,
   type JsonObject,
+  type ResourceDefinition,
   type PropertyChange,
 } from "../core";
 import { connectionProblems } from "../connection";
@@ -64,8 +66,34 @@ export const CLUSTER_OUTPUT_DOCS = [
 
 export const CLUSTER_OUTPUT_KEYS = CLUSTER_OUTPUT_DOCS.map((doc) => doc.name).filter((name) => name !== "nodes");
 
-/** Outputs that hold a secret: the SDK marks them, whatever the program passed. */
-export const CLUSTER_SECRET_OUTPUTS = ["password", "connection"] as const;
+/**
+ * The Cluster on the framework: its table, the inputs that are not rows (settings), output keys and labels. The
+ * generators read it (SDK constants and secret outputs in sdk/generated/resources.ts, arbitraries, row coverage);
+ * check and diff below add what is the Cluster's own (nodes, name, credentials).
+ */
+export const CLUSTER_RESOURCE: ResourceDefinition<ClusterSettings, ClusterLive> = {
+  kind: "Cluster",
+  noun: "cluster",
+  idName: "name",
+  table: CLUSTER_TABLE,
+  settings: [
+    passThroughSetting("name"),
+    passThroughSetting("nodes"),
+    passThroughSetting("username"),
+    passThroughSetting("password", { secret: true }),
+    passThroughSetting("tls"),
+    passThroughSetting("adopt"),
+    passThroughSetting("allowNodeRemoval"),
+    passThroughSetting("timeouts"),
+  ],
+  outputKeys: ["nodes", ...CLUSTER_OUTPUT_KEYS],
+  label: (news, olds) => clusterLabel(news.name ?? olds?.name),
+  liveOutputs: (live) => ({ name: live.cluster.name, controlPlaneInternodeEncryption: live.cluster.ccs_internode_encryption === true }),
+  idOf: (live) => live.cluster.name,
+  deleteBeforeReplace: false,
+  // The connection output carries the admin password.
+  secretOutputKeys: ["connection"],
+};
 
 export const DELETE_BEHAVIOR =
   "Deleting this resource leaves the cluster running: Redis Enterprise has no API that destroys a cluster. Its nodes, databases and settings stay as they are.";

@@ -48,13 +48,14 @@ export function outputKeysOf<P, Live>(definition: ResourceDefinition<P, Live>): 
   return [...new Set([...erasedRows(definition.table).map((row) => row.name as string), ...definition.outputKeys])];
 }
 
-/** Outputs stored as secrets whatever the program passed: rows marked `secret`, settings marked `secret`. */
+/** Outputs stored as secrets whatever the program passed: rows and settings marked `secret`, secret output-only keys. */
 export function secretOutputsOf<P, Live>(definition: ResourceDefinition<P, Live>): string[] {
   return [
     ...erasedRows(definition.table)
       .filter((row) => row.secret)
       .map((row) => row.name as string),
     ...definition.settings.filter((setting) => setting.secret).map((setting) => setting.name),
+    ...(definition.secretOutputKeys ?? []),
   ];
 }
 

@@ -70,6 +70,8 @@ export interface ResourceDefinition<P, Live> {
    * `pulumi up` asks before it deletes anything.
    */
   replaceReason?(oldOutputs: Bag): string | undefined;
+  /** Output-only keys that hold a secret (a Cluster's `connection` carries the admin password). */
+  readonly secretOutputKeys?: readonly string[];
 }
 
 /** The disruptionPolicy setting every resource has. */

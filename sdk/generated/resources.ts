@@ -2,6 +2,56 @@
 // test/unit/generated.test.ts fails when this file is out of date with the tables.
 import type * as pulumi from "@pulumi/pulumi";
 
+/** The Cluster's table properties as plain input values: one per declarable row. */
+export interface ClusterTableInputs {
+  /** The cluster policy's data internode encryption for databases created afterwards. Type: boolean. */
+  dataInternodeEncryptionDefault?: boolean;
+  /** The alert for cluster certificates (api, cm, proxy, syncer, metrics_exporter) about to expire: { enabled?, thresholdDays? }. Type: { enabled?: boolean; thresholdDays?: integer 1-3650 }. */
+  clusterCertsAboutToExpireAlert?: { enabled?: boolean; thresholdDays?: number };
+  /** The alert for the nodes' internode encryption certificates about to expire: { enabled?, thresholdDays? }. Type: { enabled?: boolean; thresholdDays?: integer 1-3650 }. */
+  nodeInternalCertsAboutToExpireAlert?: { enabled?: boolean; thresholdDays?: number };
+  /** The cluster's own rotation of internal certificates: { enabled?, expiryDaysBeforeRotation? (1-90) }. Type: { enabled?: boolean; expiryDaysBeforeRotation?: integer 1-90 }. */
+  certificateRotationJob?: { enabled?: boolean; expiryDaysBeforeRotation?: number };
+  /** The lowest TLS version the control plane (REST API, UI) accepts. Type: `1.2` | `1.3`. */
+  minControlTlsVersion?: "1.2" | "1.3";
+  /** The lowest TLS version the data plane (database endpoints) accepts. Type: `1.2` | `1.3`. */
+  minDataTlsVersion?: "1.2" | "1.3";
+  /** The lowest TLS version the discovery service (Sentinel API) accepts. Type: `1.2` | `1.3`. */
+  minSentinelTlsVersion?: "1.2" | "1.3";
+  /** Whether a node that is not the master handles API requests itself by forwarding them internally. Type: boolean. */
+  handleRedirects?: boolean;
+}
+
+/** The Cluster's table properties as program arguments (each may be an Output). */
+export type ClusterTableArgs = { [K in keyof ClusterTableInputs]?: pulumi.Input<NonNullable<ClusterTableInputs[K]>> };
+
+/** The Cluster's table properties as outputs: the live values in canonical form. */
+export interface ClusterTableOutputs {
+  /** The cluster policy's data internode encryption for databases created afterwards. */
+  readonly dataInternodeEncryptionDefault: pulumi.Output<boolean>;
+  /** The alert for cluster certificates (api, cm, proxy, syncer, metrics_exporter) about to expire: { enabled?, thresholdDays? }. */
+  readonly clusterCertsAboutToExpireAlert: pulumi.Output<{ enabled?: boolean; thresholdDays?: number }>;
+  /** The alert for the nodes' internode encryption certificates about to expire: { enabled?, thresholdDays? }. */
+  readonly nodeInternalCertsAboutToExpireAlert: pulumi.Output<{ enabled?: boolean; thresholdDays?: number }>;
+  /** The cluster's own rotation of internal certificates: { enabled?, expiryDaysBeforeRotation? (1-90) }. */
+  readonly certificateRotationJob: pulumi.Output<{ enabled?: boolean; expiryDaysBeforeRotation?: number }>;
+  /** The lowest TLS version the control plane (REST API, UI) accepts. */
+  readonly minControlTlsVersion: pulumi.Output<"1.2" | "1.3">;
+  /** The lowest TLS version the data plane (database endpoints) accepts. */
+  readonly minDataTlsVersion: pulumi.Output<"1.2" | "1.3">;
+  /** The lowest TLS version the discovery service (Sentinel API) accepts. */
+  readonly minSentinelTlsVersion: pulumi.Output<"1.2" | "1.3">;
+  /** Whether a node that is not the master handles API requests itself by forwarding them internally. */
+  readonly handleRedirects: pulumi.Output<boolean>;
+}
+
+/** The kind name: the type token's last part and the key the shim forwards to. */
+export const CLUSTER_KIND = "Cluster";
+/** Every output key the class seeds (rows, then output-only keys). */
+export const CLUSTER_OUTPUT_KEYS = ["dataInternodeEncryptionDefault","clusterCertsAboutToExpireAlert","nodeInternalCertsAboutToExpireAlert","certificateRotationJob","minControlTlsVersion","minDataTlsVersion","minSentinelTlsVersion","handleRedirects","nodes","internodeEncryptionReady","internodeEncryptionBlockers","controlPlaneInternodeEncryption","apiCertificateFingerprintSha256","connection","managedProperties","lastUpdateImpacts","deleteBehavior"] as const;
+/** Outputs kept secret in state even when the program passed plain values. */
+export const CLUSTER_SECRET_OUTPUTS = ["password","connection"] as const;
+
 /** The Database's table properties as plain input values: one per declarable row. */
 export interface DatabaseTableInputs {
   /** Database name, unique in the cluster by convention; case-sensitive. Type: string, max 63. */

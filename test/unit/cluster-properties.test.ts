@@ -58,17 +58,20 @@ describe("cluster settings (property-based)", () => {
         const { inputs, failures } = checkCluster({}, declared);
         assert.deepEqual(failures, []);
         const live = defaults();
-        const payloads = settingsPayloads(inputs);
+        const before = readProperties(CLUSTER_TABLE, live) as Record<string, unknown>;
+        const payloads = settingsPayloads(before, inputs);
         for (const alert of Object.values((payloads.cluster?.alert_settings ?? {}) as Record<string, { threshold?: unknown }>)) {
           if (alert.threshold !== undefined) assert.equal(typeof alert.threshold, "string");
         }
         apply(live.cluster, payloads.cluster ?? {});
         apply(live.policy, payloads.policy ?? {});
-        apply(live.jobScheduler, payloads.job_scheduler ?? {});
+        apply(live.jobScheduler, payloads.jobScheduler ?? {});
         const after = { ...readProperties(CLUSTER_TABLE, live), name: "c.example.com", nodes: [{ url: "https://10.0.0.1:9443", uid: 1 }], username: "u", password: "p" };
         const diff = diffCluster(after, inputs);
         assert.deepEqual(diff.changed, []);
         assert.equal(diff.changes, false);
+        // Nothing left to send once the cluster holds the declared values.
+        assert.deepEqual(settingsPayloads(after, inputs), {});
       }),
       { numRuns: 300 },
     );
