@@ -5,7 +5,6 @@
 //   provider the Database provider's check + create + delete (validation, name lookup, waiter, read back);
 //   host     the same through the real @pulumi/pulumi provider host over gRPC (as the engine drives it).
 // Run: `npm run bench` (all benchmarks) or `node dist/bench/provider.js`.
-import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { Agent, request } from "undici";
 import { startCluster, type EmulatedCluster } from "../emulator";
@@ -107,7 +106,7 @@ export async function runProviderBench(options: ProviderBenchOptions = {}): Prom
   const quiet = process.stderr.write.bind(process.stderr);
   try {
     await configure({ config: { get: () => undefined, require: () => "" } });
-    const shimText = await serializeProvider(providerShim("Database", path.join(__dirname, "..", "provider", "index.js")));
+    const shimText = await serializeProvider(providerShim("Database"));
     host = await startProviderHost({ project: PROJECT, config: {} });
     await host.configure({});
     const db = providers.Database;

@@ -1,7 +1,6 @@
 // The Database resource a Pulumi program declares: `new Database("orders", { name: "orders", memorySize: "1GB",
 // connection: cluster.connection })`. What each property does, and what changing it does to connected clients,
 // is in the README's reference table (generated from provider/database/table.ts).
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseEndpoint, DatabaseInputs, DatabaseProperties } from "../provider/database/types";
 import type { PropertyChange } from "../provider/core";
@@ -9,9 +8,6 @@ import type { Connection } from "../provider/rest";
 import type { TimeoutsInput } from "../provider/timeouts";
 import { DATABASE_KIND, DATABASE_OUTPUT_KEYS, DATABASE_SECRET_OUTPUTS, type DatabaseTableInputs, type DatabaseTableOutputs } from "./generated/resources";
 import { providerShim } from "./shim";
-
-/** The implementation the shim loads when the package name does not resolve (this repository's own runs). */
-const IMPLEMENTATION_PATH = path.join(__dirname, "..", "provider", "index.js");
 
 /** How to reach the cluster's REST API; usually `cluster.connection`, else stack config `redisenterprise:*`. */
 export type ConnectionArgs = Connection;
@@ -60,7 +56,7 @@ export class Database extends pulumi.dynamic.Resource {
     // undefined on the resource object).
     const seeds: Record<string, undefined> = {};
     for (const key of DATABASE_OUTPUT_KEYS) seeds[key] = undefined;
-    shim ??= providerShim(DATABASE_KIND, IMPLEMENTATION_PATH);
+    shim ??= providerShim(DATABASE_KIND);
     super(
       shim,
       name,

@@ -22,13 +22,16 @@ export interface ProviderImplementation {
 
 /**
  * Builds the serialized shim for one resource kind. It loads the implementation, in order: the package by name
- * (a project that installed it as a dependency); this package itself found by walking up from the provider
- * host's working directory (this repository's own demo and tests, where the package is the project, so that
- * state survives moving the checkout); and last `fallbackPath`, where this copy's implementation lived when the
- * program ran.
+ * (a project that installed it as a dependency, resolved from the provider host's working directory, which the
+ * engine sets to the project's folder, and NODE_PATH); then this package itself found by walking up from that
+ * folder (this repository's own demo and tests, where the package is the project).
+ *
+ * Nothing about the machine is captured: the text must not depend on where the package was installed when the
+ * program ran, or moving a checkout or reinstalling into another folder would change every resource's state
+ * and break refresh and destroy, which run the text stored in state.
  */
-export function providerShim(kind: ResourceKind, fallbackPath: string): pulumi.dynamic.ResourceProvider {
-  // Everything below is serialized as text: keep it free of imports and large captured values.
+export function providerShim(kind: ResourceKind): pulumi.dynamic.ResourceProvider {
+  // Everything below is serialized as text: keep it free of imports and of captured values.
   const load = (): ProviderImplementation => {
     try {
       return require("pulumi-redis-enterprise/provider");
@@ -42,7 +45,14 @@ export function providerShim(kind: ResourceKind, fallbackPath: string): pulumi.d
       if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, "utf8")).name === "pulumi-redis-enterprise") {
         return require(path.join(dir, "dist", "provider", "index.js"));
       }
-      if (path.dirname(dir) === dir) return require(fallbackPath);
+      if (path.dirname(dir) === dir) {
+        throw new Error(
+          `pulumi-redis-enterprise: the provider implementation cannot be loaded: the package does not resolve from ${process.cwd()} ` +
+            "(the folder the Pulumi engine runs the provider in) and that folder is not inside the package. " +
+            "Install it in the Pulumi project (npm install pulumi-redis-enterprise) and run pulumi in the project's folder " +
+            "(with the Automation API: set workDir to that folder)",
+        );
+      }
     }
   };
   return {
