@@ -1,0 +1,120 @@
+// The `pulumi` command itself on this repository's Pulumi.yaml (the demo project), as a user runs it: stack init,
+// config, up, a `preview --json` of turning encryption on, refresh, destroy. This needs the Node.js language host;
+// scripts/pulumi-cli.sh builds the old one from sdk/v3 v3.68.0 (the newer one's module is not served), which is
+// only for this test: users run their own installed CLI.
+//
+// The `preview --json` answer is kept as test/e2e/fixtures/preview-encrypt-orders.json for the review tool
+// (issue 12): the test compares the stable part of the live answer with it, so the fixture stays what the real
+// engine prints. UPDATE_E2E_FIXTURES=1 rewrites it.
+import assert from "node:assert/strict";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { startCluster, type EmulatedCluster } from "../../emulator";
+import { repositoryRoot } from "../engine/harness";
+import { exportedState, makeSandbox, requireCli, runPulumi, type CliResult, type PulumiSandbox } from "./support/pulumi";
+
+const FIXTURE = path.join(repositoryRoot(), "test", "e2e", "fixtures", "preview-encrypt-orders.json");
+// `pulumi stack init` writes Pulumi.<stack>.yaml next to Pulumi.yaml (it has no --config-file): a name of its own
+// keeps a user's Pulumi.dev.yaml in the checkout untouched, and the file is removed afterwards. The fixture
+// names the stack "dev".
+const STACK = `e2e${crypto.randomBytes(4).toString("hex")}`;
+const ORDERS_URN = `urn:pulumi:${STACK}::redis-enterprise-demo::pulumi-nodejs:dynamic/redisenterprise:Database::orders`;
+
+type Json = Record<string, unknown>;
+
+/**
+ * The preview answer with the serialized provider (a few KB of code per resource) replaced by a marker, and the
+ * stack named "dev".
+ */
+function forFixture(preview: Json): Json {
+  const text = JSON.stringify(preview, (key, value: unknown) => (key === "__provider" ? "<serialized provider>" : value));
+  return JSON.parse(text.split(STACK).join("dev")) as Json;
+}
+
+/** What a review tool reads and what does not change between runs: steps, their inputs, diagnostics, summary. */
+function stablePart(preview: Json): Json {
+  const steps = (preview.steps as Json[]).map((step) => ({
+    op: step.op,
+    urn: step.urn,
+    diffReasons: step.diffReasons,
+    replaceReasons: step.replaceReasons,
+    oldInputs: (step.oldState as Json | undefined)?.inputs,
+    newInputs: (step.newState as Json | undefined)?.inputs,
+  }));
+  const diagnostics = ((preview.diagnostics as Json[] | undefined) ?? []).map((d) => ({ urn: d.urn, severity: d.severity, message: d.message }));
+  return { steps, diagnostics, changeSummary: preview.changeSummary };
+}
+
+describe("e2e: the pulumi command on the repository's Pulumi.yaml (demo project)", function () {
+  this.timeout(300_000);
+  let sandbox: PulumiSandbox | undefined;
+  let cluster: EmulatedCluster;
+  let configFile: string;
+  const sessionsPassword = crypto.randomBytes(12).toString("base64url");
+
+  async function pulumi(...args: string[]): Promise<CliResult> {
+    // Flags go before a "--" (after it, everything is a value: the CA certificate starts with dashes).
+    const end = args.indexOf("--");
+    const withStack = end < 0 ? [...args, "--stack", STACK] : [...args.slice(0, end), "--stack", STACK, ...args.slice(end)];
+    return runPulumi(sandbox!, withStack, { cwd: repositoryRoot(), timeoutMs: 240_000 });
+  }
+  async function ok(...args: string[]): Promise<CliResult> {
+    const result = await pulumi(...args);
+    assert.equal(result.code, 0, `pulumi ${args.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
+    return result;
+  }
+
+  before(async function () {
+    const cliFolder = requireCli(this);
+    sandbox = makeSandbox(cliFolder);
+    // Stack config goes to the sandbox, not next to Pulumi.yaml in the checkout.
+    configFile = path.join(sandbox.root, `Pulumi.${STACK}.yaml`);
+    cluster = await startCluster({ nodes: 3, operationDelayMs: 30, keyBits: 1024 });
+    const init = await runPulumi(sandbox, ["stack", "init", STACK], { cwd: repositoryRoot() });
+    assert.equal(init.code, 0, init.stderr);
+    const set = (key: string, value: string, secret = false) => ok("config", "set", "--config-file", configFile, ...(secret ? ["--secret"] : []), key, "--", value);
+    await set("redisenterprise:url", cluster.nodes[0]!.url);
+    await set("redisenterprise:username", cluster.username);
+    await set("redisenterprise:password", cluster.password, true);
+    await set("redisenterprise:caCertPem", cluster.caCertPem);
+    await set("demo:sessionsPassword", sessionsPassword, true);
+  });
+
+  after(async () => {
+    await cluster?.stop();
+    sandbox?.dispose();
+    fs.rmSync(path.join(repositoryRoot(), `Pulumi.${STACK}.yaml`), { force: true });
+  });
+
+  it("up, preview --json of an encryption flip (kept as the review fixture), refresh, destroy", async () => {
+    const up = await ok("up", "--yes", "--config-file", configFile);
+    assert.match(up.stdout, /\+ 3 created/);
+
+    await ok("config", "set", "--config-file", configFile, "demo:encryptOrders", "true");
+    const preview = await ok("preview", "--json", "--config-file", configFile);
+    const answer = forFixture(JSON.parse(preview.stdout) as Json);
+    if (process.env.UPDATE_E2E_FIXTURES === "1") fs.writeFileSync(FIXTURE, `${JSON.stringify(answer, null, 2)}\n`);
+    const stable = stablePart(answer);
+    const orders = (stable.steps as Json[]).find((step) => step.urn === ORDERS_URN.split(STACK).join("dev"));
+    assert.equal(orders?.op, "update");
+    // A dynamic provider returns no detailed diff: a review tool compares the step's old and new inputs.
+    assert.equal((orders?.oldInputs as Json).dataInternodeEncryption, false);
+    assert.equal((orders?.newInputs as Json).dataInternodeEncryption, true);
+    const note = (stable.diagnostics as Json[]).find((d) => String(d.message).includes("dataInternodeEncryption false -> true restarts the database proxy"));
+    assert.ok(note, `no disconnect note in ${JSON.stringify(stable.diagnostics)}`);
+    assert.ok(String(note.message).includes(ORDERS_URN.split(STACK).join("dev")), "the note does not name the resource's URN");
+
+    const kept = JSON.parse(fs.readFileSync(FIXTURE, "utf8")) as Json;
+    assert.deepEqual(stable, stablePart(kept), "the preview --json answer changed: check it, then UPDATE_E2E_FIXTURES=1 npm test");
+
+    const state = await exportedState(sandbox!, STACK, repositoryRoot());
+    assert.ok(!state.includes(sessionsPassword) && !state.includes(cluster.password), "a password is in the state");
+
+    const refresh = await ok("refresh", "--yes", "--config-file", configFile);
+    assert.match(refresh.stdout, /Resources:/);
+    const destroy = await ok("destroy", "--yes", "--config-file", configFile);
+    assert.match(destroy.stdout, /- 3 deleted/);
+    assert.deepEqual((cluster.admin.state() as { bdbs: unknown[] }).bdbs, []);
+  });
+});
