@@ -1,10 +1,14 @@
-// `npm run demo`: the demo stack against the embedded emulator, with no Pulumi CLI and no licence needed.
-// It starts an emulated three-node cluster, then plays the engine's part (the real @pulumi/pulumi provider host
-// over gRPC, see test/engine/harness) through a day in the life of the stack:
+// `npm run demo`: the demo stack against the embedded emulator, with no licence needed. It starts an emulated
+// three-node cluster and goes through a day in the life of the stack:
 //   up -> preview an encryption flip (with its disconnect note) -> up, observed by a real client of each
 //   database when a data plane runs -> drift made behind Pulumi's back ->
 //   refresh -> up corrects it -> destroy.
+// With a `pulumi` CLI on the PATH (or named by PULUMI_CLI), the real engine runs every step (real-engine.ts).
+// Without one, this file plays the engine's part with the real @pulumi/pulumi provider host over gRPC (see
+// test/engine/harness). The first lines say which.
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { RespConnection, startCluster, type EmulatedCluster } from "../../emulator";
 import {
   destroy,
@@ -17,6 +21,7 @@ import {
   type Step,
 } from "../../test/engine/harness";
 import { demoProgram, type DemoSettings } from "./program";
+import { cliVersion, runWithCli } from "./real-engine";
 
 const PROJECT = "redis-enterprise-demo";
 const STACK = "demo";
@@ -60,7 +65,29 @@ async function showClients(cluster: EmulatedCluster, clients: Array<{ name: stri
   }
 }
 
+/** The CLI to use: PULUMI_CLI (a path to the binary), else the first `pulumi` on the PATH. */
+export function findPulumiCli(env: NodeJS.ProcessEnv = process.env): { path?: string; reason: string } {
+  const named = env.PULUMI_CLI;
+  if (named) {
+    if (!fs.existsSync(named)) throw new Error(`PULUMI_CLI is ${named}, which does not exist; point it at the pulumi binary or unset it`);
+    return { path: path.resolve(named), reason: "named by PULUMI_CLI" };
+  }
+  for (const folder of (env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(folder, "pulumi");
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return { path: candidate, reason: "found on the PATH" };
+    } catch {
+      // not here
+    }
+  }
+  return { reason: "no pulumi CLI on the PATH and PULUMI_CLI is not set" };
+}
+
 async function main(): Promise<void> {
+  const cli = findPulumiCli();
+  if (cli.path) console.log(`Engine: the real Pulumi CLI, ${cli.path} (${cliVersion(cli.path)}, ${cli.reason})`);
+  else console.log(`Engine: the embedded provider host (${cli.reason}); the steps below play the engine's part`);
   heading("Starting an emulated 3-node Redis Enterprise Software cluster");
   // A data plane when this machine can run one (redis-server; namespaces as root), so the disconnect is real.
   const cluster: EmulatedCluster = await startCluster({ nodes: 3, operationDelayMs: 300, dataPlane: "auto" });
@@ -69,6 +96,11 @@ async function main(): Promise<void> {
     for (const node of cluster.nodes) console.log(`   node ${node.uid}: ${node.url}`);
     console.log(`   API certificate verified against the cluster CA (SHA-256 ${cluster.caFingerprintSha256.slice(0, 16)}...)`);
     console.log(`   data plane: ${cluster.dataPlane.layout === "off" ? `off (${cluster.dataPlane.reason ?? ""}); disconnects are not observed` : `${cluster.dataPlane.layout} layout, real redis-server shards`}`);
+    if (cli.path) {
+      await runWithCli(cli.path, cluster);
+      console.log("\nDone, with the real Pulumi CLI.");
+      return;
+    }
     const config = {
       "redisenterprise:url": cluster.nodes[0]!.url,
       "redisenterprise:username": cluster.username,
@@ -136,7 +168,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  });
+}
