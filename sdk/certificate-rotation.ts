@@ -1,15 +1,12 @@
 // The CertificateRotation resource: rotates the cluster's internal certificates when created, when `triggers`
 // or `certificates` change, and when a refresh finds a selected certificate within
 // `rotateWhenExpiringWithinDays` days of expiry. Deleting it changes nothing on the cluster.
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { CertificateInfo } from "../provider/certificates";
 import { ROTATION_OUTPUT_KEYS, ROTATION_SECRET_OUTPUTS } from "../provider/rotation/logic";
 import type { Connection } from "../provider/rest";
 import type { TimeoutsInput } from "../provider/timeouts";
 import { providerShim } from "./shim";
-
-const IMPLEMENTATION_PATH = path.join(__dirname, "..", "provider", "index.js");
 
 export interface CertificateRotationArgs {
   /** The cluster to talk to (usually `cluster.connection`). @default stack config redisenterprise:url, :username, :password */
@@ -40,7 +37,7 @@ export class CertificateRotation extends pulumi.dynamic.Resource {
   constructor(name: string, args: CertificateRotationArgs = {}, opts?: pulumi.CustomResourceOptions) {
     const seeds: Record<string, undefined> = {};
     for (const key of ROTATION_OUTPUT_KEYS) seeds[key] = undefined;
-    shim ??= providerShim("CertificateRotation", IMPLEMENTATION_PATH);
+    shim ??= providerShim("CertificateRotation");
     super(shim, name, { ...seeds, certificates: undefined, ...args }, pulumi.mergeOptions(opts, { additionalSecretOutputs: [...ROTATION_SECRET_OUTPUTS] }), "redisenterprise", "CertificateRotation");
   }
 }

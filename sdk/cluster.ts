@@ -1,7 +1,6 @@
 // The Cluster resource a Pulumi program declares: bootstraps nodes into a cluster (or adopts a running one),
 // manages its settings, and outputs the `connection` a Database or CertificateRotation takes. What each
 // setting does is in the README's reference table (generated from provider/cluster/table.ts).
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { CLUSTER_KIND, CLUSTER_OUTPUT_KEYS, CLUSTER_SECRET_OUTPUTS, type ClusterTableInputs } from "./generated/resources";
 import type { ClusterInputs, ClusterNode, ClusterNodeInput, ClusterSettings, ClusterTls } from "../provider/cluster/types";
@@ -9,8 +8,6 @@ import type { PropertyChange } from "../provider/core";
 import type { Connection } from "../provider/rest";
 import type { TimeoutsInput } from "../provider/timeouts";
 import { providerShim } from "./shim";
-
-const IMPLEMENTATION_PATH = path.join(__dirname, "..", "provider", "index.js");
 
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
@@ -58,7 +55,7 @@ export class Cluster extends pulumi.dynamic.Resource {
   constructor(name: string, args: ClusterArgs, opts?: pulumi.CustomResourceOptions) {
     const seeds: Record<string, undefined> = {};
     for (const key of CLUSTER_OUTPUT_KEYS) seeds[key] = undefined;
-    shim ??= providerShim(CLUSTER_KIND, IMPLEMENTATION_PATH);
+    shim ??= providerShim(CLUSTER_KIND);
     super(
       shim,
       name,
