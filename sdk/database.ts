@@ -8,6 +8,7 @@ import type { Connection } from "../provider/rest";
 import type { TimeoutsInput } from "../provider/timeouts";
 import { DATABASE_KIND, DATABASE_OUTPUT_KEYS, DATABASE_SECRET_OUTPUTS, type DatabaseTableInputs, type DatabaseTableOutputs } from "./generated/resources";
 import { providerShim } from "./shim";
+import { expectedUrn } from "./urn";
 
 /** How to reach the cluster's REST API; usually `cluster.connection`, else stack config `redisenterprise:*`. */
 export type ConnectionArgs = Connection;
@@ -60,7 +61,7 @@ export class Database extends pulumi.dynamic.Resource {
     super(
       shim,
       name,
-      { ...seeds, ...args },
+      { ...seeds, ...args, __urn: expectedUrn(DATABASE_KIND, name, opts) },
       // Secret rows (the password) and the connection (which holds the admin password) stay secret in state even
       // when the program passed them as plain strings; the engine only re-marks keys whose inputs were secret.
       // The list is generated from the rows' and settings' `secret` flags.

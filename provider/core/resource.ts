@@ -6,10 +6,12 @@ import { deepEqual, isPlainObject, type JsonObject, renderCompact } from "./json
 import { DISRUPTION_POLICIES, type DisruptionPolicy, effectivePolicy } from "./policy";
 import {
   type CheckFailure,
+  type GateContext,
   type PropertyBag,
   type PropertyChange,
   type PropertyDiff,
   type PropertyTable,
+  bothDeclared,
   checkInputs,
   describeChange,
   diffProperties,
@@ -114,6 +116,34 @@ function describesExisting<P, Live>(definition: ResourceDefinition<P, Live>, old
 export interface ResourceCheckOptions {
   /** The stack's default disruption policy, used when the resource declares none. */
   readonly defaultDisruptionPolicy?: DisruptionPolicy;
+  /** The stack config key that default comes from, for messages ("redisenterprise:disruptionPolicy"). */
+  readonly defaultPolicyConfigKey?: string;
+}
+
+/**
+ * Keys the engine stores but never displays (it hides "__" keys from diffs), kept in inputs and outputs:
+ * `__urn`, the resource's URN as the SDK computed it, so notes printed to stderr (which the engine shows under
+ * the stack, not the resource) name the resource unambiguously; `__drifted`, the managed properties whose live
+ * value a refresh found different from the last update's, so the policy gate words a correction as putting
+ * back a change made outside Pulumi rather than as a change the program made.
+ */
+export const INTERNAL_KEYS = ["__urn", "__drifted"] as const;
+
+/** The resource's URN when the SDK recorded it (`__urn`) in any of the bags. */
+export function resourceUrn(...bags: unknown[]): string | undefined {
+  for (const value of bags) {
+    const urn = bag(value).__urn;
+    if (typeof urn === "string" && urn.startsWith("urn:pulumi:")) return urn;
+  }
+  return undefined;
+}
+
+/** Where the policy came from and what the last refresh found drifted, for the gate's wording. */
+function gateContext(olds: Bag, news: Bag, options: ResourceCheckOptions): GateContext {
+  const fromResource = news.disruptionPolicy === "allow" || news.disruptionPolicy === "deny";
+  const drifted = Array.isArray(olds.__drifted) ? olds.__drifted.filter((name): name is string => typeof name === "string") : [];
+  const configKey = !fromResource && options.defaultDisruptionPolicy && options.defaultPolicyConfigKey ? options.defaultPolicyConfigKey : undefined;
+  return { ...(configKey ? { configKey } : {}), drifted };
 }
 
 export interface ResourceCheck<P> {
@@ -147,6 +177,7 @@ export function checkResource<P, Live>(definition: ResourceDefinition<P, Live>, 
     if (checked.value !== undefined) inputs[setting.name] = checked.value;
   }
   failures.push(...(definition.requirements?.(news) ?? []));
+  if (typeof news.__urn === "string") inputs.__urn = news.__urn;
   const rows = rowNames(definition);
   const settings = settingNames(definition);
   for (const key of Object.keys(news)) {
@@ -155,8 +186,16 @@ export function checkResource<P, Live>(definition: ResourceDefinition<P, Live>, 
     failures.push({ property: key, reason: `${key} is not a ${definition.kind} input; expected one of ${[...declarableRowNames(definition), ...settings].join(", ")}` });
   }
   if (existing) {
+    // Refused changes and the policy are checked here, against the previous inputs (the live values after a
+    // refresh), because a check failure is the one clean way to refuse at preview: an error thrown from diff is
+    // printed three times with a stack trace, and diff also runs during refresh, which must never fail.
+    const label = definition.label(news, olds);
+    if (failures.length === 0) {
+      const refused = diffProperties(definition.table, olds, bothDeclared(definition.table, olds, inputs as PropertyBag<P>)).refused;
+      failures.push(...refused.map((refusal) => ({ property: refusal.property, reason: `${label}: ${refusal.reason}` })));
+    }
     const resolved = effectivePolicy(inputs.disruptionPolicy, options.defaultDisruptionPolicy);
-    failures.push(...disruptionFailures(definition.table, olds, inputs, resolved, definition.label(news, olds)));
+    failures.push(...disruptionFailures(definition.table, olds, inputs, resolved, label, gateContext(olds, inputs, options)));
   }
   return { inputs: inputs as Record<string, unknown> & Partial<P>, failures };
 }
@@ -168,9 +207,12 @@ export interface ResourceDiff extends PropertyDiff {
   readonly notes: string[];
   /** Settings that differ from their echo: an update without a REST call refreshes them. */
   readonly settingsChanged: string[];
-  /** Under disruptionPolicy "deny": every disruptive change against the live values. */
+  /**
+   * Under disruptionPolicy "deny": every disruptive change against the live values. Check has refused those it
+   * can see; update throws the rest (a property newly declared); diff only prints them, never throws.
+   */
   readonly blocked: CheckFailure[];
-  /** When changes are refused: one message naming each, ready to throw. */
+  /** When changes are refused: one message naming each, for update to throw. */
   readonly refusalMessage?: string;
 }
 
@@ -193,7 +235,7 @@ export function diffResource<P, Live>(definition: ResourceDefinition<P, Live>, o
     deleteBeforeReplace: definition.deleteBeforeReplace && properties.replaces.length > 0,
     notes: noteLines(label, properties.changed, definition.table.wording),
     settingsChanged,
-    blocked: gateChanges(label, properties.changed, policy, definition.table.wording),
+    blocked: gateChanges(label, properties.changed, policy, definition.table.wording, gateContext(olds, news, options)),
     ...(properties.refused.length > 0 ? { refusalMessage: `${label}: ${properties.refused.map((refusal) => refusal.reason).join("; ")}` } : {}),
   };
 }
@@ -226,6 +268,7 @@ function buildOutputs<P, Live>(
   }
   const settings: Record<string, unknown> = {};
   for (const key of settingNames(definition)) if (isDeclared(settingsSource, key)) settings[key] = settingsSource[key];
+  if (typeof settingsSource.__urn === "string") settings.__urn = settingsSource.__urn;
   const order: string[] = erasedRows(definition.table).map((row) => row.name);
   const ordered = [...managed].sort((a, b) => order.indexOf(rowOfPath(a)) - order.indexOf(rowOfPath(b)));
   return {
@@ -247,7 +290,9 @@ export function resourceOutputs<P, Live>(definition: ResourceDefinition<P, Live>
 
 /**
  * Outputs after a refresh: the live values, with the managed list, settings and last impacts kept from the
- * previous outputs, so a refresh never turns an unmanaged property into a managed one.
+ * previous outputs, so a refresh never turns an unmanaged property into a managed one. `__drifted` adds every
+ * managed property whose live value differs from the previous outputs to those an earlier refresh found (an
+ * update clears it).
  */
 export function refreshedOutputs<P, Live>(definition: ResourceDefinition<P, Live>, live: Live, previousOutputs: unknown): Record<string, unknown> {
   const previous = bag(previousOutputs);
@@ -256,7 +301,11 @@ export function refreshedOutputs<P, Live>(definition: ResourceDefinition<P, Live
     ? previous.managedProperties.filter((name): name is string => typeof name === "string" && rows.includes(rowOfPath(name)))
     : [];
   const impacts = Array.isArray(previous.lastUpdateImpacts) ? (previous.lastUpdateImpacts as PropertyChange[]) : [];
-  return buildOutputs(definition, live, managed, previous, impacts);
+  const outputs = buildOutputs(definition, live, managed, previous, impacts);
+  const earlier = Array.isArray(previous.__drifted) ? previous.__drifted.filter((name): name is string => typeof name === "string") : [];
+  const found = diffProperties(definition.table, previous as PropertyBag<P>, inputsFromOutputs(definition, outputs) as PropertyBag<P>).changed.map((change) => change.property);
+  const drifted = [...earlier, ...found.filter((name) => !earlier.includes(name))];
+  return drifted.length > 0 ? { ...outputs, __drifted: drifted } : outputs;
 }
 
 /** The value at a dotted path inside nested plain objects. */
@@ -290,6 +339,18 @@ export function inputsFromOutputs<P, Live>(definition: ResourceDefinition<P, Liv
     if (value !== undefined && value !== null) setAt(inputs, path, value);
   }
   for (const key of settingNames(definition)) if (isDeclared(values, key)) inputs[key] = values[key];
+  return inputs;
+}
+
+/**
+ * The inputs read returns after a refresh: `inputsFromOutputs` (the engine shows a dynamic resource's diff from
+ * old and new inputs, so without them drift shows as an update with every property "unchanged", and check then
+ * compares the program with the live values) and the internal keys.
+ */
+export function refreshedInputs<P, Live>(definition: ResourceDefinition<P, Live>, outputs: unknown): Record<string, unknown> {
+  const inputs = inputsFromOutputs(definition, outputs);
+  const values = bag(outputs);
+  for (const key of INTERNAL_KEYS) if (values[key] !== undefined) inputs[key] = values[key];
   return inputs;
 }
 

@@ -538,27 +538,67 @@ export function noteLines(resourceLabel: string, changes: readonly PropertyChang
     .map((change) => `${resourceLabel}: ${describeChange(change)} ${consequenceOf(change, wording)}`);
 }
 
+/** Where a resource's disruption policy came from, and which properties a refresh found changed outside Pulumi. */
+export interface GateContext {
+  /** The stack config key the policy came from, when the resource declares none (e.g. "redisenterprise:disruptionPolicy"). */
+  readonly configKey?: string;
+  /** Properties (or leaf paths) whose live value a refresh found changed outside Pulumi since the last update. */
+  readonly drifted?: readonly string[];
+}
+
 /**
  * With policy "deny", a failure for every change that disconnects clients, loses data or replaces the
  * resource. Changes to unknown values (preview) are not gated: check runs again with known values before
- * anything is applied.
+ * anything is applied. The wording fits the situation: a change the program declares can be reverted, while
+ * putting back a value changed outside Pulumi is a choice between declaring the live value and allowing the
+ * disruption; and a policy from stack config is named by its key, so the user knows where to change it.
  */
-export function gateChanges(resourceLabel: string, changes: readonly PropertyChange[], policy: DisruptionPolicy, wording?: ImpactWording): CheckFailure[] {
+export function gateChanges(
+  resourceLabel: string,
+  changes: readonly PropertyChange[],
+  policy: DisruptionPolicy,
+  wording?: ImpactWording,
+  context: GateContext = {},
+): CheckFailure[] {
   if (policy === "allow") return [];
+  const source = context.configKey ? `disruptionPolicy is "deny" (stack config ${context.configKey})` : 'disruptionPolicy is "deny"';
+  const allow = context.configKey
+    ? `allow it with disruptionPolicy: "allow" on this resource (or pulumi config set ${context.configKey} allow)`
+    : 'set disruptionPolicy: "allow" on this resource for this change';
   return changes
     .filter((change) => !change.unknown && change.mode !== "refused" && isDisruptive(change.impact))
-    .map((change) => ({
-      property: change.property,
-      reason:
-        `${resourceLabel}: ${describeChange(change)} ${change.consequence ?? impactConsequence(change.impact, wording)}, and disruptionPolicy is "deny". ` +
-        `Set disruptionPolicy: "allow" on this resource for this change, or revert the property.`,
-    }));
+    .map((change) => {
+      const consequence = change.consequence ?? impactConsequence(change.impact, wording);
+      if (context.drifted?.includes(change.property)) {
+        const live = change.secret ? "" : ` (live value ${renderValue(change, "old")})`;
+        const declared = change.secret ? "the declared value" : `the declared ${renderValue(change, "new")}`;
+        return {
+          property: change.property,
+          reason:
+            `${resourceLabel}: ${change.property} was changed outside Pulumi${live}, as the last refresh found; ` +
+            `putting back ${declared} ${consequence}, and ${source}. ` +
+            `To keep the live value, declare it in the program; to put the declared value back, ${allow}.`,
+        };
+      }
+      const remedy = context.configKey ? `${allow.charAt(0).toUpperCase()}${allow.slice(1)} for this change, or revert the property.` : 'Set disruptionPolicy: "allow" on this resource for this change, or revert the property.';
+      return { property: change.property, reason: `${resourceLabel}: ${describeChange(change)} ${consequence}, and ${source}. ${remedy}` };
+    });
+}
+
+/** The rows of `newInputs` that `oldInputs` declares too (the ones check can compare without the live object). */
+export function bothDeclared<P, Live>(table: PropertyTable<P, Live>, oldInputs: PropertyBag<P>, newInputs: PropertyBag<P>): PropertyBag<P> {
+  const both: Record<string, unknown> = {};
+  for (const row of erasedRows(table)) {
+    if (isDeclared(oldInputs, row.name) && isDeclared(newInputs, row.name)) both[row.name] = entries(newInputs)[row.name];
+  }
+  return both as PropertyBag<P>;
 }
 
 /**
  * The disruption-policy gate for check: compares the old inputs with the new ones. Only properties declared
- * in both are compared (check cannot know the live value of a property that was not managed before; the diff
- * gate, which sees the live outputs, covers that case).
+ * in both are compared (check cannot know the live value of a property that was not managed before; update,
+ * which sees the live outputs, refuses that case before sending anything). After a refresh the old inputs are
+ * the live values (read returns them as inputs), so this also sees drift that a correction would make disruptive.
  */
 export function disruptionFailures<P, Live>(
   table: PropertyTable<P, Live>,
@@ -566,13 +606,10 @@ export function disruptionFailures<P, Live>(
   newInputs: PropertyBag<P>,
   policy: DisruptionPolicy,
   resourceLabel: string,
+  context: GateContext = {},
 ): CheckFailure[] {
   if (policy === "allow") return [];
-  const bothDeclared: Record<string, unknown> = {};
-  for (const row of erasedRows(table)) {
-    if (isDeclared(oldInputs, row.name) && isDeclared(newInputs, row.name)) bothDeclared[row.name] = entries(newInputs)[row.name];
-  }
-  return gateChanges(resourceLabel, diffProperties(table, oldInputs, bothDeclared).changed, policy, table.wording);
+  return gateChanges(resourceLabel, diffProperties(table, oldInputs, bothDeclared(table, oldInputs, newInputs)).changed, policy, table.wording, context);
 }
 
 const MODE_LABELS: Readonly<Record<ChangeMode, string>> = { "in-place": "in place", replace: "replace", refused: "refused", action: "action" };

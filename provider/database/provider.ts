@@ -62,6 +62,7 @@ async function postDatabase(
   name: string,
   label: string,
   deadline: number,
+  print: (line: string) => void,
 ): Promise<{ uid: number; actionUid?: string }> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -71,7 +72,7 @@ async function postDatabase(
       if (!isOutcomeUnknown(error)) throw error;
       const found = await lookupAfterUnknownCreate(client, name, label, error, deadline);
       if (found.length === 1) {
-        printLine(`${label}: the answer to the create was lost (${(error as Error).message}); found the database by name as uid ${String(found[0].uid)} and continuing with it`);
+        print(`the answer to the create was lost (${(error as Error).message}); found the database by name as uid ${String(found[0].uid)} and continuing with it`);
         return { uid: Number(found[0].uid) };
       }
       if (found.length > 1) throw new Error(`${label}: ${found.length} databases are named "${name}" after an interrupted create; keep one (adopt it by uid) and delete the others`);
@@ -81,7 +82,7 @@ async function postDatabase(
           `${label}: the create failed (${(error as Error).message}) and no database named "${name}" exists, so nothing was created; apply again`,
         );
       }
-      printLine(`${label}: the create was answered ${(error as Error).message}; no database named "${name}" exists, so it is sent again (attempt ${attempt + 1})`);
+      print(`the create was answered ${(error as Error).message}; no database named "${name}" exists, so it is sent again (attempt ${attempt + 1})`);
       await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)));
     }
   }
@@ -93,7 +94,7 @@ async function waitActive(client: RsClient, uid: string, actionUid: string | und
     until: "active",
     actionUid,
     deadlineMs: ctx.deadline.remainingMs(),
-    onProgress: (line) => printLine(`${ctx.label}: ${line}`),
+    onProgress: (line) => ctx.print(line),
   })) as LiveDatabase;
 }
 
@@ -116,7 +117,7 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
     },
 
     async startCreate({ client }, inputs, ctx) {
-      const { uid, actionUid } = await postDatabase(client, createPayload(inputs as CheckedDatabaseInputs), String(inputs.name), ctx.label, ctx.deadline.at);
+      const { uid, actionUid } = await postDatabase(client, createPayload(inputs as CheckedDatabaseInputs), String(inputs.name), ctx.label, ctx.deadline.at, ctx.print);
       return { id: String(uid), pending: actionUid };
     },
 
@@ -172,7 +173,7 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
       await waitForDatabase(client, Number(id), {
         until: "gone",
         deadlineMs: ctx.deadline.remainingMs(),
-        onProgress: (line) => printLine(`${ctx.label}: ${line}`),
+        onProgress: (line) => ctx.print(line),
       });
     },
 

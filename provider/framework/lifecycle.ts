@@ -18,13 +18,15 @@ import {
   noteLines,
   pendingPreconditions,
   preconditionFailures,
+  refreshedInputs,
   refreshedOutputs,
   resourceOutputs,
+  resourceUrn,
   resourceUpdatePayloads,
   rowOfPath,
 } from "../core";
 import { printLine } from "../output";
-import type { StackSettings } from "../settings";
+import { CONFIG_NAMESPACE, type StackSettings } from "../settings";
 import { type Operation, timeoutsProblems } from "../timeouts";
 import { Deadline } from "./deadline";
 import { cutText, guardedCheck } from "./guard";
@@ -57,9 +59,24 @@ export interface OperationContext {
   readonly label: string;
   readonly deadline: Deadline;
   readonly settings: StackSettings;
-  /** Prints one line prefixed with the label. */
+  /** Prints one line prefixed with the label (and ending with the resource's URN when known: see noteWriter). */
   print(line: string): void;
 }
+
+/** Prints one note line to stderr. */
+type Say = (line: string) => void;
+
+/**
+ * Notes end with the resource's URN when the SDK recorded it (`__urn`): the engine shows a dynamic provider's
+ * stderr under the stack, not under the resource (there is no resource-attached log for it), so the line itself
+ * must say which resource it is about; the label alone (`Database "orders"`) is not unique across stacks.
+ */
+function noteWriter(urn: string | undefined): Say {
+  return (line) => printLine(urn ? `${line} [${urn}]` : line);
+}
+
+/** The stack config key of the default disruption policy, named in refusals that come from it. */
+const POLICY_CONFIG_KEY = `${CONFIG_NAMESPACE}:disruptionPolicy`;
 
 /** A fact preconditions can name: how to read it through a session, and how to name it in a message. */
 export interface FactSource<S> {
@@ -127,11 +144,11 @@ function messageOf(error: unknown): string {
 }
 
 /** Prints the notes, and one line per in-place change without impact (so every change is visible once). */
-function printChanges(label: string, changes: readonly PropertyChange[], notes: readonly string[]): void {
-  for (const note of notes) printLine(note);
+function printChanges(say: Say, label: string, changes: readonly PropertyChange[], notes: readonly string[]): void {
+  for (const note of notes) say(note);
   for (const change of changes) {
     if (change.impact === "none" && change.mode === "in-place" && change.consequence === undefined) {
-      printLine(`${label}: ${describeChange(change)} (no impact on connected clients)`);
+      say(`${label}: ${describeChange(change)} (no impact on connected clients)`);
     }
   }
 }
@@ -144,13 +161,18 @@ export function resourceProvider<P, Live, S extends Session>(
 ): pulumi.dynamic.ResourceProvider {
   const { table } = definition;
 
-  const contextFor = (operation: OperationContext["operation"], label: string, timeouts: unknown): OperationContext => ({
-    operation,
-    label,
-    deadline: operation === "read" ? new Deadline(Number.MAX_SAFE_INTEGER) : Deadline.forOperation(operation, timeouts),
-    settings: getSettings(),
-    print: (line) => printLine(`${label}: ${line}`),
-  });
+  const policyOptions = () => ({ defaultDisruptionPolicy: getSettings().disruptionPolicy, defaultPolicyConfigKey: POLICY_CONFIG_KEY });
+
+  const contextFor = (operation: OperationContext["operation"], label: string, timeouts: unknown, urn: string | undefined): OperationContext => {
+    const say = noteWriter(urn);
+    return {
+      operation,
+      label,
+      deadline: operation === "read" ? new Deadline(Number.MAX_SAFE_INTEGER) : Deadline.forOperation(operation, timeouts),
+      settings: getSettings(),
+      print: (line) => say(`${label}: ${line}`),
+    };
+  };
 
   async function withSession<T>(inputs: Props, ctx: OperationContext, work: (session: S) => Promise<T>): Promise<T> {
     const session = hooks.session.open(inputs, ctx.label, ctx.operation === "read" ? undefined : ctx.deadline.at);
@@ -261,14 +283,14 @@ export function resourceProvider<P, Live, S extends Session>(
     const { changes, failures } = adoptionProblems(definition, inputs, live, adoptHooks.applyChanges(inputs), ctx.settings.disruptionPolicy);
     if (failures.length > 0) throw new Error(failuresMessage(failures));
     const id = adoptHooks.id(live);
-    printLine(
-      `${ctx.label}: adopting the existing ${definition.noun} ${definition.idName} ${id}` +
+    ctx.print(
+      `adopting the existing ${definition.noun} ${definition.idName} ${id}` +
         (changes.length > 0 ? ` and applying ${changes.length} change(s)` : " (it matches the declared properties)"),
     );
     // The live values as the rows read them are the "olds": a precondition sees the live value through the
     // row's own reader, the same as on update.
     const liveOutputs = resourceOutputs(definition, live, inputs);
-    printChanges(ctx.label, changes, noteLines(ctx.label, changes, table.wording));
+    printChanges(noteWriter(resourceUrn(inputs)), ctx.label, changes, noteLines(ctx.label, changes, table.wording));
     const outs = await applyUpdate(session, id, liveOutputs, inputs, ctx, changes);
     return { id, outs };
   }
@@ -276,7 +298,7 @@ export function resourceProvider<P, Live, S extends Session>(
   return {
     check: (olds: Props, news: Props) => guardedCheck(definition.kind, olds, news, async (olds, news) => {
       const settings = getSettings();
-      const { inputs, failures } = checkResource(definition, olds ?? {}, news, { defaultDisruptionPolicy: settings.disruptionPolicy });
+      const { inputs, failures } = checkResource(definition, olds ?? {}, news, { ...policyOptions(), defaultDisruptionPolicy: settings.disruptionPolicy });
       failures.push(...hooks.session.problems(news), ...timeoutsProblems(news.timeouts));
       if (failures.length === 0 && hooks.session.known(news)) {
         const label = definition.label(news);
@@ -295,7 +317,7 @@ export function resourceProvider<P, Live, S extends Session>(
               failures.push(...preconditionFailures(table, pending, await readFacts(session, names), label, inputs));
             } catch (error) {
               const what = names.map((name) => hooks.facts?.[name]?.description ?? name).join(" and ");
-              printLine(`${label}: could not read ${what} now (${messageOf(error)}); they are checked again before the change is applied`);
+              noteWriter(resourceUrn(news))(`${label}: could not read ${what} now (${messageOf(error)}); they are checked again before the change is applied`);
             }
           }
           await session.close();
@@ -304,14 +326,19 @@ export function resourceProvider<P, Live, S extends Session>(
       return { inputs, failures };
     }),
 
+    // Never throws for a refused change or the policy: the engine also calls diff during refresh (from CLI
+    // v3.27x, with the live outputs as olds and the previous inputs as news), which must never fail, and an error
+    // thrown here is printed three times with a stack trace. Check refuses what it can see at preview; update
+    // refuses the rest before sending anything; here they are only announced.
     async diff(_id: string, olds: Props, news: Props) {
-      const diff = diffResource(definition, olds, news, { defaultDisruptionPolicy: getSettings().disruptionPolicy });
-      if (diff.refusalMessage) throw new Error(diff.refusalMessage);
-      if (diff.blocked.length > 0) throw new Error(failuresMessage(diff.blocked));
-      printChanges(definition.label(news, olds), diff.changed, diff.notes);
+      const diff = diffResource(definition, olds, news, policyOptions());
+      const say = noteWriter(resourceUrn(news, olds));
+      printChanges(say, definition.label(news, olds), diff.changed, diff.notes);
+      if (diff.refusalMessage) say(`pulumi up will refuse this: ${diff.refusalMessage}`);
+      for (const blocked of diff.blocked) say(`pulumi up will refuse this: ${blocked.reason}`);
       const forced = definition.replaceReason?.(olds ?? {});
       if (forced !== undefined) {
-        printLine(forced);
+        say(forced);
         // The object's own state forces it: "status" is the output that says why.
         return { changes: true, replaces: [...diff.replaces, "status"], deleteBeforeReplace: definition.deleteBeforeReplace };
       }
@@ -319,7 +346,7 @@ export function resourceProvider<P, Live, S extends Session>(
     },
 
     async create(inputs: Props) {
-      const ctx = contextFor("create", definition.label(inputs), inputs.timeouts);
+      const ctx = contextFor("create", definition.label(inputs), inputs.timeouts, resourceUrn(inputs));
       return withSession(inputs, ctx, async (session) => {
         if (hooks.adopt?.wanted(inputs)) return adopt(session, inputs, ctx);
         await requirePreconditions(session, {}, inputs, ctx.label);
@@ -335,25 +362,29 @@ export function resourceProvider<P, Live, S extends Session>(
     },
 
     async read(id: string, props: Props) {
-      const ctx = contextFor("read", definition.label(props ?? {}), undefined);
+      const ctx = contextFor("read", definition.label(props ?? {}), undefined, resourceUrn(props));
       return withSession(props, ctx, async (session) => {
         const live = await hooks.read(session, id, ctx);
         if (live === undefined) return { id: "" };
-        return { id, props: refreshedOutputs(definition, live, props) };
+        // The live values of the managed properties are the inputs too: see refreshedInputs.
+        const outputs = refreshedOutputs(definition, live, props);
+        return { id, props: outputs, inputs: refreshedInputs(definition, outputs) };
       });
     },
 
     async update(id: string, olds: Props, news: Props) {
       const label = definition.label(news, olds);
-      const diff = diffResource(definition, olds, news, { defaultDisruptionPolicy: getSettings().disruptionPolicy });
+      const diff = diffResource(definition, olds, news, policyOptions());
+      // Errors thrown from update reach the user once, without a stack trace (the host reports them as the
+      // resource's failure), so what check could not see is refused here, before anything is sent.
       if (diff.refusalMessage) throw new Error(diff.refusalMessage);
       if (diff.blocked.length > 0) throw new Error(failuresMessage(diff.blocked));
-      const ctx = contextFor("update", label, news.timeouts);
+      const ctx = contextFor("update", label, news.timeouts, resourceUrn(news, olds));
       return withSession(news, ctx, async (session) => ({ outs: await applyUpdate(session, id, olds, news, ctx, diff.changed) }));
     },
 
     async delete(id: string, props: Props) {
-      const ctx = contextFor("delete", definition.label(props ?? {}), props.timeouts);
+      const ctx = contextFor("delete", definition.label(props ?? {}), props.timeouts, resourceUrn(props));
       await withSession(props, ctx, (session) => hooks.delete(session, id, ctx));
     },
   };
