@@ -4,14 +4,12 @@
 //   new InternodeFirewall("ine-port", {
 //     nodes: cluster.nodes.apply((nodes) => nodes.map((node) => ({ address: node.address, transport: { type: "ssh", host: node.address, user: "root", privateKey, hostKey } }))),
 //   });
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { FIREWALL_OUTPUT_KEYS, FIREWALL_SECRET_OUTPUTS } from "../provider/firewall/logic";
 import type { PortsInput } from "../provider/firewall/ports";
 import type { FirewallNode, FirewallNodeStatus, FirewallRule, FirewallTransport } from "../provider/firewall/types";
 import { providerShim } from "./shim";
 
-const IMPLEMENTATION_PATH = path.join(__dirname, "..", "provider", "index.js");
 
 /** One node: the address its peers connect from, and how the provider runs `nft` on it. */
 export interface InternodeFirewallNodeArgs {
@@ -56,7 +54,7 @@ export class InternodeFirewall extends pulumi.dynamic.Resource {
   constructor(name: string, args: InternodeFirewallArgs, opts?: pulumi.CustomResourceOptions) {
     const seeds: Record<string, undefined> = {};
     for (const key of FIREWALL_OUTPUT_KEYS) seeds[key] = undefined;
-    shim ??= providerShim("InternodeFirewall", IMPLEMENTATION_PATH);
+    shim ??= providerShim("InternodeFirewall");
     super(
       shim,
       name,
