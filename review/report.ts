@@ -1,0 +1,402 @@
+// The review report: what a `pulumi preview --json` answer means for this provider's resources, as Markdown
+// for a pull request. Pure: `reviewPreview` reads the parsed JSON into a Review, `renderReview` prints it. The
+// impacts come from the same property tables the provider's diff and disruption gate use (provider/core and
+// each resource's table), so the report and the preview notes cannot disagree.
+//
+// The engine gives a dynamic provider's steps no detailed diff (`detailedDiff` is null in the real CLI's
+// answers), so each resource's changes are computed here from the step's recorded outputs and new inputs, as
+// the provider's own diff does.
+import { type ClientImpact, diffResource, erasedRows, impactConsequence, impactLabel, impactSeverity, isDeclared, isDisruptive, isPlainObject, isUnknown, type PropertyChange, renderCompact, deepEqual } from "../provider/core";
+import { CLUSTER_SECRET_OUTPUTS, diffCluster } from "../provider/cluster/logic";
+import { clusterRow } from "../provider/cluster/table";
+import { DATABASE_RESOURCE } from "../provider/database/logic";
+import { diffRotation, ROTATION_SECRET_OUTPUTS } from "../provider/rotation/logic";
+
+type Bag = Readonly<Record<string, unknown>>;
+
+/** The text the CLI writes for a secret value in `--json` output. */
+export const ENGINE_SECRET = "[secret]";
+
+/** The type token prefix of this package's resources under the dynamic provider. */
+const TYPE_PREFIX = "pulumi-nodejs:dynamic/redisenterprise:";
+
+/**
+ * An impact in the report: the table's client impact, "deletes-resource" for a resource the preview removes, or
+ * "unclassified" for a kind this report has no table for (shown as disruptive: nobody should read it as harmless).
+ */
+export type ReviewImpact = ClientImpact | "deletes-resource" | "unclassified";
+
+/** One property change of one resource, ready to print. */
+export interface ReviewChange {
+  readonly property: string;
+  /** Rendered values; "[secret]" for secrets, "(unknown)" until apply, "(unset)" when absent. */
+  readonly old: string;
+  readonly new: string;
+  readonly impact: ReviewImpact;
+  /** The consequence sentence, from the resource's table. */
+  readonly consequence: string;
+}
+
+export interface ReviewedResource {
+  readonly kind: string;
+  readonly name: string;
+  readonly urn: string;
+  /** The engine's operation: create, update, replace, delete. */
+  readonly op: string;
+  readonly changes: readonly ReviewChange[];
+}
+
+export interface DriftItem {
+  readonly kind: string;
+  readonly name: string;
+  readonly property: string;
+  /** The value recorded in the state before the refresh. */
+  readonly recorded: string;
+  /** The value the refresh read from the cluster. */
+  readonly live: string;
+}
+
+export interface Review {
+  readonly resources: readonly ReviewedResource[];
+  /** Changes the provider refuses: disruptionPolicy "deny" and changes no API can apply. One sentence each. */
+  readonly refusals: readonly string[];
+  readonly drift: readonly DriftItem[];
+  /** The engine's change summary (op -> count), when it gave one. */
+  readonly summary: Readonly<Record<string, number>>;
+}
+
+interface Step {
+  readonly op: string;
+  readonly urn: string;
+  readonly oldState?: { readonly type?: string; readonly inputs?: Bag; readonly outputs?: Bag };
+  readonly newState?: { readonly type?: string; readonly inputs?: Bag; readonly outputs?: Bag };
+}
+
+/** What a resource kind's diff gives the report. */
+interface KindReview {
+  readonly changes: ReviewChange[];
+  readonly refusals: string[];
+}
+
+/** The preview JSON is input from a file: a clear error naming what is wrong, never a TypeError. */
+export class ReviewInputError extends Error {
+  override readonly name = "ReviewInputError";
+}
+
+function bag(value: unknown): Bag {
+  return (isPlainObject(value) ? value : {}) as Bag;
+}
+
+function kindOf(type: unknown): string | undefined {
+  return typeof type === "string" && type.startsWith(TYPE_PREFIX) ? type.slice(TYPE_PREFIX.length) : undefined;
+}
+
+function nameOf(urn: string): string {
+  return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/** A value for a table cell. The engine's own secret marker stays a secret whatever the property. */
+function show(value: unknown): string {
+  if (value === undefined || value === null) return "(unset)";
+  if (isUnknown(value)) return "(unknown)";
+  if (containsSecret(value)) return ENGINE_SECRET;
+  return renderCompact(value, 200);
+}
+
+/**
+ * Properties never shown, whatever the JSON holds: `pulumi preview --json --show-secrets` prints secrets in
+ * clear, so the engine's marker alone does not protect them. A kind without a table here: any name that looks
+ * like a credential.
+ */
+const SECRET_KEYS: Readonly<Record<string, readonly string[]>> = {
+  Database: [...erasedRows(DATABASE_RESOURCE.table).filter((row) => row.secret).map((row) => row.name), "connection"],
+  Cluster: CLUSTER_SECRET_OUTPUTS,
+  CertificateRotation: ROTATION_SECRET_OUTPUTS,
+};
+
+function isSecretKey(kind: string, key: string): boolean {
+  const known = SECRET_KEYS[kind];
+  return known ? known.includes(key) : /password|secret|token|key|connection|credential/i.test(key);
+}
+
+/** A value for a table cell, masked when the property is a secret. */
+function showProperty(kind: string, key: string, value: unknown): string {
+  return isSecretKey(kind, key) && value !== undefined && value !== null && !isUnknown(value) ? ENGINE_SECRET : show(value);
+}
+
+function containsSecret(value: unknown): boolean {
+  if (value === ENGINE_SECRET) return true;
+  if (Array.isArray(value)) return value.some(containsSecret);
+  if (isPlainObject(value)) return Object.values(value).some(containsSecret);
+  return false;
+}
+
+/** A change record from a table diff as a report row, in the resource's own wording. */
+function fromRecord(change: PropertyChange, consequence: string): ReviewChange {
+  const secret = change.secret === true || containsSecret(change.old) || containsSecret(change.new);
+  return {
+    property: change.property,
+    old: secret ? ENGINE_SECRET : show(change.old),
+    new: secret ? ENGINE_SECRET : change.unknown ? "(unknown)" : show(change.new),
+    impact: change.impact,
+    consequence: change.unknown ? `may change; if it does, it ${consequence}` : consequence,
+  };
+}
+
+function reviewDatabase(olds: Bag, news: Bag): KindReview {
+  const diff = diffResource(DATABASE_RESOURCE, olds, news);
+  return {
+    changes: diff.changed.filter((change) => change.mode !== "refused").map((change) => fromRecord(change, change.consequence ?? impactConsequence(change.impact, DATABASE_RESOURCE.table.wording))),
+    refusals: [...diff.refused.map((refusal) => `${DATABASE_RESOURCE.label(news, olds)}: ${refusal.reason}`), ...diff.blocked.map((blocked) => blocked.reason)],
+  };
+}
+
+function reviewCluster(olds: Bag, news: Bag): KindReview {
+  const diff = diffCluster(olds, news);
+  const changes = diff.changed
+    .filter((change) => change.mode !== "refused")
+    .map((change) => fromRecord(change, change.consequence ?? clusterRow(change.property.split(".")[0]!)?.consequence ?? "changes a cluster setting"));
+  for (const url of diff.nodesAdded) changes.push({ property: "nodes", old: "", new: url, impact: "none", consequence: "joins the node to the cluster" });
+  for (const url of diff.nodesRemoved) changes.push({ property: "nodes", old: url, new: "", impact: "none", consequence: "stops managing the node; it stays in the cluster until removed by hand" });
+  for (const field of diff.recordOnly) {
+    changes.push({
+      property: field,
+      old: showProperty("Cluster", field, olds[field]),
+      new: showProperty("Cluster", field, news[field]),
+      impact: "none",
+      consequence: "changes how the provider talks to the cluster; nothing changes on the cluster",
+    });
+  }
+  return { changes, refusals: diff.refused.map((refusal) => refusal.reason) };
+}
+
+function reviewRotation(olds: Bag, news: Bag): KindReview {
+  const diff = diffRotation(olds, news);
+  const changes: ReviewChange[] = [];
+  if (diff.rotate) {
+    // Impact "none": RS replaces internal certificates while the cluster keeps serving (the rotation's own notes
+    // and the vendor page describe no client disconnect).
+    const consequence = `rotates the certificates (${diff.reasons.join("; ")})`;
+    const triggersChanged = !deepEqual(olds.triggers ?? undefined, news.triggers ?? undefined);
+    const selectionChanged = !deepEqual(olds.requestedCertificates ?? undefined, news.certificates ?? undefined);
+    if (triggersChanged) changes.push({ property: "triggers", old: show(olds.triggers), new: show(news.triggers), impact: "none", consequence });
+    if (selectionChanged) changes.push({ property: "certificates", old: show(olds.requestedCertificates), new: show(news.certificates), impact: "none", consequence });
+    if (!triggersChanged && !selectionChanged) changes.push({ property: "(rotation)", old: show(olds.expiringCertificates), new: "(rotated)", impact: "none", consequence });
+  }
+  for (const key of ["rotateWhenExpiringWithinDays", "timeouts"]) {
+    if (!deepEqual(olds[key] ?? undefined, news[key] ?? undefined)) {
+      changes.push({ property: key, old: show(olds[key]), new: show(news[key]), impact: "none", consequence: "is recorded; nothing changes on the cluster" });
+    }
+  }
+  return { changes, refusals: [] };
+}
+
+/**
+ * A kind without a reviewer here (a newer provider's resource): each changed input, its impact unknown to this
+ * report, shown at the top so that nobody reads it as harmless.
+ */
+function reviewUnknownKind(kind: string, olds: Bag, news: Bag): KindReview {
+  const keys = [...new Set([...Object.keys(olds), ...Object.keys(news)])].filter((key) => !key.startsWith("__")).sort();
+  const changes = keys
+    .filter((key) => isDeclared(news, key) && !deepEqual(olds[key], news[key]))
+    .map((key) => ({ property: key, old: showProperty(kind, key, olds[key]), new: showProperty(kind, key, news[key]), impact: "unclassified" as const, consequence: `has no impact known to this report (no property table for ${kind}); review it by hand` }));
+  return { changes, refusals: [] };
+}
+
+const REVIEWERS: Readonly<Record<string, (olds: Bag, news: Bag) => KindReview>> = {
+  Database: reviewDatabase,
+  Cluster: reviewCluster,
+  CertificateRotation: reviewRotation,
+};
+
+function review(kind: string, olds: Bag, news: Bag): KindReview {
+  const reviewer = REVIEWERS[kind];
+  return reviewer ? reviewer(olds, news) : reviewUnknownKind(kind, olds, news);
+}
+
+/**
+ * An update in which no property visibly changes: either an input is unknown until apply (a `connection` from a
+ * Cluster that changes in the same update), or a secret changed that the CLI masks on both sides ("[secret]" ->
+ * "[secret]"). Each is listed, a secret with the impact its row gives any change, so the update is explained.
+ */
+function invisibleChanges(kind: string, olds: Bag, news: Bag): ReviewChange[] {
+  const keys = Object.keys(news).filter((key) => !key.startsWith("__"));
+  const unknown = keys.filter((key) => isUnknown(news[key]));
+  if (unknown.length > 0) {
+    return unknown.map((key) => ({
+      property: key,
+      old: showProperty(kind, key, olds[key]),
+      new: "(unknown)",
+      impact: "none" as const,
+      consequence: "is known only at apply (it comes from a resource that changes in this update); if only it changes, nothing changes on the cluster",
+    }));
+  }
+  const changes: ReviewChange[] = [];
+  for (const key of keys.filter((name) => news[name] === ENGINE_SECRET && olds[name] === ENGINE_SECRET)) {
+    const probe = review(kind, olds, { ...news, [key]: `${ENGINE_SECRET} (changed)` }).changes.find((change) => change.property === key);
+    // A key without a row is a provider setting (connection, timeouts): it never changes the cluster.
+    const consequence = probe?.consequence ?? "changes how the provider reaches the cluster; nothing changes on the cluster";
+    changes.push({ property: key, old: ENGINE_SECRET, new: ENGINE_SECRET, impact: probe?.impact ?? "none", consequence: `may have changed (the preview masks secrets); if it did, it ${consequence}` });
+  }
+  return changes;
+}
+
+/** The properties a resource manages, from its recorded outputs (the framework records them). */
+function managedOf(outputs: Bag): string[] | undefined {
+  const managed = outputs.managedProperties;
+  return Array.isArray(managed) ? managed.filter((name): name is string => typeof name === "string") : undefined;
+}
+
+/**
+ * Drift: in a `preview --refresh --json` answer, a resource's "refresh" step holds the recorded state (old and
+ * new alike), and its next step's old state is what the refresh read. Properties the program manages (the
+ * framework records them) that differ are drift.
+ */
+function driftOf(kind: string, urn: string, recorded: Bag, live: Bag): DriftItem[] {
+  const managed = managedOf(recorded) ?? [];
+  const items: DriftItem[] = [];
+  for (const path of managed) {
+    const [row, ...leaf] = path.split(".");
+    const pick = (outputs: Bag) => leaf.reduce<unknown>((value, key) => (isPlainObject(value) ? value[key] : undefined), outputs[row!]);
+    if (deepEqual(pick(recorded), pick(live))) continue;
+    items.push({ kind, name: nameOf(urn), property: path, recorded: showProperty(kind, row!, pick(recorded)), live: showProperty(kind, row!, pick(live)) });
+  }
+  return items;
+}
+
+/** Error diagnostics the engine printed for this provider's resources: check failures (deny refusals among them). */
+function diagnosticRefusals(diagnostics: unknown): string[] {
+  if (!Array.isArray(diagnostics)) return [];
+  const refusals: string[] = [];
+  for (const diagnostic of diagnostics) {
+    const entry = bag(diagnostic);
+    const severity = typeof entry.severity === "string" ? entry.severity : "";
+    const message = typeof entry.message === "string" ? entry.message.trim() : "";
+    const urn = typeof entry.urn === "string" ? entry.urn : "";
+    if (!severity.startsWith("error") || message === "") continue;
+    // Only this provider's resources: a program error is the engine's to report, not a refusal.
+    if (kindOf(urn.split("::")[2]) === undefined) continue;
+    // The engine wraps a check failure in "error: <type> resource '<name>': property <p> value {<v>} has a
+    // problem: "; the provider's sentence after it names the resource and property already.
+    refusals.push(message.replace(/\s+/g, " ").replace(/^error: .*? has a problem: /, ""));
+  }
+  return refusals;
+}
+
+/** Reads a parsed `pulumi preview --json` answer (plain or `--refresh`). Throws ReviewInputError on another shape. */
+export function reviewPreview(preview: unknown): Review {
+  if (!isPlainObject(preview) || (preview.steps !== undefined && !Array.isArray(preview.steps))) {
+    throw new ReviewInputError("the input is not a `pulumi preview --json` answer: expected an object with a \"steps\" list");
+  }
+  const steps = (preview.steps ?? []) as unknown[];
+  const resources: ReviewedResource[] = [];
+  const refusals: string[] = [];
+  const drift: DriftItem[] = [];
+  /** Recorded outputs by URN, from the refresh steps of a `preview --refresh`. */
+  const refreshed = new Map<string, Bag>();
+  const replaced = new Set(steps.map(bag).filter((step) => step.op === "replace").map((step) => step.urn));
+  for (const raw of steps) {
+    if (!isPlainObject(raw) || typeof raw.op !== "string" || typeof raw.urn !== "string") {
+      throw new ReviewInputError(`the input is not a \`pulumi preview --json\` answer: a step needs "op" and "urn"; got ${renderCompact(raw)}`);
+    }
+    const step = raw as unknown as Step;
+    const kind = kindOf(step.newState?.type ?? step.oldState?.type);
+    if (kind === undefined) continue;
+    if (step.op === "refresh") {
+      refreshed.set(step.urn, bag(step.oldState?.outputs));
+      continue;
+    }
+    const recorded = refreshed.get(step.urn);
+    if (recorded !== undefined && step.oldState) {
+      drift.push(...driftOf(kind, step.urn, recorded, bag(step.oldState.outputs)));
+      refreshed.delete(step.urn);
+    }
+    if (step.op === "same" || step.op === "read") continue;
+    if ((step.op === "create-replacement" || step.op === "delete-replaced") && replaced.has(step.urn)) continue;
+    const name = nameOf(step.urn);
+    if (step.op === "delete" || step.op === "delete-replaced") {
+      const consequence = kind === "Database" ? "deletes the database: all its data is lost and every client is disconnected" : `deletes the ${kind}`;
+      resources.push({ kind, name, urn: step.urn, op: step.op, changes: [{ property: "(resource)", old: "exists", new: "(deleted)", impact: "deletes-resource", consequence }] });
+      continue;
+    }
+    if (step.op === "create") {
+      resources.push({ kind, name, urn: step.urn, op: step.op, changes: [] });
+      continue;
+    }
+    const olds = bag(step.oldState?.outputs);
+    const news = bag(step.newState?.inputs);
+    const reviewed = review(kind, olds, news);
+    refusals.push(...reviewed.refusals);
+    const changes = reviewed.changes.length > 0 || step.op !== "update" ? reviewed.changes : invisibleChanges(kind, olds, news);
+    resources.push({ kind, name, urn: step.urn, op: step.op, changes });
+  }
+  for (const refusal of diagnosticRefusals(preview.diagnostics)) if (!refusals.some((known) => refusal.includes(known))) refusals.push(refusal);
+  const summary: Record<string, number> = {};
+  for (const [op, count] of Object.entries(bag(preview.changeSummary))) if (typeof count === "number") summary[op] = count;
+  return { resources, refusals, drift, summary };
+}
+
+function severity(impact: ReviewImpact): number {
+  const top = impactSeverity("replaces-resource");
+  return impact === "deletes-resource" ? top + 2 : impact === "unclassified" ? top + 1 : impactSeverity(impact);
+}
+
+function label(impact: ReviewImpact): string {
+  return impact === "deletes-resource" ? "deletes the resource" : impact === "unclassified" ? "not classified" : impactLabel(impact);
+}
+
+function disruptive(impact: ReviewImpact): boolean {
+  return impact === "deletes-resource" || impact === "unclassified" || isDisruptive(impact);
+}
+
+/** A Markdown table cell: code for values, pipes and line breaks escaped. */
+function cell(text: string, code = false): string {
+  const flat = text.replace(/\r?\n/g, " ").replace(/\|/g, "\\|");
+  if (!code || flat === "") return flat;
+  return flat.includes("`") ? `\`\` ${flat} \`\`` : `\`${flat}\``;
+}
+
+/** The report as Markdown: refusals, changes by impact (most disruptive first), drift, then creations. */
+export function renderReview(reviewed: Review, title = "Redis Enterprise: review of `pulumi preview`"): string {
+  const lines: string[] = [`## ${title}`, ""];
+  const rows = reviewed.resources.flatMap((resource) => resource.changes.map((change) => ({ resource, change })));
+  rows.sort((a, b) => severity(b.change.impact) - severity(a.change.impact));
+  const disruptiveCount = rows.filter((row) => disruptive(row.change.impact)).length;
+  const created = reviewed.resources.filter((resource) => resource.op === "create");
+  const counts = [
+    `${rows.length} property change${rows.length === 1 ? "" : "s"} (${disruptiveCount} disruptive)`,
+    `${created.length} resource${created.length === 1 ? "" : "s"} to create`,
+    `${reviewed.refusals.length} refusal${reviewed.refusals.length === 1 ? "" : "s"}`,
+    `${reviewed.drift.length} drifted propert${reviewed.drift.length === 1 ? "y" : "ies"}`,
+  ];
+  lines.push(`${counts.join(", ")}.`, "");
+  if (reviewed.refusals.length > 0) {
+    lines.push("### Refused", "", "The provider will not apply these; the preview fails until they are resolved.", "");
+    for (const refusal of reviewed.refusals) lines.push(`- ${refusal.replace(/\r?\n/g, " ")}`);
+    lines.push("");
+  }
+  if (rows.length > 0) {
+    lines.push("### Changes, most disruptive first", "", "| Impact | Resource | Property | Old | New | What happens |", "|---|---|---|---|---|---|");
+    for (const { resource, change } of rows) {
+      const impact = disruptive(change.impact) ? `**${label(change.impact)}**` : label(change.impact);
+      const op = resource.op === "update" ? "" : ` (${resource.op})`;
+      lines.push(`| ${impact} | ${resource.kind} ${cell(resource.name, true)}${op} | ${cell(change.property, true)} | ${cell(change.old, true)} | ${cell(change.new, true)} | ${cell(change.consequence)} |`);
+    }
+    lines.push("");
+  }
+  if (reviewed.drift.length > 0) {
+    lines.push("### Drift found by refresh", "", "Changed on the cluster outside Pulumi; the next `pulumi up` puts the declared values back.", "");
+    lines.push("| Resource | Property | Recorded | Live |", "|---|---|---|---|");
+    for (const item of reviewed.drift) lines.push(`| ${item.kind} ${cell(item.name, true)} | ${cell(item.property, true)} | ${cell(item.recorded, true)} | ${cell(item.live, true)} |`);
+    lines.push("");
+  }
+  if (created.length > 0) {
+    lines.push("### To create", "");
+    for (const resource of created) lines.push(`- ${resource.kind} ${cell(resource.name, true)}`);
+    lines.push("");
+  }
+  if (rows.length === 0 && created.length === 0 && reviewed.refusals.length === 0 && reviewed.drift.length === 0) {
+    lines.push("No change to Redis Enterprise resources.", "");
+  }
+  return lines.join("\n");
+}
