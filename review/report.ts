@@ -6,10 +6,11 @@
 // The engine gives a dynamic provider's steps no detailed diff (`detailedDiff` is null in the real CLI's
 // answers), so each resource's changes are computed here from the step's recorded outputs and new inputs, as
 // the provider's own diff does.
-import { type ClientImpact, diffResource, erasedRows, impactConsequence, impactLabel, impactSeverity, isDeclared, isDisruptive, isPlainObject, isUnknown, type PropertyChange, renderCompact, deepEqual } from "../provider/core";
+import { secretOutputsOf } from "../provider/core/generate";
+import { type ClientImpact, diffResource, type ResourceDefinition, impactConsequence, impactLabel, impactSeverity, isDeclared, isDisruptive, isPlainObject, isUnknown, type PropertyChange, renderCompact, deepEqual } from "../provider/core";
 import { CLUSTER_SECRET_OUTPUTS, diffCluster } from "../provider/cluster/logic";
 import { clusterRow } from "../provider/cluster/table";
-import { DATABASE_RESOURCE } from "../provider/database/logic";
+import { RESOURCE_DEFINITIONS } from "../provider/resources";
 import { diffRotation, ROTATION_SECRET_OUTPUTS } from "../provider/rotation/logic";
 
 type Bag = Readonly<Record<string, unknown>>;
@@ -109,7 +110,7 @@ function show(value: unknown): string {
  * like a credential.
  */
 const SECRET_KEYS: Readonly<Record<string, readonly string[]>> = {
-  Database: [...erasedRows(DATABASE_RESOURCE.table).filter((row) => row.secret).map((row) => row.name), "connection"],
+  ...Object.fromEntries(RESOURCE_DEFINITIONS.map((definition) => [definition.kind, secretOutputsOf(definition)])),
   Cluster: CLUSTER_SECRET_OUTPUTS,
   CertificateRotation: ROTATION_SECRET_OUTPUTS,
 };
@@ -143,11 +144,14 @@ function fromRecord(change: PropertyChange, consequence: string): ReviewChange {
   };
 }
 
-function reviewDatabase(olds: Bag, news: Bag): KindReview {
-  const diff = diffResource(DATABASE_RESOURCE, olds, news);
-  return {
-    changes: diff.changed.filter((change) => change.mode !== "refused").map((change) => fromRecord(change, change.consequence ?? impactConsequence(change.impact, DATABASE_RESOURCE.table.wording))),
-    refusals: [...diff.refused.map((refusal) => `${DATABASE_RESOURCE.label(news, olds)}: ${refusal.reason}`), ...diff.blocked.map((blocked) => blocked.reason)],
+/** A resource registered on the framework (provider/resources.ts): its definition's own diff and gate. */
+function reviewDefinition(definition: ResourceDefinition<unknown, unknown>) {
+  return (olds: Bag, news: Bag): KindReview => {
+    const diff = diffResource(definition, olds, news);
+    return {
+      changes: diff.changed.filter((change) => change.mode !== "refused").map((change) => fromRecord(change, change.consequence ?? impactConsequence(change.impact, definition.table.wording))),
+      refusals: [...diff.refused.map((refusal) => `${definition.label(news, olds)}: ${refusal.reason}`), ...diff.blocked.map((blocked) => blocked.reason)],
+    };
   };
 }
 
@@ -203,8 +207,10 @@ function reviewUnknownKind(kind: string, olds: Bag, news: Bag): KindReview {
   return { changes, refusals: [] };
 }
 
+// Every resource registered on the framework joins by itself; the Cluster and the CertificateRotation have their
+// own diffs (node joins, record-only credentials, rotation reasons).
 const REVIEWERS: Readonly<Record<string, (olds: Bag, news: Bag) => KindReview>> = {
-  Database: reviewDatabase,
+  ...Object.fromEntries(RESOURCE_DEFINITIONS.map((definition) => [definition.kind, reviewDefinition(definition)])),
   Cluster: reviewCluster,
   CertificateRotation: reviewRotation,
 };
