@@ -366,9 +366,12 @@ function cell(text: string, code = false): string {
 export function renderReview(reviewed: Review, title = "Redis Enterprise: review of `pulumi preview`"): string {
   const lines: string[] = [`## ${title}`, ""];
   const rows = reviewed.resources.flatMap((resource) => resource.changes.map((change) => ({ resource, change })));
-  rows.sort((a, b) => severity(b.change.impact) - severity(a.change.impact));
+  // The engine runs steps in parallel, so their order in the JSON varies from run to run; the report does not:
+  // by severity, then resource kind and name, and each resource's changes in its table's order.
+  const byResource = (a: ReviewedResource, b: ReviewedResource) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name);
+  rows.sort((a, b) => severity(b.change.impact) - severity(a.change.impact) || byResource(a.resource, b.resource));
   const disruptiveCount = rows.filter((row) => disruptive(row.change.impact)).length;
-  const created = reviewed.resources.filter((resource) => resource.op === "create");
+  const created = reviewed.resources.filter((resource) => resource.op === "create").sort(byResource);
   const counts = [
     `${rows.length} property change${rows.length === 1 ? "" : "s"} (${disruptiveCount} disruptive)`,
     `${created.length} resource${created.length === 1 ? "" : "s"} to create`,
@@ -378,7 +381,7 @@ export function renderReview(reviewed: Review, title = "Redis Enterprise: review
   lines.push(`${counts.join(", ")}.`, "");
   if (reviewed.refusals.length > 0) {
     lines.push("### Refused", "", "The provider will not apply these; the preview fails until they are resolved.", "");
-    for (const refusal of reviewed.refusals) lines.push(`- ${refusal.replace(/\r?\n/g, " ")}`);
+    for (const refusal of [...reviewed.refusals].sort()) lines.push(`- ${refusal.replace(/\r?\n/g, " ")}`);
     lines.push("");
   }
   if (rows.length > 0) {
@@ -393,7 +396,8 @@ export function renderReview(reviewed: Review, title = "Redis Enterprise: review
   if (reviewed.drift.length > 0) {
     lines.push("### Drift found by refresh", "", "Changed on the cluster outside Pulumi; the next `pulumi up` puts the declared values back.", "");
     lines.push("| Resource | Property | Recorded | Live |", "|---|---|---|---|");
-    for (const item of reviewed.drift) lines.push(`| ${item.kind} ${cell(item.name, true)} | ${cell(item.property, true)} | ${cell(item.recorded, true)} | ${cell(item.live, true)} |`);
+    const drift = [...reviewed.drift].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+    for (const item of drift) lines.push(`| ${item.kind} ${cell(item.name, true)} | ${cell(item.property, true)} | ${cell(item.recorded, true)} | ${cell(item.live, true)} |`);
     lines.push("");
   }
   if (created.length > 0) {
