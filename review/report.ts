@@ -7,10 +7,12 @@
 // answers), so each resource's changes are computed here from the step's recorded outputs and new inputs, as
 // the provider's own diff does.
 import { secretOutputsOf } from "../provider/core/generate";
-import { type ClientImpact, diffResource, type ResourceDefinition, impactConsequence, impactLabel, impactSeverity, isDeclared, isDisruptive, isPlainObject, isUnknown, type PropertyChange, renderCompact, deepEqual } from "../provider/core";
+import { type ClientImpact, diffProperties, diffResource, type ResourceDefinition, impactConsequence, impactLabel, impactSeverity, isDeclared, isDisruptive, isPlainObject, isUnknown, type PropertyChange, renderCompact, deepEqual } from "../provider/core";
 import { CLUSTER_SECRET_OUTPUTS, diffCluster } from "../provider/cluster/logic";
 import { clusterRow } from "../provider/cluster/table";
 import { RESOURCE_DEFINITIONS } from "../provider/resources";
+import { FIREWALL_SECRET_OUTPUTS } from "../provider/firewall/logic";
+import { FIREWALL_TABLE } from "../provider/firewall/table";
 import { diffRotation, ROTATION_SECRET_OUTPUTS } from "../provider/rotation/logic";
 
 type Bag = Readonly<Record<string, unknown>>;
@@ -113,6 +115,8 @@ const SECRET_KEYS: Readonly<Record<string, readonly string[]>> = {
   ...Object.fromEntries(RESOURCE_DEFINITIONS.map((definition) => [definition.kind, secretOutputsOf(definition)])),
   Cluster: CLUSTER_SECRET_OUTPUTS,
   CertificateRotation: ROTATION_SECRET_OUTPUTS,
+  // The declared nodes hold ssh private keys; the table's `nodes` row displays addresses and transports only.
+  InternodeFirewall: [...FIREWALL_SECRET_OUTPUTS, "nodes"],
 };
 
 function isSecretKey(kind: string, key: string): boolean {
@@ -196,6 +200,26 @@ function reviewRotation(olds: Bag, news: Bag): KindReview {
 }
 
 /**
+ * The InternodeFirewall: its table against the recorded declaration (`declaredNodes`: the `nodes` output holds
+ * per-node statuses), as its provider's diff does; nodes shown by address and transport, never a key. A node
+ * whose table a refresh found changed is listed too: the update rewrites it.
+ */
+function reviewFirewall(olds: Bag, news: Bag): KindReview {
+  const recorded = { nodes: olds.declaredNodes, ports: olds.ports, allowedSources: olds.allowedSources, table: olds.table };
+  const diff = diffProperties(FIREWALL_TABLE, recorded, news);
+  const changes = diff.changed
+    .filter((change) => change.mode !== "refused")
+    .map((change) => fromRecord(change, change.consequence ?? impactConsequence(change.impact, FIREWALL_TABLE.wording)));
+  const statuses = Array.isArray(olds.nodes) ? olds.nodes.filter(isPlainObject) : [];
+  for (const status of statuses) {
+    if (status.tableInPlace !== false) continue;
+    const drift = Array.isArray(status.drift) && status.drift.length > 0 ? status.drift.map(String).join("; ") : "table not in place";
+    changes.push({ property: `nodes[${String(status.address)}]`, old: drift, new: "(declared table)", impact: "none", consequence: "differs from the declaration; the update rewrites its table" });
+  }
+  return { changes, refusals: diff.refused.map((refusal) => `InternodeFirewall: ${refusal.reason}`) };
+}
+
+/**
  * A kind without a reviewer here (a newer provider's resource): each changed input, its impact unknown to this
  * report, shown at the top so that nobody reads it as harmless.
  */
@@ -207,12 +231,13 @@ function reviewUnknownKind(kind: string, olds: Bag, news: Bag): KindReview {
   return { changes, refusals: [] };
 }
 
-// Every resource registered on the framework joins by itself; the Cluster and the CertificateRotation have their
-// own diffs (node joins, record-only credentials, rotation reasons).
+// Every resource registered on the framework joins by itself; the Cluster, the CertificateRotation and the
+// InternodeFirewall have their own diffs (node joins, record-only credentials, rotation reasons, node drift).
 const REVIEWERS: Readonly<Record<string, (olds: Bag, news: Bag) => KindReview>> = {
   ...Object.fromEntries(RESOURCE_DEFINITIONS.map((definition) => [definition.kind, reviewDefinition(definition)])),
   Cluster: reviewCluster,
   CertificateRotation: reviewRotation,
+  InternodeFirewall: reviewFirewall,
 };
 
 function review(kind: string, olds: Bag, news: Bag): KindReview {

@@ -111,6 +111,33 @@ describe("review report", () => {
     assert.doesNotMatch(markdown, /t1|t2/);
   });
 
+  it("InternodeFirewall: its table's wording, nodes by address and transport, a drifted node, never a private key", () => {
+    const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-key-material\n-----END OPENSSH PRIVATE KEY-----\n";
+    const ssh = { type: "ssh", host: "10.0.0.3", user: "root", privateKey: key };
+    const declared = [{ address: "10.0.0.1", transport: { type: "netns", namespace: "n1" } }, { address: "10.0.0.2", transport: { type: "netns", namespace: "n2" } }];
+    const olds = {
+      declaredNodes: declared,
+      ports: [3342],
+      nodes: [
+        { address: "10.0.0.1", transport: "netns", tableInPlace: true, drift: [] },
+        { address: "10.0.0.2", transport: "netns", tableInPlace: false, drift: ["rule 2 removed"] },
+      ],
+    };
+    const news = { nodes: [...declared, { address: "10.0.0.3", transport: ssh }], ports: [3342] };
+    const review = reviewPreview({ steps: [step("update", "InternodeFirewall", "fw", olds, news)] });
+    const markdown = renderReview(review);
+    assert.doesNotMatch(markdown, /secret-key-material|PRIVATE KEY/);
+    assert.deepEqual(
+      review.resources[0]!.changes.map((change) => [change.property, change.impact]),
+      [
+        ["nodes", "none"],
+        ["nodes[10.0.0.2]", "none"],
+      ],
+    );
+    assert.match(markdown, /\| InternodeFirewall `fw` \| `nodes` \| .*10\.0\.0\.1 .*\| .*10\.0\.0\.3 .*\| writes the table on each added node/);
+    assert.match(markdown, /\| InternodeFirewall `fw` \| `nodes\[10\.0\.0\.2\]` \| `rule 2 removed` \| `\(declared table\)` \| differs from the declaration; the update rewrites its table \|/);
+  });
+
   it("escapes table cells: a pipe in a value does not break the row", () => {
     const olds = { name: "orders", tags: { team: "a" }, managedProperties: ["name", "tags"] };
     const markdown = renderReview(reviewPreview({ steps: [step("update", "Database", "orders", olds, { ...olds, tags: { team: "a|b" } })] }));
