@@ -8,8 +8,7 @@
 // the provider's own diff does.
 import { secretOutputsOf } from "../provider/core/generate";
 import { type ClientImpact, diffProperties, diffResource, type ResourceDefinition, impactConsequence, impactLabel, impactSeverity, isDeclared, isDisruptive, isPlainObject, isUnknown, type PropertyChange, renderCompact, deepEqual } from "../provider/core";
-import { CLUSTER_SECRET_OUTPUTS, diffCluster } from "../provider/cluster/logic";
-import { clusterRow } from "../provider/cluster/table";
+import { diffCluster } from "../provider/cluster/logic";
 import { RESOURCE_DEFINITIONS } from "../provider/resources";
 import { FIREWALL_SECRET_OUTPUTS } from "../provider/firewall/logic";
 import { FIREWALL_TABLE } from "../provider/firewall/table";
@@ -113,7 +112,6 @@ function show(value: unknown): string {
  */
 const SECRET_KEYS: Readonly<Record<string, readonly string[]>> = {
   ...Object.fromEntries(RESOURCE_DEFINITIONS.map((definition) => [definition.kind, secretOutputsOf(definition)])),
-  Cluster: CLUSTER_SECRET_OUTPUTS,
   CertificateRotation: ROTATION_SECRET_OUTPUTS,
   // The declared nodes hold ssh private keys; the table's `nodes` row displays addresses and transports only.
   InternodeFirewall: [...FIREWALL_SECRET_OUTPUTS, "nodes"],
@@ -163,7 +161,7 @@ function reviewCluster(olds: Bag, news: Bag): KindReview {
   const diff = diffCluster(olds, news);
   const changes = diff.changed
     .filter((change) => change.mode !== "refused")
-    .map((change) => fromRecord(change, change.consequence ?? clusterRow(change.property.split(".")[0]!)?.consequence ?? "changes a cluster setting"));
+    .map((change) => fromRecord(change, change.consequence ?? "changes a cluster setting"));
   for (const url of diff.nodesAdded) changes.push({ property: "nodes", old: "", new: url, impact: "none", consequence: "joins the node to the cluster" });
   for (const url of diff.nodesRemoved) changes.push({ property: "nodes", old: url, new: "", impact: "none", consequence: "stops managing the node; it stays in the cluster until removed by hand" });
   for (const field of diff.recordOnly) {
