@@ -307,7 +307,8 @@ function diagnosticRefusals(diagnostics: unknown): string[] {
     if (kindOf(urn.split("::")[2]) === undefined) continue;
     // The engine wraps a check failure in "error: <type> resource '<name>': property <p> value {<v>} has a
     // problem: "; the provider's sentence after it names the resource and property already.
-    refusals.push(message.replace(/\s+/g, " ").replace(/^error: .*? has a problem: /, ""));
+    // The provider may end its sentence with the resource's URN in brackets; the report names the resource already.
+    refusals.push(message.replace(/\s+/g, " ").replace(/^error: .*? has a problem: /, "").replace(/ \[urn:pulumi:[^\]]*\]$/, "").trim());
   }
   return refusals;
 }
