@@ -202,7 +202,7 @@ describe("review report on the real CLI's answers", () => {
   it("drift from `preview --refresh`: the out-of-band edits of managed properties, not the unmanaged one", () => {
     const review = reviewPreview(fixture("preview-refresh-drift.json"));
     assert.deepEqual(review.drift, [
-      { kind: "Cluster", name: "prod", property: "clusterCertsAboutToExpireAlert", recorded: '{"enabled":true,"thresholdDays":30}', live: '{"enabled":true,"thresholdDays":10}' },
+      { kind: "Cluster", name: "prod", property: "clusterCertsAboutToExpireAlert.thresholdDays", recorded: "30", live: "10" },
       { kind: "Database", name: "orders", property: "memorySize", recorded: "268435456", live: "536870912" },
     ]);
     // evictionPolicy was edited too, but orders does not declare it: not drift.
