@@ -14,6 +14,7 @@ import {
   noteLines,
   parseSoftwareVersion,
   mergeLeaves,
+  mergeJsonDeep,
   rowOfPath,
   compareSoftwareVersions,
   readProperties,
@@ -354,20 +355,11 @@ export function settingNotes(label: string, changes: readonly PropertyChange[]):
 // ---------------------------------------------------------------------------------------------------------------
 // payloads and outputs
 
-function deepMerge(target: JsonObject, source: JsonObject): JsonObject {
-  for (const [key, value] of Object.entries(source)) {
-    const existing = target[key];
-    if (isPlainObject(existing) && isPlainObject(value)) deepMerge(existing as JsonObject, value as JsonObject);
-    else target[key] = value;
-  }
-  return target;
-}
-
 /**
  * The PUT body of each REST object (keyed "cluster", "policy", "jobScheduler") for the declared settings that
  * differ from `live` (previous outputs or values just read): a nested setting sends its live value with the
  * declared leaves merged in, so an undeclared leaf is never reset. Two rows share `alert_settings`, so the rows'
- * fragments are merged deeply (core's payloadsByObject merges one level only and would keep the last alert).
+ * fragments are merged deeply.
  */
 export function settingsPayloads(live: Bag, inputs: Bag): Partial<Record<ClusterObject, JsonObject>> {
   const changed = new Set(
@@ -382,7 +374,7 @@ export function settingsPayloads(live: Bag, inputs: Bag): Partial<Record<Cluster
     if (containsUnknown(declared)) throw new Error(`Cluster: cannot build the request body because ${settingRow.name} is not known yet (preview value)`);
     const value = settingRow.nested ? mergeLeaves(live[settingRow.name], declared) : declared;
     const fragment = (settingRow.toRest as (value: unknown, inputs: Bag) => JsonObject)(value, inputs);
-    payloads[settingRow.object] = deepMerge(payloads[settingRow.object] ?? {}, fragment);
+    payloads[settingRow.object] = mergeJsonDeep(payloads[settingRow.object] ?? {}, fragment);
   }
   return payloads;
 }

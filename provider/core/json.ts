@@ -26,6 +26,20 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 /**
+ * `target` with `source` merged in, object by object (arrays and other values are replaced), as a new object:
+ * two rows that write different leaves of one REST field (the Cluster's two alert settings both live in
+ * `alert_settings`) must both reach the request body.
+ */
+export function mergeJsonDeep(target: JsonObject, source: JsonObject): JsonObject {
+  const merged: JsonObject = { ...target };
+  for (const [key, value] of Object.entries(source)) {
+    const existing = merged[key];
+    merged[key] = isPlainObject(existing) && isPlainObject(value) ? mergeJsonDeep(existing as JsonObject, value as JsonObject) : value;
+  }
+  return merged;
+}
+
+/**
  * Compact one-line rendering of any value for messages: JSON where possible, cut at `maxLength` characters.
  * Never throws (bigint, cycles, functions and symbols are rendered by description).
  */

@@ -10,7 +10,7 @@
 
 import type { DisruptionPolicy } from "./policy";
 import { type ClientImpact, type ImpactWording, impactConsequence, impactLabel, impactSeverity, isDisruptive } from "./impact";
-import { deepEqual, isPlainObject, type JsonObject, renderCompact } from "./json";
+import { deepEqual, isPlainObject, type JsonObject, mergeJsonDeep, renderCompact } from "./json";
 import type { Schema } from "./schema";
 import { containsUnknown, isUnknown, type Previewable, UNKNOWN_VALUE } from "./unknown";
 
@@ -471,7 +471,7 @@ export function payloadsByObject<P, Live>(table: PropertyTable<P, Live>, inputs:
       throw new Error(`${table.resource}: cannot build the request body because ${row.name} is not known yet (preview value); run pulumi up, not a preview`);
     }
     const object = merged ? ALL_OBJECTS : objectOf(table, row);
-    payloads[object] = Object.assign(payloads[object] ?? {}, row.toRest(bag[row.name], inputs as Readonly<Partial<P>>));
+    payloads[object] = mergeJsonDeep(payloads[object] ?? {}, row.toRest(bag[row.name], inputs as Readonly<Partial<P>>));
   }
   return payloads;
 }

@@ -17,8 +17,10 @@ import {
   inputsFromOutputs,
   integerSchema,
   leafEntries,
+  mergeJsonDeep,
   mergeLeaves,
   objectSchema,
+  payloadsByObject,
   optionalField,
   passThroughSetting,
   pendingPreconditions,
@@ -189,6 +191,24 @@ describe("the resource framework (toy cluster)", () => {
     assert.deepEqual(inputsFromOutputs(DEFINITION, outs), { name: "c1", alerts: { certs: { days: 45 } } });
     const refreshed = refreshedOutputs(DEFINITION, LIVE, outs);
     assert.deepEqual(refreshed.managedProperties, ["name", "alerts.certs.days"]);
+  });
+
+  it("merges two rows that write different leaves of one REST field into one body, keeping both", () => {
+    // Only what payloadsByObject reads of a row: its name, object and toRest.
+    const shared = {
+      resource: "Shared",
+      rows: [
+        { name: "certsAlert", object: "cluster", toRest: (days: number) => ({ alert_settings: { certs: { threshold: String(days) } } }) },
+        { name: "nodeCertsAlert", object: "cluster", toRest: (days: number) => ({ alert_settings: { node_certs: { threshold: String(days) } } }) },
+      ],
+      rules: [],
+    } as unknown as PropertyTable<{ certsAlert: number; nodeCertsAlert: number }, unknown>;
+    assert.deepEqual(payloadsByObject(shared, { certsAlert: 45, nodeCertsAlert: 30 }), {
+      cluster: { alert_settings: { certs: { threshold: "45" }, node_certs: { threshold: "30" } } },
+    });
+    const left: JsonObject = { a: { b: 1, list: [1, 2] } };
+    assert.deepEqual(mergeJsonDeep(left, { a: { c: 2, list: [3] } }), { a: { b: 1, c: 2, list: [3] } });
+    assert.deepEqual(left, { a: { b: 1, list: [1, 2] } }, "the target is not changed");
   });
 
   it("an action row's change is an action, never part of a payload", () => {
