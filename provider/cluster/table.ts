@@ -1,7 +1,7 @@
 // The Cluster's property table: one row per setting, naming the REST object it lives in (`/v1/cluster`,
 // `/v1/cluster/policy`, `/v1/job_scheduler`), its schema, how it is read back, and what a change does. check,
 // diff, the update payloads, read, the preview notes and the README reference all come from these rows.
-// Facts: /work/shared/reference/rs-rest-api.md §3.1, §3.2, §4.5.
+// Facts: ../shared/reference/rs-rest-api.md §3.1, §3.2, §4.5.
 import {
   booleanSchema,
   enumSchema,

@@ -1,5 +1,5 @@
 // Types of the Cluster resource: what users declare, the canonical settings the table manages, and the outputs.
-// Facts come from /work/shared/reference/rs-rest-api.md §3 (cluster, policy, bootstrap), §4.5 (alerts and the
+// Facts come from ../shared/reference/rs-rest-api.md §3 (cluster, policy, bootstrap), §4.5 (alerts and the
 // rotation job) and §5 (nodes).
 import type { PropertyChange } from "../core";
 import type { Connection } from "../rest";

@@ -1,6 +1,6 @@
 // The Database property table: one row per property, the single source of truth for validation, diff,
 // payloads, read, notes, the disruption gate and the README. Facts and their sources:
-// /work/shared/reference/rs-rest-api.md §2 (bdb fields) and §8 (what affects client connections).
+// ../shared/reference/rs-rest-api.md §2 (bdb fields) and §8 (what affects client connections).
 
 import { createHash } from "node:crypto";
 import {

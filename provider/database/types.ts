@@ -1,5 +1,5 @@
 // Types of the Database resource: what users declare, the canonical form the provider works on, and the
-// outputs it records. Facts come from /work/shared/reference/rs-rest-api.md §2 (bdb object).
+// outputs it records. Facts come from ../shared/reference/rs-rest-api.md §2 (bdb object).
 
 import type { PropertyChange, Previewable } from "../core";
 import type { DisruptionPolicy } from "../core";

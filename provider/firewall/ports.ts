@@ -1,7 +1,7 @@
 // TCP ports of the InternodeFirewall: a list of ports and ranges, or the name of a profile. Pure.
 //
 // The profile "internode-only" is every TCP row of the product's port table whose source is Internal alone
-// (/work/shared/reference/rs-rest-api.md §7, RS/networking/port-configurations.md): traffic that only other
+// (../shared/reference/rs-rest-api.md §7, RS/networking/port-configurations.md): traffic that only other
 // nodes of the cluster ever need. Rows that clients (External) or Active-Active peers also use (8001, 8443,
 // 9443/8080/3346, the database endpoints 10000-19999) are not in it: closing them to everyone but the nodes
 // would cut clients off. UDP 53/5353 (DNS) are Internal and External, and this firewall handles TCP only.

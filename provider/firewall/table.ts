@@ -1,5 +1,5 @@
 // The InternodeFirewall property table: one row per input, the single source of validation, diff, the preview
-// notes and the README reference. Facts: /work/shared/reference/rs-rest-api.md §7 (ports; 3342 for internode
+// notes and the README reference. Facts: ../shared/reference/rs-rest-api.md §7 (ports; 3342 for internode
 // encryption). The "REST field" of a row is where it lands in the nftables table each node carries.
 import { type ImpactWording, type PropertyTable, renderMarkdownTable, rowBuilder } from "../core";
 import { allowedSourcesSchema, nodesSchema, portsSchema, tableSchema } from "./spec";
