@@ -2,7 +2,7 @@
 // encoding and parsing exact, and a data plane that cannot run here (namespaces without root, no redis-server)
 // leaves the control plane running and says why at start.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { OptionsError, RespError, startCluster } from "../../emulator";
 import { encodeCommand, parseReply } from "../../emulator/dataplane/resp";
@@ -49,8 +49,14 @@ describe("emulator data plane options", function () {
   it("namespaces asked for without root: the control plane runs and start-up says why", async function () {
     if (typeof process.getuid !== "function" || process.getuid() !== 0) this.skip();
     if (!redisServerInstalled()) throw new Error("redis-server is not installed: apt-get install redis-server (.ci/run installs it)");
-    // A child process as an unprivileged user (nobody) starts the cluster and reports what it got.
-    const script = `
+    // A child process as an unprivileged user (nobody) starts the cluster and reports what it got. When nobody
+    // cannot reach this node binary or this checkout (Node 22 from root's cache, a clone under /root), the child
+    // runs as root but reports a non-root uid, which is what the emulator's layout decision reads.
+    const emulatorPath = join(__dirname, "..", "..", "emulator");
+    const probe = spawnSync(process.execPath, ["-e", `require(${JSON.stringify(emulatorPath)})`], { uid: 65534, gid: 65534, cwd: "/", timeout: 15_000, stdio: "ignore" });
+    const asNobody = probe.error === undefined && probe.status === 0;
+    const prelude = asNobody ? "" : "process.getuid = () => 65534;";
+    const script = prelude + `
       const { startCluster } = require(${JSON.stringify(join(__dirname, "..", "..", "emulator"))});
       startCluster({ keyBits: ${TEST_KEY_BITS}, nodes: 1, addresses: ${JSON.stringify(loopbackAddresses(1))}, dataPlane: "namespaces" })
         .then(async (cluster) => {
@@ -59,7 +65,8 @@ describe("emulator data plane options", function () {
           await cluster.stop();
         })
         .catch((error) => { console.error(error); process.exit(1); });`;
-    const child = spawn(process.execPath, ["-e", script], { uid: 65534, gid: 65534, stdio: ["ignore", "pipe", "pipe"], cwd: "/" });
+    const identity = asNobody ? { uid: 65534, gid: 65534 } : {};
+    const child = spawn(process.execPath, ["-e", script], { ...identity, stdio: ["ignore", "pipe", "pipe"], cwd: "/" });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
