@@ -252,7 +252,11 @@ export function checkCluster(oldInputs: Bag | undefined, newInputs: Bag): Cluste
     if ((CLUSTER_OUTPUT_KEYS as readonly string[]).includes(key) || news[key] === undefined || news[key] === null) continue;
     failures.push({ property: key, reason: `${key} is not a Cluster input; expected one of ${[...CLUSTER_SETTINGS, ...rowNames].join(", ")}` });
   }
-  void oldInputs;
+  // Changes the cluster cannot make (rename, removing a node without consent) are refused here: a check failure
+  // prints once, and the engine never checks during a refresh, while it does call diff then (so diff only notes).
+  if (failures.length === 0 && oldInputs !== undefined && isDeclared(oldInputs, "name")) {
+    failures.push(...diffCluster(oldInputs, inputs).refused);
+  }
   return { inputs, failures };
 }
 
@@ -261,7 +265,7 @@ export function checkCluster(oldInputs: Bag | undefined, newInputs: Bag): Cluste
 
 export interface ClusterDiff {
   changes: boolean;
-  /** Refused changes, each a full sentence; the provider throws them from diff and update. */
+  /** Refused changes, each a full sentence: check fails on them, diff notes them, update throws them. */
   refused: CheckFailure[];
   /** Table settings that differ from the live values. */
   changed: PropertyChange[];

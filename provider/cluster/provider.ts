@@ -269,8 +269,10 @@ export function clusterProvider(): pulumi.dynamic.ResourceProvider {
     check: (olds: Props, news: Props) => guardedCheck("Cluster", olds, news, (olds, news) => checkCluster(olds, news)),
 
     async diff(_id: string, olds: Props, news: Props) {
+      // Never throws: the engine calls diff during refresh too, and a throw would fail the refresh. Check refuses
+      // these changes at preview and up; update refuses them again before sending anything.
       const diff = diffCluster(olds, news);
-      if (diff.refused.length > 0) throw new Error(diff.refused.map((failure) => failure.reason).join("; "));
+      for (const failure of diff.refused) printLine(`${failure.reason} (pulumi up will refuse this)`);
       for (const note of diff.notes) printLine(note);
       return { changes: diff.changes, replaces: [], deleteBeforeReplace: false };
     },

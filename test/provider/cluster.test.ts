@@ -104,11 +104,17 @@ describe("Cluster provider against the emulator", function () {
       assert.equal(nodesOf(updated)[3]!.url, emulator.nodes[3]!.url);
       assert.deepEqual(emulator.admin.events({ type: "join" }).map((e) => e.nodeUid), [2, 3, 4]);
 
-      await assert.rejects(provider.diff!("prod.example.com", updated, await check(base(3))), /removing .* from nodes is refused.*allowNodeRemoval: true/);
-      await assert.rejects(
-        provider.diff!("prod.example.com", updated, await check({ ...base(4), name: "other.example.com" })),
-        /name "prod.example.com" -> "other.example.com" cannot be applied: the cluster's FQDN is set once/,
-      );
+      // Refused at check (printed once, at preview and up), noted by diff (which must never throw: the engine
+      // calls it during refresh), and refused again by update before anything is sent.
+      const removal = await provider.check!(news, base(3));
+      assert.match(removal.failures!.map((f) => f.reason).join("; "), /removing .* from nodes is refused.*allowNodeRemoval: true/);
+      const rename = await provider.check!(news, { ...base(4), name: "other.example.com" });
+      assert.match(rename.failures!.map((f) => f.reason).join("; "), /name "prod.example.com" -> "other.example.com" cannot be applied: the cluster's FQDN is set once/);
+      const removalDiff = await provider.diff!("prod.example.com", updated, await check(base(3)));
+      assert.equal(removalDiff.changes, true);
+      assert.match(stderr.take(), /removing .* from nodes is refused.*\(pulumi up will refuse this\)/);
+      await assert.rejects(provider.update!("prod.example.com", updated, await check(base(3))), /removing .* from nodes is refused/);
+      assert.deepEqual(nodesOf(updated).map((node) => node.uid), [1, 2, 3, 4]);
       outs = updated;
     });
 
