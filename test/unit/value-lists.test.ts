@@ -1,12 +1,15 @@
 // The emulator and the provider each encode the reference's value lists on their own (emulator/validation/bdb.ts
 // says why: a shared definition would let a wrong fact pass both sides). This test holds them against each other,
 // row by row, derived from the provider's table: every enumerated or bounded Database row must have its emulator
-// counterpart, and the two may differ only where DIFFERENCES below says why.
+// counterpart, and the two may differ only where DIFFERENCES below says why. The internal certificate names are
+// held the same way.
 import assert from "node:assert/strict";
 import { describe, it } from "mocha";
 import { erasedRows, type SchemaShape } from "../../provider/core";
 import { DATABASE_TABLE } from "../../provider/database";
 import * as emulator from "../../emulator/validation/bdb";
+import { INTERNAL_CERTIFICATE_NAMES as EMULATOR_CERTIFICATE_NAMES } from "../../emulator/pki/names";
+import { INTERNAL_CERTIFICATE_NAMES } from "../../provider/certificates";
 
 /** The emulator's list for each REST field the provider enumerates. */
 const EMULATOR_ENUMS: Readonly<Record<string, readonly string[]>> = {
@@ -53,5 +56,9 @@ describe("the emulator's value lists against the provider's", () => {
     const name = shapeOf("name");
     assert.ok(name?.kind === "string");
     assert.equal(name.pattern?.source, emulator.DB_NAME_PATTERN.source);
+  });
+
+  it("the internal certificate names CertificateRotation accepts are the ones the emulator's cluster carries", () => {
+    assert.deepEqual([...INTERNAL_CERTIFICATE_NAMES].sort(), [...EMULATOR_CERTIFICATE_NAMES].sort());
   });
 });
