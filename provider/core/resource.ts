@@ -42,6 +42,14 @@ export interface SettingSpec {
    * value passes through (the framework validates it, as for `connection` and `timeouts`).
    */
   check?(value: unknown): { readonly value?: unknown; readonly failures: readonly CheckFailure[] };
+  /**
+   * Whether a declared value and the recorded one (previous outputs) are the same setting; structural equality
+   * when omitted. A setting recorded in another form than declared needs it (the Cluster's nodes are declared
+   * as { url } and recorded as the cluster reports them).
+   */
+  equals?(declared: unknown, recorded: unknown): boolean;
+  /** The input a recorded value stands for, for a refresh's inputs; the value itself when omitted. */
+  fromOutput?(recorded: unknown): unknown;
 }
 
 export interface ResourceDefinition<P, Live> {
@@ -60,8 +68,12 @@ export interface ResourceDefinition<P, Live> {
   label(news: Bag, olds?: Bag): string;
   /** Required inputs and other checks on the raw inputs that no row or setting owns. */
   requirements?(news: Bag): CheckFailure[];
-  /** Outputs read from the live object besides the rows (ids, status, endpoints). May throw on a bad answer. */
-  liveOutputs(live: Live, values: Readonly<Partial<P>>): Record<string, unknown>;
+  /**
+   * Outputs read from the live object besides the rows (ids, status, endpoints). May throw on a bad answer.
+   * `inputs` are the declared inputs (create, update) or the previous outputs (refresh), for an output built
+   * from them (the Cluster's connection).
+   */
+  liveOutputs(live: Live, values: Readonly<Partial<P>>, inputs: Bag): Record<string, unknown>;
   /** The id of a live object, for adoption messages. */
   idOf(live: Live): unknown;
   /** True when a replacement must delete first (two objects cannot share a name or a port). */
@@ -86,8 +98,8 @@ export const disruptionPolicySetting: SettingSpec = {
 };
 
 /** A setting the framework validates (connection, timeouts): passed through by check. */
-export function passThroughSetting(name: string, options: { readonly secret?: boolean } = {}): SettingSpec {
-  return options.secret ? { name, secret: true } : { name };
+export function passThroughSetting(name: string, options: Omit<SettingSpec, "name" | "check"> = {}): SettingSpec {
+  return { name, ...options };
 }
 
 function bag(value: unknown): Bag {
@@ -225,9 +237,10 @@ export function diffResource<P, Live>(definition: ResourceDefinition<P, Live>, o
   const news = bag(newInputs);
   const properties = diffProperties(definition.table, olds, news);
   const label = definition.label(news, olds);
-  const settingsChanged = settingNames(definition)
-    .filter((key) => isDeclared(news, key) || isDeclared(olds, key))
-    .filter((key) => !deepEqual(news[key], olds[key]));
+  const settingsChanged = definition.settings
+    .filter(({ name }) => isDeclared(news, name) || isDeclared(olds, name))
+    .filter(({ name, equals }) => (equals && isDeclared(news, name) && isDeclared(olds, name) ? !equals(news[name], olds[name]) : !deepEqual(news[name], olds[name])))
+    .map(({ name }) => name);
   const policy = effectivePolicy(news.disruptionPolicy, options.defaultDisruptionPolicy);
   return {
     ...properties,
@@ -274,7 +287,7 @@ function buildOutputs<P, Live>(
   return {
     ...values,
     ...settings,
-    ...definition.liveOutputs(live, values as Partial<P>),
+    ...definition.liveOutputs(live, values as Partial<P>, settingsSource),
     managedProperties: ordered,
     lastUpdateImpacts: impacts.map((impact) => ({ ...impact })),
   };
@@ -338,7 +351,9 @@ export function inputsFromOutputs<P, Live>(definition: ResourceDefinition<P, Liv
     const value = valueAt(values, path);
     if (value !== undefined && value !== null) setAt(inputs, path, value);
   }
-  for (const key of settingNames(definition)) if (isDeclared(values, key)) inputs[key] = values[key];
+  for (const { name, fromOutput } of definition.settings) {
+    if (isDeclared(values, name)) inputs[name] = fromOutput ? fromOutput(values[name]) : values[name];
+  }
   return inputs;
 }
 

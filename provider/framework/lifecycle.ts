@@ -14,6 +14,7 @@ import {
   describeChange,
   diffResource,
   checkResource,
+  liveMismatches,
   factsNeeded,
   noteLines,
   pendingPreconditions,
@@ -49,8 +50,26 @@ export interface SessionHooks<S extends Session> {
   /**
    * Opens a session for one operation; throws a message that says how to fix a missing or bad target. Every
    * request the session makes ends its retries at `deadlineAt` (the operation's deadline; none for read).
+   * `recorded` is what the stack holds for the object (the previous outputs: read, update, delete; none on
+   * create): a resource that reaches several endpoints finds the ones it recorded there (the Cluster's nodes).
    */
-  open(inputs: Props, label: string, deadlineAt?: number): S;
+  open(inputs: Props, label: string, deadlineAt?: number, recorded?: Props): S;
+}
+
+/**
+ * What a resource judges besides its table (the Cluster's nodes and name, CertificateRotation's selection of
+ * "all"): more notes, refusals, and actions (a node to join), merged into diff, update, adopt and the settling
+ * after a create. `tableChanges` are the table's own changes, for a note that words them together.
+ */
+export interface ChangesBeyondTable {
+  /** True when something changes that the table's diff does not see (a refusal counts as a change). */
+  readonly changes?: boolean;
+  /** Lines printed once by diff (the label first, as the table's notes). */
+  readonly notes?: readonly string[];
+  /** Changes the resource cannot make: check should refuse them; diff notes them; update throws them. */
+  readonly refused?: readonly CheckFailure[];
+  /** Action changes run like an action row's, after the payloads: e.g. `{ property: "nodes", action: "join" }`. */
+  readonly actions?: readonly PropertyChange[];
 }
 
 /** What every hook receives: the operation, its label, its one deadline and a way to print. */
@@ -88,6 +107,26 @@ export interface FactSource<S> {
 export interface LifecycleHooks<Live, S extends Session> {
   readonly session: SessionHooks<S>;
   readonly facts?: Readonly<Record<string, FactSource<S>>>;
+  /**
+   * Validates and normalises the inputs instead of the definition's checkResource, for a resource whose inputs
+   * are more than rows and settings (the Cluster's name, nodes and credentials). The session's problems and the
+   * timeouts are still checked by the life cycle (a failure reported twice is reported once).
+   */
+  check?(olds: Props, news: Props): { inputs: Props; failures: CheckFailure[] };
+  /** What the resource judges besides its table (see ChangesBeyondTable); pure, never throws. */
+  changesBeyondTable?(olds: Props, news: Props, tableChanges: readonly PropertyChange[]): ChangesBeyondTable;
+  /**
+   * The create sends only what creates the object (a bootstrap body holds no settings): after completeCreate,
+   * the life cycle settles it like an adoption, applying the declared values that differ from the live ones and
+   * the actions changesBeyondTable asks for (the other nodes join), then verifies; a failure there is a partial
+   * failure carrying the id.
+   */
+  readonly settleAfterCreate?: boolean;
+  /**
+   * The sentence of a partial failure (default: "the <noun> was created as <id> but did not become ready"),
+   * from what startCreate returned as pending; the life cycle adds nothing to it.
+   */
+  describePartialFailure?(id: string, pending: unknown, reason: string, ctx: OperationContext): string;
   /** Before a create sends anything: e.g. refuse when an object with the name exists. */
   beforeCreate?(session: S, inputs: Props, ctx: OperationContext): Promise<void>;
   /** Starts the create and returns the id as soon as the object exists, with a handle for completeCreate. */
@@ -98,8 +137,11 @@ export interface LifecycleHooks<Live, S extends Session> {
   read(session: S, id: string, ctx: OperationContext): Promise<Live | undefined>;
   /** A single attempt to read the object for the record of a partial failure (default: read). */
   readForRecord?(session: S, id: string, ctx: OperationContext): Promise<Live | undefined>;
-  /** The smallest record of an object that exists (the id is what matters for refresh and destroy). */
-  minimalRecord(id: string, inputs: Props): Props;
+  /**
+   * The smallest record of an object that exists (the id is what matters for refresh and destroy); the session
+   * knows what the operation found (the Cluster's nodes that joined).
+   */
+  minimalRecord(id: string, inputs: Props, session?: S): Props;
   /** Sends the update bodies (per REST object) and returns a handle for completeUpdate. */
   startUpdate(session: S, id: string, payloads: Readonly<Record<string, JsonObject>>, ctx: OperationContext): Promise<unknown>;
   /** Polls until the object is ready after an update (also when nothing was sent) and returns it. */
@@ -112,8 +154,11 @@ export interface LifecycleHooks<Live, S extends Session> {
   outcomeUnknown?(error: unknown): boolean;
   /** Deletes and waits until the object is gone (absent already is success). */
   delete(session: S, id: string, ctx: OperationContext): Promise<void>;
-  /** Action rows' calls, by the action name their change case gives. */
-  readonly actions?: Readonly<Record<string, (session: S, id: string, change: PropertyChange, ctx: OperationContext) => Promise<void>>>;
+  /**
+   * Action rows' calls, by the action name their change case gives. An action runs once per operation, however
+   * many changes ask for it (two rows that rotate rotate once): `change` is the first of them, `all` every one.
+   */
+  readonly actions?: Readonly<Record<string, (session: S, id: string, change: PropertyChange, ctx: OperationContext, all: readonly PropertyChange[]) => Promise<void>>>;
   /** Taking over an existing object on create instead of creating one. */
   readonly adopt?: {
     /** Whether these inputs adopt. */
@@ -124,6 +169,8 @@ export interface LifecycleHooks<Live, S extends Session> {
     find(session: S, inputs: Props, ctx: OperationContext): Promise<Live>;
     /** The id to record for it. */
     id(live: Live): string;
+    /** The line printed when adopting (default: "adopting the existing <noun> <idName> <id> ..."). */
+    describe?(live: Live, changes: readonly PropertyChange[]): string;
   };
 }
 
@@ -174,8 +221,8 @@ export function resourceProvider<P, Live, S extends Session>(
     };
   };
 
-  async function withSession<T>(inputs: Props, ctx: OperationContext, work: (session: S) => Promise<T>): Promise<T> {
-    const session = hooks.session.open(inputs, ctx.label, ctx.operation === "read" ? undefined : ctx.deadline.at);
+  async function withSession<T>(inputs: Props, ctx: OperationContext, work: (session: S) => Promise<T>, recorded?: Props): Promise<T> {
+    const session = hooks.session.open(inputs, ctx.label, ctx.operation === "read" ? undefined : ctx.deadline.at, recorded);
     try {
       return await work(session);
     } finally {
@@ -201,9 +248,9 @@ export function resourceProvider<P, Live, S extends Session>(
     if (failures.length > 0) throw new Error(failuresMessage(failures));
   }
 
-  async function partialFailure(session: S, id: string, inputs: Props, cause: unknown, ctx: OperationContext): Promise<PartialFailure> {
+  async function partialFailure(session: S, id: string, inputs: Props, cause: unknown, ctx: OperationContext, pending?: unknown): Promise<PartialFailure> {
     const reason = messageOf(cause);
-    let properties: Props = hooks.minimalRecord(id, inputs);
+    let properties: Props = hooks.minimalRecord(id, inputs, session);
     try {
       const live = await (hooks.readForRecord ?? hooks.read)(session, id, ctx);
       if (live !== undefined) properties = { ...resourceOutputs(definition, live, inputs) };
@@ -212,10 +259,11 @@ export function resourceProvider<P, Live, S extends Session>(
     }
     // Refresh and destroy find the provider in the recorded properties, so the shim must be there too.
     properties.__provider = inputs.__provider;
-    const error = new Error(
+    const message =
+      hooks.describePartialFailure?.(id, pending, reason, ctx) ??
       `${ctx.label}: the ${definition.noun} was created as ${definition.idName} ${id} but did not become ready: ${reason}. ` +
-        "It is recorded in the stack, not orphaned: run `pulumi refresh` to see its state, then `pulumi up` to finish or `pulumi destroy` to remove it",
-    ) as PartialFailure;
+        "It is recorded in the stack, not orphaned: run `pulumi refresh` to see its state, then `pulumi up` to finish or `pulumi destroy` to remove it";
+    const error = new Error(message) as PartialFailure;
     error.id = id;
     error.properties = properties;
     error.reasons = [reason];
@@ -250,10 +298,13 @@ export function resourceProvider<P, Live, S extends Session>(
     }
     const actions = changes.filter((change) => change.mode === "action" && !change.unknown);
     if (actions.length > 0) {
-      for (const change of actions) {
-        const run = change.action ? hooks.actions?.[change.action] : undefined;
-        if (!run) throw new Error(`${ctx.label}: ${change.property} triggers the action "${change.action ?? "(none)"}", which this provider does not implement (a provider bug: please report it)`);
-        await run(session, id, change, ctx);
+      // Each action once, in the order of its first change, with every change that asked for it.
+      const byAction = new Map<string | undefined, PropertyChange[]>();
+      for (const change of actions) byAction.set(change.action, [...(byAction.get(change.action) ?? []), change]);
+      for (const [name, asked] of byAction) {
+        const run = name ? hooks.actions?.[name] : undefined;
+        if (!run) throw new Error(`${ctx.label}: ${asked[0].property} triggers the action "${name ?? "(none)"}", which this provider does not implement (a provider bug: please report it)`);
+        await run(session, id, asked[0], ctx, asked);
       }
       live = await hooks.completeUpdate(session, id, undefined, ctx);
     }
@@ -276,6 +327,27 @@ export function resourceProvider<P, Live, S extends Session>(
     return outputs;
   }
 
+  /** What the resource judges besides its table, with nothing when it judges nothing. */
+  function beyondTable(olds: Props, news: Props, tableChanges: readonly PropertyChange[]): Required<ChangesBeyondTable> {
+    const beyond = hooks.changesBeyondTable?.(olds ?? {}, news ?? {}, tableChanges) ?? {};
+    return { changes: beyond.changes ?? false, notes: beyond.notes ?? [], refused: beyond.refused ?? [], actions: beyond.actions ?? [] };
+  }
+
+  /**
+   * Brings an object that exists to the declared values: the live values as the rows read them are the "olds"
+   * (a precondition sees the live value through the row's own reader, the same as on update), the declared
+   * values that differ are applied, with the actions the resource asks for, and the result is verified.
+   */
+  async function settle(session: S, id: string, live: Live, inputs: Props, changes: readonly PropertyChange[], ctx: OperationContext): Promise<Props> {
+    const liveOutputs = resourceOutputs(definition, live, inputs);
+    const beyond = beyondTable(liveOutputs, inputs, changes);
+    if (beyond.refused.length > 0) throw new Error(failuresMessage(beyond.refused));
+    const say = noteWriter(resourceUrn(inputs));
+    printChanges(say, ctx.label, changes, noteLines(ctx.label, changes, table.wording));
+    for (const note of beyond.notes) say(note);
+    return applyUpdate(session, id, liveOutputs, inputs, ctx, [...changes, ...beyond.actions]);
+  }
+
   /** create() with adopt: take over an existing object instead of creating one. */
   async function adopt(session: S, inputs: Props, ctx: OperationContext): Promise<{ id: string; outs: Props }> {
     const adoptHooks = hooks.adopt!;
@@ -284,22 +356,24 @@ export function resourceProvider<P, Live, S extends Session>(
     if (failures.length > 0) throw new Error(failuresMessage(failures));
     const id = adoptHooks.id(live);
     ctx.print(
-      `adopting the existing ${definition.noun} ${definition.idName} ${id}` +
-        (changes.length > 0 ? ` and applying ${changes.length} change(s)` : " (it matches the declared properties)"),
+      adoptHooks.describe?.(live, changes) ??
+        `adopting the existing ${definition.noun} ${definition.idName} ${id}` +
+          (changes.length > 0 ? ` and applying ${changes.length} change(s)` : " (it matches the declared properties)"),
     );
-    // The live values as the rows read them are the "olds": a precondition sees the live value through the
-    // row's own reader, the same as on update.
-    const liveOutputs = resourceOutputs(definition, live, inputs);
-    printChanges(noteWriter(resourceUrn(inputs)), ctx.label, changes, noteLines(ctx.label, changes, table.wording));
-    const outs = await applyUpdate(session, id, liveOutputs, inputs, ctx, changes);
-    return { id, outs };
+    return { id, outs: await settle(session, id, live, inputs, changes, ctx) };
   }
 
   return {
     check: (olds: Props, news: Props) => guardedCheck(definition.kind, olds, news, async (olds, news) => {
       const settings = getSettings();
-      const { inputs, failures } = checkResource(definition, olds ?? {}, news, { ...policyOptions(), defaultDisruptionPolicy: settings.disruptionPolicy });
-      failures.push(...hooks.session.problems(news), ...timeoutsProblems(news.timeouts));
+      const checked = hooks.check
+        ? hooks.check(olds ?? {}, news)
+        : checkResource(definition, olds ?? {}, news, { ...policyOptions(), defaultDisruptionPolicy: settings.disruptionPolicy });
+      const inputs: Props = checked.inputs;
+      const failures: CheckFailure[] = [];
+      for (const failure of [...checked.failures, ...hooks.session.problems(news), ...timeoutsProblems(news.timeouts)]) {
+        if (!failures.some((seen) => seen.property === failure.property && seen.reason === failure.reason)) failures.push(failure);
+      }
       if (failures.length === 0 && hooks.session.known(news)) {
         const label = definition.label(news);
         let session: S | undefined;
@@ -332,8 +406,11 @@ export function resourceProvider<P, Live, S extends Session>(
     // refuses the rest before sending anything; here they are only announced.
     async diff(_id: string, olds: Props, news: Props) {
       const diff = diffResource(definition, olds, news, policyOptions());
+      const beyond = beyondTable(olds, news, diff.changed);
       const say = noteWriter(resourceUrn(news, olds));
+      for (const refusal of beyond.refused) say(`${refusal.reason} (pulumi up will refuse this)`);
       printChanges(say, definition.label(news, olds), diff.changed, diff.notes);
+      for (const note of beyond.notes) say(note);
       if (diff.refusalMessage) say(`pulumi up will refuse this: ${diff.refusalMessage}`);
       for (const blocked of diff.blocked) say(`pulumi up will refuse this: ${blocked.reason}`);
       const forced = definition.replaceReason?.(olds ?? {});
@@ -342,7 +419,8 @@ export function resourceProvider<P, Live, S extends Session>(
         // The object's own state forces it: "status" is the output that says why.
         return { changes: true, replaces: [...diff.replaces, "status"], deleteBeforeReplace: definition.deleteBeforeReplace };
       }
-      return { changes: diff.changes, replaces: diff.replaces, deleteBeforeReplace: diff.deleteBeforeReplace };
+      const changes = diff.changes || beyond.changes || beyond.refused.length > 0 || beyond.actions.length > 0;
+      return { changes, replaces: diff.replaces, deleteBeforeReplace: diff.deleteBeforeReplace };
     },
 
     async create(inputs: Props) {
@@ -354,9 +432,12 @@ export function resourceProvider<P, Live, S extends Session>(
         const { id, pending } = await hooks.startCreate(session, inputs, ctx);
         try {
           const live = await hooks.completeCreate(session, id, pending, ctx);
-          return { id, outs: resourceOutputs(definition, live, inputs) };
+          if (!hooks.settleAfterCreate) return { id, outs: resourceOutputs(definition, live, inputs) };
+          // What the create applied afterwards is part of creating it, not an update to report.
+          const outs = await settle(session, id, live, inputs, liveMismatches(definition, inputs, live), ctx);
+          return { id, outs: { ...outs, lastUpdateImpacts: [] } };
         } catch (error) {
-          throw await partialFailure(session, id, inputs, error, ctx);
+          throw await partialFailure(session, id, inputs, error, ctx, pending);
         }
       });
     },
@@ -369,23 +450,26 @@ export function resourceProvider<P, Live, S extends Session>(
         // The live values of the managed properties are the inputs too: see refreshedInputs.
         const outputs = refreshedOutputs(definition, live, props);
         return { id, props: outputs, inputs: refreshedInputs(definition, outputs) };
-      });
+      }, props);
     },
 
     async update(id: string, olds: Props, news: Props) {
       const label = definition.label(news, olds);
       const diff = diffResource(definition, olds, news, policyOptions());
+      const beyond = beyondTable(olds, news, diff.changed);
       // Errors thrown from update reach the user once, without a stack trace (the host reports them as the
       // resource's failure), so what check could not see is refused here, before anything is sent.
+      if (beyond.refused.length > 0) throw new Error(failuresMessage(beyond.refused));
       if (diff.refusalMessage) throw new Error(diff.refusalMessage);
       if (diff.blocked.length > 0) throw new Error(failuresMessage(diff.blocked));
       const ctx = contextFor("update", label, news.timeouts, resourceUrn(news, olds));
-      return withSession(news, ctx, async (session) => ({ outs: await applyUpdate(session, id, olds, news, ctx, diff.changed) }));
+      const changes = [...diff.changed, ...beyond.actions];
+      return withSession(news, ctx, async (session) => ({ outs: await applyUpdate(session, id, olds, news, ctx, changes) }), olds);
     },
 
     async delete(id: string, props: Props) {
       const ctx = contextFor("delete", definition.label(props ?? {}), props.timeouts, resourceUrn(props));
-      await withSession(props, ctx, (session) => hooks.delete(session, id, ctx));
+      await withSession(props, ctx, (session) => hooks.delete(session, id, ctx), props);
     },
   };
 }

@@ -7,7 +7,9 @@ import { type ResourceDefinition, type PropertyTable, booleanSchema, disruptionP
 import { type LifecycleHooks, type OperationContext, type PartialFailure, resourceProvider } from "../../provider/framework/lifecycle";
 import { DATABASE_RESOURCE, type LiveDatabase, type NodeVersionInfo } from "../../provider/database";
 import type { StackSettings } from "../../provider/settings";
+import { timeoutsProblems } from "../../provider/timeouts";
 
+type Props = Record<string, unknown>;
 const settings = (): StackSettings => ({ connection: {} });
 const session = { close: () => undefined };
 
@@ -151,5 +153,150 @@ describe("the framework life cycle (in-memory hooks)", () => {
     assert.deepEqual(calls, ["rotate t triggers"]);
     assert.equal(outs?.rotations, 1);
     assert.equal(outs?.triggers, "2");
+  });
+
+  describe("hooks for a resource whose changes are more than REST payloads (the Cluster's nodes, a rotation)", () => {
+    interface Toy {
+      name: string;
+      triggers: string;
+      certs: string;
+      enabled: boolean;
+    }
+    type Live = Record<string, unknown>;
+    const row = rowBuilder<Toy, Live>();
+    const table: PropertyTable<Toy, Live> = {
+      resource: "Toy",
+      rules: [],
+      rows: [
+        row({ name: "name", restField: "name", schema: stringSchema(), description: "", source: "", fromRest: (l) => l.name as string, changes: [{ mode: "refused", impact: "none", reason: "fixed" }] }),
+        row({ name: "triggers", restField: "-", schema: stringSchema(), description: "", source: "", fromRest: (_l, c) => c.triggers, changes: [{ mode: "action", action: "rotate", impact: "none" }] }),
+        row({ name: "certs", restField: "-", schema: stringSchema(), description: "", source: "", fromRest: (_l, c) => c.certs, changes: [{ mode: "action", action: "rotate", impact: "none" }] }),
+        row({ name: "enabled", restField: "enabled", schema: booleanSchema(), description: "", source: "", toRest: (v) => ({ enabled: v }), fromRest: (l) => l.enabled as boolean, changes: [{ mode: "in-place", impact: "none", consequence: "switches it" }] }),
+      ],
+    };
+    const definition: ResourceDefinition<Toy, Live> = {
+      kind: "Toy",
+      noun: "toy",
+      idName: "id",
+      table,
+      settings: [{ name: "members", equals: (a, b) => JSON.stringify(a) === JSON.stringify((b as string[]).map((m) => m.toLowerCase())), fromOutput: (v) => (v as string[]).map((m) => m.toLowerCase()) }],
+      outputKeys: ["managedProperties", "lastUpdateImpacts", "joined"],
+      label: (news) => `Toy "${String(news.name)}"`,
+      liveOutputs: (live, _values, inputs) => ({ joined: live.joined, members: inputs.members }),
+      idOf: () => "t",
+      deleteBeforeReplace: false,
+    };
+
+    function toyHooks(live: Live, calls: string[], opened: Array<Props | undefined>): LifecycleHooks<Live, typeof session> {
+      return {
+        session: { property: "members", problems: () => [], known: () => true, open: (_inputs, _label, _deadline, recorded) => (opened.push(recorded), session) },
+        // Like the Cluster's own check, it also checks the timeouts, as the life cycle does.
+        check: (_olds, news) => ({ inputs: { ...news }, failures: news.name === "" ? [{ property: "name", reason: "name is required" }, ...timeoutsProblems(news.timeouts)] : [] }),
+        changesBeyondTable: (olds, news) => {
+          const before = (olds.joined as string[] | undefined) ?? [];
+          const wanted = (news.members as string[] | undefined) ?? [];
+          const added = wanted.filter((m) => !before.includes(m));
+          const removed = before.filter((m) => !wanted.includes(m));
+          return {
+            notes: added.map((m) => `Toy "${String(news.name)}": ${m} will join`),
+            refused: removed.length > 0 ? [{ property: "members", reason: `Toy: removing ${removed.join(", ")} is refused` }] : [],
+            actions: added.map((m) => ({ property: "members", new: m, mode: "action" as const, impact: "none" as const, action: "join" })),
+          };
+        },
+        settleAfterCreate: true,
+        startCreate: async () => (calls.push("start"), { id: "t", pending: "node-a" }),
+        completeCreate: async () => ({ ...live }),
+        read: async () => ({ ...live }),
+        minimalRecord: (id, _inputs, s) => ({ id, sessionSeen: s === session }),
+        describePartialFailure: (id, pending, reason) => `Toy: created on ${String(pending)} as ${id}, but then: ${reason}`,
+        startUpdate: async (_s, _id, payloads) => {
+          calls.push(`put ${JSON.stringify(payloads)}`);
+          Object.assign(live, payloads[""]);
+        },
+        completeUpdate: async () => ({ ...live }),
+        delete: async () => undefined,
+        actions: {
+          rotate: async (_s, _id, change, _ctx, all) => {
+            calls.push(`rotate for ${all.map((c) => c.property).join("+")} (first ${change.property})`);
+          },
+          join: async (_s, _id, _change, _ctx, all) => {
+            for (const change of all) {
+              if (change.new === "bad") throw new Error("join refused by bad");
+              calls.push(`join ${String(change.new)}`);
+              live.joined = [...((live.joined as string[]) ?? []), String(change.new)];
+            }
+          },
+        },
+      };
+    }
+
+    it("settles a create: applies the declared values the create did not send, runs the actions asked for, verifies, and reports no update", async () => {
+      const live: Live = { name: "t", enabled: false, joined: ["a"] };
+      const calls: string[] = [];
+      const provider = resourceProvider(definition, toyHooks(live, calls, []), settings);
+      const { id, outs } = await provider.create({ name: "t", enabled: true, members: ["a", "b", "c"] });
+      assert.equal(id, "t");
+      assert.deepEqual(calls, ["start", 'put {"":{"enabled":true}}', "join b", "join c"]);
+      assert.deepEqual(outs.joined, ["a", "b", "c"]);
+      assert.equal(outs.enabled, true);
+      assert.deepEqual(outs.lastUpdateImpacts, []);
+    });
+
+    it("a failure while settling is a partial failure in the resource's words, with the session's minimal record when nothing can be read", async () => {
+      const live: Live = { name: "t", enabled: true, joined: ["a"] };
+      const hooks = { ...toyHooks(live, [], []), readForRecord: async () => Promise.reject(new Error("down")) };
+      const provider = resourceProvider(definition, hooks, settings);
+      const error = (await provider.create({ name: "t", members: ["a", "bad"], __provider: "shim" }).catch((e: unknown) => e)) as PartialFailure;
+      assert.equal(error.id, "t");
+      assert.equal(error.message, "Toy: created on node-a as t, but then: join refused by bad");
+      assert.deepEqual(error.properties, { id: "t", sessionSeen: true, __provider: "shim" });
+    });
+
+    it("update refuses what the resource refuses before calling any hook; diff only notes it and never throws", async () => {
+      const live: Live = { name: "t", enabled: true, joined: ["a", "b"] };
+      const calls: string[] = [];
+      const provider = resourceProvider(definition, toyHooks(live, calls, []), settings);
+      const olds = { name: "t", enabled: true, members: ["a", "b"], joined: ["a", "b"], managedProperties: ["name", "enabled"] };
+      await assert.rejects(provider.update!("t", olds, { name: "t", enabled: true, members: ["a"] }), { message: "Toy: removing b is refused" });
+      assert.deepEqual(calls, []);
+      const diff = await provider.diff!("t", olds, { name: "t", enabled: true, members: ["a"] });
+      assert.equal(diff.changes, true);
+    });
+
+    it("an update runs the payloads, then each action once with every change that asked for it, and opens its session with the recorded outputs", async () => {
+      const live: Live = { name: "t", enabled: true, joined: ["a"] };
+      const calls: string[] = [];
+      const opened: Array<Props | undefined> = [];
+      const provider = resourceProvider(definition, toyHooks(live, calls, opened), settings);
+      const olds = { name: "t", enabled: true, triggers: "1", certs: "x", members: ["a"], joined: ["a"], managedProperties: ["name", "triggers", "certs", "enabled"] };
+      const news = { name: "t", enabled: false, triggers: "2", certs: "y", members: ["a", "b"] };
+      const diff = await provider.diff!("t", olds, news);
+      assert.equal(diff.changes, true);
+      const { outs } = await provider.update!("t", olds, news);
+      assert.deepEqual(calls, ['put {"":{"enabled":false}}', "rotate for triggers+certs (first triggers)", "join b"]);
+      assert.equal(opened[0], olds);
+      assert.deepEqual(
+        (outs?.lastUpdateImpacts as Array<{ property: string; mode: string }>).map((c) => `${c.property} ${c.mode}`),
+        ["triggers action", "certs action", "enabled in-place", "members action"],
+      );
+    });
+
+    it("compares a setting recorded in another form with its own equality, and a refresh returns it as declared", async () => {
+      const live: Live = { name: "t", enabled: true, joined: ["a"] };
+      const opened: Array<Props | undefined> = [];
+      const provider = resourceProvider(definition, toyHooks(live, [], opened), settings);
+      const olds = { name: "t", enabled: true, members: ["A"], joined: ["a"], managedProperties: ["name", "enabled"] };
+      assert.equal((await provider.diff!("t", olds, { name: "t", enabled: true, members: ["a"] })).changes, false);
+      const read = await provider.read!("t", olds);
+      assert.equal(opened[0], olds);
+      assert.deepEqual(read.inputs, { name: "t", enabled: true, members: ["a"] });
+    });
+
+    it("a resource's own check replaces the definition's, and a failure reported twice is reported once", async () => {
+      const provider = resourceProvider(definition, toyHooks({}, [], []), settings);
+      const { failures } = await provider.check!({}, { name: "", timeouts: 5 });
+      assert.ok(timeoutsProblems(5).length > 0);
+      assert.deepEqual(failures, [{ property: "name", reason: "name is required" }, ...timeoutsProblems(5)]);
+    });
   });
 });
