@@ -7,6 +7,7 @@ import { inspect } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Dispatcher } from "undici";
 import { leaseAgent, type AgentLease } from "./agents";
+import { noteWriteFinished, shareKey, sharedExchange, type ExchangeOutcome } from "./inflight";
 import { describeErrorBody, excerpt, parseBody } from "./body";
 import { CONNECTION_FIELDS, connectionFieldProblems } from "./connection-fields";
 import {
@@ -414,48 +415,40 @@ export class RsClient {
     options: RawRequestOptions,
     attempt: number,
   ): Promise<AttemptResult<T>> {
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(), timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
     const headers: Record<string, string> = { ...options.headers, accept: "application/json" };
     // RS requires Content-Type on every PUT and POST, with or without a body.
     if (payload !== undefined || method === "PUT" || method === "POST") headers["content-type"] = "application/json";
     headers.authorization = this.#authorization;
-    let status: number;
-    let responseHeaders: Record<string, string>;
-    let text: string;
-    try {
-      const response = await this.#dispatcher.request({
-        origin: this.origin,
-        path: `${this.#basePath}${target}`,
-        method,
-        headers,
-        body: payload,
-        signal,
-        // Our own timer covers headers and body together; these only keep undici's 300 s defaults out of the way.
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      status = response.statusCode;
-      this.#answered = true;
-      responseHeaders = flattenHeaders(response.headers);
-      text = await response.body.text();
-    } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      const timedOut = timeout.signal.aborted;
+    const send = () => this.#exchange(method, target, payload, headers, timeoutMs, options.signal);
+    let outcome: ExchangeOutcome;
+    if (method === "GET" && options.signal === undefined) {
+      // Concurrent identical GETs share one request (inflight.ts). A call with its own signal may be abandoned
+      // by its caller alone, so it is sent by itself.
+      outcome = await sharedExchange(this.#dispatcher, shareKey(`${this.origin}${this.#basePath}${target}`, this.#authorization, headers), timeoutMs, send);
+    } else {
+      try {
+        outcome = await send();
+      } finally {
+        if (method !== "GET") noteWriteFinished();
+      }
+    }
+    if (!outcome.ok) {
+      if (outcome.answered) this.#answered = true;
       return this.#transportFailure(
         method,
         target,
-        timedOut ? ATTEMPT_TIMEOUT_CODE : transportErrorCode(error),
-        timedOut ? `no complete answer within ${formatSeconds(timeoutMs)}` : messageOf(error),
-        error,
+        outcome.timedOut ? ATTEMPT_TIMEOUT_CODE : transportErrorCode(outcome.error),
+        outcome.timedOut ? `no complete answer within ${formatSeconds(timeoutMs)}` : messageOf(outcome.error),
+        outcome.error,
         attempt,
       );
-    } finally {
-      clearTimeout(timer);
     }
+    this.#answered = true;
+    const { status, text } = outcome;
+    const responseHeaders = { ...outcome.headers };
 
     const accepted = (status >= 200 && status < 300) || (options.acceptStatuses ?? []).includes(status);
+    // Parsed per caller, even from a shared answer: each caller gets its own objects.
     const parsed = parseBody(text);
     if (accepted) {
       if (options.expectEmpty || parsed.kind === "empty") {
@@ -497,6 +490,43 @@ export class RsClient {
       error,
       retryAfterMs: parseRetryAfterMs(responseHeaders["retry-after"], Date.now()),
     };
+  }
+
+  /** One HTTP exchange: the answer's status, headers and text, or the failure (an abort by `signal` is thrown). */
+  async #exchange(
+    method: HttpMethod,
+    target: string,
+    payload: string | undefined,
+    headers: Record<string, string>,
+    timeoutMs: number,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<ExchangeOutcome> {
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, timeout.signal]) : timeout.signal;
+    let answered = false;
+    try {
+      const response = await this.#dispatcher.request({
+        origin: this.origin,
+        path: `${this.#basePath}${target}`,
+        method,
+        headers,
+        body: payload,
+        signal,
+        // Our own timer covers headers and body together; these only keep undici's 300 s defaults out of the way.
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      answered = true;
+      const responseHeaders = flattenHeaders(response.headers);
+      const text = await response.body.text();
+      return { ok: true, status: response.statusCode, headers: responseHeaders, text };
+    } catch (error) {
+      if (callerSignal?.aborted) throw callerSignal.reason;
+      return { ok: false, error, timedOut: timeout.signal.aborted, answered };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #transportFailure<T>(
