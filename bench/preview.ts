@@ -1,0 +1,100 @@
+// Preview at stack scale: the Check and Diff the engine sends for every resource of a preview, through the real
+// @pulumi/pulumi provider host, for 100 existing databases with a change each (memory), 8 at a time (the engine's
+// default --parallel on the bench machine), and the REST calls that preview makes (counted at the emulator: none
+// is expected; test/engine/preview.test.ts holds that for Cluster, Database and CertificateRotation). For scale,
+// the same databases read one GET /v1/bdbs/{uid} each (raw), which is what a preview that asked the cluster
+// would cost at the least. No `?dry_run` option exists: a server-side validation would add at least that.
+// Run: `npm run bench -- preview` or `node dist/bench/preview.js [databases]`.
+import { startCluster } from "../emulator";
+import { providerShim } from "../sdk/shim";
+import { startProviderHost, serializeProvider, type PropertyMap, type ProviderHost } from "../test/engine/harness";
+import { EmulatorMeter, RawRest, inParallel, machineLine } from "./support";
+
+export interface PreviewBenchResult {
+  machine: string;
+  databases: number;
+  parallel: number;
+  previewMs: number;
+  previewCalls: number;
+  rawReadMs: number;
+  rawReadCalls: number;
+}
+
+const URN = (name: string) => `urn:pulumi:bench::bench::pulumi-nodejs:dynamic/redisenterprise:Database::${name}`;
+
+export async function runPreviewBench(options: { databases?: number; parallel?: number } = {}): Promise<PreviewBenchResult> {
+  const databases = options.databases ?? 100;
+  const parallel = options.parallel ?? 8;
+  const machine = machineLine();
+  const cluster = await startCluster({ nodes: 3, operationDelayMs: 0, keyBits: 1024 });
+  const meter = await new EmulatorMeter(cluster).start();
+  const raw = new RawRest(meter.url, cluster);
+  let host: ProviderHost | undefined;
+  try {
+    const connection = { url: meter.url, username: cluster.username, password: cluster.password, caCertPem: cluster.caCertPem };
+    const shim = await serializeProvider(providerShim("Database"));
+    host = await startProviderHost({ project: "bench", config: {} });
+    await host.configure({});
+    // The stack: databases created through the host (so outputs and inputs are what a stack records).
+    const stack = await inParallel(
+      Array.from({ length: databases }, (_, i) => `preview-${i + 1}`),
+      parallel,
+      async (name) => {
+        const urn = URN(name);
+        const { inputs } = await host!.check(urn, {}, { name, memorySize: "100MB", connection, __provider: shim });
+        const { id, properties } = await host!.create(urn, inputs);
+        return { urn, id, inputs, outputs: properties as PropertyMap };
+      },
+    );
+    const previewOnce = () =>
+      inParallel(stack, parallel, async (resource) => {
+        const news = { ...resource.inputs, memorySize: "200MB" };
+        const { inputs } = await host!.check(resource.urn, resource.inputs, news);
+        const diff = await host!.diff(resource.id, resource.urn, resource.outputs, inputs, resource.inputs);
+        if (diff.changes !== "DIFF_SOME") throw new Error(`expected a change, diff said ${diff.changes}`);
+      });
+    await previewOnce(); // warm-up
+    const preview = await meter.count(previewOnce);
+    await inParallel(stack, parallel, (r) => raw.call("GET", `/v1/bdbs/${r.id}`)); // warm-up
+    const rawRead = await meter.count(() => inParallel(stack, parallel, (r) => raw.call("GET", `/v1/bdbs/${r.id}`)));
+    return {
+      machine,
+      databases,
+      parallel,
+      previewMs: preview.ms,
+      previewCalls: preview.counts.calls,
+      rawReadMs: rawRead.ms,
+      rawReadCalls: rawRead.counts.calls,
+    };
+  } finally {
+    await host?.stop();
+    await raw.close();
+    await meter.stop();
+    await cluster.stop();
+  }
+}
+
+export function formatPreviewBench(result: PreviewBenchResult): string {
+  const per = (ms: number) => (ms / result.databases).toFixed(2);
+  return [
+    result.machine,
+    "",
+    `Preview of a change to each of ${result.databases} databases, ${result.parallel} at a time (calls counted at the emulator):`,
+    "",
+    "| variant | total ms | ms per resource | REST calls |",
+    "| --- | ---: | ---: | ---: |",
+    `| host Check + Diff (the preview) | ${result.previewMs.toFixed(0)} | ${per(result.previewMs)} | ${result.previewCalls} |`,
+    `| raw GET /v1/bdbs/{uid} each (for scale) | ${result.rawReadMs.toFixed(0)} | ${per(result.rawReadMs)} | ${result.rawReadCalls} |`,
+  ].join("\n");
+}
+
+if (require.main === module) {
+  const databases = Number(process.argv[2]);
+  runPreviewBench(Number.isInteger(databases) && databases > 0 ? { databases } : {}).then(
+    (result) => console.log(formatPreviewBench(result)),
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

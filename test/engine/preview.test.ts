@@ -1,0 +1,107 @@
+// A preview sends nothing to the cluster (issue 11, "Preview"): Check and Diff of a Cluster, Databases and a
+// CertificateRotation through the real provider host, counted at the emulator. The one exception is the 6.2.4
+// gate: a change that needs every node at 6.2.4 or later (data internode encryption on) reads the node versions
+// at check, so the preview already says when the cluster cannot take it. Requests are counted at the emulator (a
+// fault rule that matches every API path and does nothing counts the requests that reach it, whoever sends them).
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { startCluster, type EmulatedCluster } from "../../emulator";
+import { CertificateRotation, Cluster, Database } from "../../sdk";
+import { runProgram, startProviderHost, type ProviderHost, type RunOptions } from "./harness";
+
+const PROJECT = "redis-enterprise-preview";
+const STACK = "engine-test";
+const PASSWORD = "Preview-Admin-Pass-3107";
+const USERNAME = "ops@example.com";
+
+interface Settings {
+  alertDays: number;
+  memory: string;
+  databases: string[];
+  triggers: string[];
+  /** A database declared with dataInternodeEncryption on (its precondition needs the node versions). */
+  encrypted?: string;
+}
+
+describe("Preview through the real provider host", function () {
+  this.timeout(120_000);
+  let host: ProviderHost;
+  let emulator: EmulatedCluster;
+  const options = (mode: RunOptions["mode"]): RunOptions => ({ host, project: PROJECT, stack: STACK, config: {}, mode });
+
+  before(async () => {
+    emulator = await startCluster({ nodes: 3, idle: true, operationDelayMs: 30, keyBits: 1024 });
+    host = await startProviderHost({ project: PROJECT, config: {} });
+  });
+  after(async () => {
+    await host?.stop();
+    await emulator?.stop();
+  });
+
+  const program = (s: Settings) => () => {
+    const cluster = new Cluster("prod", {
+      name: "prod.example.com",
+      nodes: emulator.nodes.map((node) => ({ url: node.url })),
+      username: USERNAME,
+      password: pulumi.secret(PASSWORD),
+      tls: { caCertPem: emulator.caCertPem },
+      clusterCertsAboutToExpireAlert: { enabled: true, thresholdDays: s.alertDays },
+    });
+    for (const name of s.databases) {
+      new Database(name, { name, memorySize: s.memory, connection: cluster.connection, ...(s.encrypted === name ? { dataInternodeEncryption: true } : {}) });
+    }
+    new CertificateRotation("ine", { connection: cluster.connection, certificates: ["ccs_internode_encryption"], triggers: s.triggers });
+    return {};
+  };
+
+  /** REST requests that reach the emulator while `work` runs, as "METHOD path". */
+  async function requestsDuring(work: () => Promise<unknown>): Promise<string[]> {
+    const rule = emulator.admin.addFault({ path: "^/", latencyMs: 0 });
+    const since = emulator.admin.events().at(-1)?.seq ?? 0;
+    try {
+      await work();
+    } finally {
+      emulator.admin.removeFault(rule.id);
+    }
+    return emulator.admin
+      .events({ type: "fault", since })
+      .filter((event) => (event.ruleIds as string[]).includes(rule.id))
+      .map((event) => `${String(event.method)} ${String(event.path)}`);
+  }
+
+  it("sends no REST request for a preview, except the node versions a 6.2.4 precondition needs", async () => {
+    const base: Settings = { alertDays: 30, memory: "64MB", databases: ["orders", "sessions"], triggers: ["a"] };
+    const created = await runProgram(program(base), {}, options("up"));
+    assert.equal(created.steps.filter((step) => step.op === "create").length, 4);
+
+    const unchanged = await requestsDuring(async () => {
+      const preview = await runProgram(program(base), created.state, options("preview"));
+      assert.deepEqual(new Set(preview.steps.map((step) => step.op)), new Set(["same"]));
+    });
+    assert.deepEqual(unchanged, [], "a preview without changes sent REST requests");
+
+    // The cluster unchanged: its connection output is known, so every check and diff could reach the cluster.
+    const known: Settings = { ...base, memory: "96MB", databases: ["orders", "sessions", "carts", "vault"], triggers: ["b"], encrypted: "vault" };
+    const withKnownConnection = await requestsDuring(async () => {
+      const preview = await runProgram(program(known), created.state, options("preview"));
+      const ops = preview.steps.map((step) => `${step.urn.split("::").at(-1)}:${step.op}`).sort();
+      assert.deepEqual(ops, ["carts:create", "ine:update", "orders:update", "prod:same", "sessions:update", "vault:create"]);
+    });
+    // The one request is the 6.2.4 gate of the new encrypted database, which check evaluates at preview by design
+    // (best effort; it runs again before the change is sent): the node versions, nothing else.
+    assert.deepEqual(withKnownConnection, ["GET /v1/nodes"]);
+
+    // The cluster changing too: its connection output is unknown during the preview.
+    const next: Settings = { alertDays: 14, memory: "128MB", databases: ["orders", "sessions", "carts"], triggers: ["b"] };
+    const changed = await requestsDuring(async () => {
+      const preview = await runProgram(program(next), created.state, options("preview"));
+      const ops = preview.steps.map((step) => `${step.urn.split("::").at(-1)}:${step.op}`).sort();
+      assert.deepEqual(ops, ["carts:create", "ine:update", "orders:update", "prod:update", "sessions:update"]);
+    });
+    assert.deepEqual(changed, [], "a preview of changes to a Cluster, Databases and a CertificateRotation sent REST requests");
+
+    // The count is real: the up of the same changes is seen making its requests.
+    const applied = await requestsDuring(() => runProgram(program(next), created.state, options("up")));
+    assert.ok(applied.includes("POST /v1/bdbs") && applied.includes("PUT /v1/cluster"), applied.join(", "));
+  });
+});
