@@ -5,12 +5,13 @@
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { startCluster, type EmulatedCluster } from "../../emulator";
 import { Database } from "../../sdk";
 import { clientFor, type TestClient } from "../emulator/support/client";
 import { repositoryRoot } from "../engine/harness";
 import { exportedState, inlineStack, makeSandbox, requireCli, type PulumiSandbox } from "./support/pulumi";
+import { STACK_TRACE_LINE, failure, watcher } from "./support/watch";
 
 const PROJECT = "rs-e2e";
 const STACK = "dev";
@@ -21,35 +22,6 @@ const ORDERS_URN = `urn:pulumi:${STACK}::${PROJECT}::pulumi-nodejs:dynamic/redis
 interface Settings {
   encrypt: boolean;
   protectOrders?: boolean;
-}
-
-/** Everything a CLI operation printed, and its engine events' diagnostics. */
-interface Seen {
-  output: string;
-  diagnostics: { urn?: string; message: string; severity: string }[];
-}
-
-function watcher(): { seen: Seen; onOutput: (out: string) => void; onEvent: (event: EngineEvent) => void } {
-  const seen: Seen = { output: "", diagnostics: [] };
-  return {
-    seen,
-    onOutput: (out) => (seen.output += out),
-    onEvent: (event) => {
-      if (event.diagnosticEvent) {
-        seen.diagnostics.push({ urn: event.diagnosticEvent.urn, message: event.diagnosticEvent.message, severity: event.diagnosticEvent.severity });
-      }
-    },
-  };
-}
-
-/** The whole text of a failed operation (the Automation API puts stdout and stderr in the error's message). */
-async function failure(operation: Promise<unknown>): Promise<string> {
-  try {
-    await operation;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  assert.fail("the operation succeeded; it should have been refused");
 }
 
 describe("e2e: the Database through the real Pulumi CLI", function () {
@@ -228,7 +200,7 @@ describe("e2e: the Database through the real Pulumi CLI", function () {
       assert.match(errors[0]!.message, /changed outside Pulumi/);
       assert.match(errors[0]!.message, /redisenterprise:disruptionPolicy/);
       assert.doesNotMatch(errors[0]!.message, /revert the property/i);
-      assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+\)?\n/, "a stack trace is printed");
+      assert.doesNotMatch(text, STACK_TRACE_LINE, "a stack trace is printed");
     });
 
     it("up refuses it too, and changes nothing", async () => {
@@ -254,7 +226,7 @@ describe("e2e: the Database through the real Pulumi CLI", function () {
       assert.match(errors[0]!.message, /dataInternodeEncryption true -> false restarts the database proxy/);
       assert.doesNotMatch(errors[0]!.message, /outside Pulumi/);
       assert.match(errors[0]!.message, /redisenterprise:disruptionPolicy/);
-      assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+\)?\n/, "a stack trace is printed");
+      assert.doesNotMatch(text, STACK_TRACE_LINE, "a stack trace is printed");
       settings.encrypt = true;
     });
 
