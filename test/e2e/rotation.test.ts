@@ -9,6 +9,7 @@ import { startCluster, type EmulatedCluster } from "../../emulator";
 import { describeCertificate, INTERNAL_CERTIFICATE_NAMES } from "../../provider/certificates";
 import { CertificateRotation } from "../../sdk";
 import { clientFor, type TestClient } from "../emulator/support/client";
+import { repositoryRoot } from "../engine/harness";
 import { exportedState, inlineStack, makeSandbox, requireCli, type PulumiSandbox } from "./support/pulumi";
 import { assertNoSecrets, privateKeyLines } from "./support/secrets";
 import { transcript } from "./support/watch";
@@ -141,13 +142,14 @@ describe("e2e: CertificateRotation through the real Pulumi CLI", function () {
     assert.deepEqual((await stack.preview({ refresh: true, onOutput: watch().onOutput })).changeSummary, { same: 2 });
   });
 
-  it("no private key or admin password in the exported state or anything the CLI printed", async () => {
+  it("no private key or admin password in the exported state or anything the CLI printed, and no checkout path in the state", async () => {
     await liveSerials();
     const state = await exportedState(sandbox!, STACK, sandbox!.workDir);
     assert.ok(state.includes(ROTATION_URN), "the export holds no rotation");
     const secrets = { passwords: [emulator.password], keyLines: [...keyLines] };
     assertNoSecrets("the exported state", state, secrets);
     assertNoSecrets("the CLI's output", run.text, secrets);
+    assert.ok(!state.includes(repositoryRoot()), `the state holds the checkout's path ${repositoryRoot()}`);
   });
 
   it("destroy forgets the rotation and changes nothing on the cluster", async () => {
