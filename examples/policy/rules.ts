@@ -61,7 +61,12 @@ export function firewallCoverageViolations(resources: readonly PolicyResourceVie
   const encrypted = resources.filter((resource) => kindOf(resource) === "Database" && resource.props.dataInternodeEncryption === true);
   if (encrypted.length === 0) return [];
   const firewalls = resources.filter((resource) => kindOf(resource) === "InternodeFirewall");
-  const names = encrypted.map((resource) => `"${resource.name}"`).join(", ");
+  // Sorted: the engine registers a program's resources in parallel, so the stack's order varies between runs.
+  const names = encrypted
+    .map((resource) => resource.name)
+    .sort()
+    .map((name) => `"${name}"`)
+    .join(", ");
   if (firewalls.length === 0) {
     return [`databases ${names} encrypt internode traffic, but the stack declares no InternodeFirewall: add one whose nodes are the cluster's nodes, so only the nodes reach port 3342`];
   }

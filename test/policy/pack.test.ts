@@ -1,85 +1,47 @@
-// The policy pack through the real Pulumi CLI: `pulumi preview --policy-pack examples/policy` on a Pulumi.yaml
-// project (the language host runs the program) against an emulated cluster. Needs the CLI and language host that
-// scripts/pulumi-cli.sh builds (or PULUMI_BIN naming their folder); without them the suite is skipped with the
-// reason. The CLI (v3.274) starts a `runtime: nodejs` pack through the language host's RunPlugin; the only host
-// the Go module proxy serves (v3.68.0) predates it and answers "not supported": then the tests skip, saying so.
+// The policy pack through the real Pulumi CLI: `pulumi preview --policy-pack examples/policy/analyzer` on a
+// Pulumi.yaml project (the language host runs the program) against an emulated cluster, for a stack that keeps
+// the three rules, one that breaks them all, and two that break one each.
+//
+// The pack is named by its launcher (examples/policy/analyzer), not its folder: the CLI (v3.274) starts a
+// `runtime: nodejs` pack folder through the language host's RunPlugin, which the only host the Go module proxy
+// serves (v3.68.0, what scripts/pulumi-cli.sh builds) answers with "not supported"; an executable file it starts
+// itself as the analyzer plugin. Needs the CLI and language host that scripts/pulumi-cli.sh builds: without them
+// the suite skips with the reason, or fails in CI (test/e2e/support/pulumi.ts).
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "mocha";
 import { startCluster, type EmulatedCluster } from "../../emulator";
+import { repositoryRoot } from "../engine/harness";
+import { makeSandbox, requireCli, runPulumi, type PulumiSandbox } from "../e2e/support/pulumi";
 
-const ROOT = path.resolve(__dirname, "..", "..", "..");
-
-function cliFolder(): string | undefined {
-  const candidates: string[] = [];
-  if (process.env.PULUMI_BIN) candidates.push(process.env.PULUMI_BIN);
-  const script = path.join(ROOT, "scripts", "pulumi-cli.sh");
-  if (fs.existsSync(script)) {
-    const run = spawnSync("bash", [script, "--cached"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    if (run.status === 0) candidates.push(run.stdout.trim());
-  }
-  return candidates.find((folder) => fs.existsSync(path.join(folder, "pulumi")) && fs.existsSync(path.join(folder, "pulumi-language-nodejs")));
-}
-
-interface Run {
-  code: number | null;
-  out: string;
-}
+const ROOT = repositoryRoot();
+const LAUNCHER = path.join(ROOT, "examples", "policy", "analyzer");
+const PACK = /redis-enterprise@v0\.1\.0 \(local: .*examples\/policy\/analyzer\)/;
 
 describe("policy pack with the real Pulumi CLI (pulumi preview --policy-pack)", function () {
-  this.timeout(240_000);
-  let bin: string | undefined;
+  this.timeout(120_000);
+  let sandbox: PulumiSandbox | undefined;
   let emulator: EmulatedCluster | undefined;
-  let temp: string;
-  let project: string;
-  let env: NodeJS.ProcessEnv;
 
-  const pulumi = (args: string[]): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(path.join(bin!, "pulumi"), ["--non-interactive", ...args], { cwd: project, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-      let out = "";
-      child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
-      const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 180_000);
-      child.on("error", reject);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code, out });
-      });
-    });
+  const pulumi = async (args: string[], env: Record<string, string> = {}) => {
+    const result = await runPulumi(sandbox!, args, { cwd: sandbox!.workDir, env, timeoutMs: 90_000 });
+    return { code: result.code, out: result.stdout + result.stderr };
+  };
 
   before(async function () {
-    bin = cliFolder();
-    if (!bin) {
-      console.log("      skipped: the Pulumi CLI and language host are not built here (scripts/pulumi-cli.sh, or PULUMI_BIN)");
-      this.skip();
-    }
+    sandbox = makeSandbox(requireCli(this));
     emulator = await startCluster({ nodes: 1, operationDelayMs: 10, keyBits: 1024 });
-    temp = fs.mkdtempSync(path.join(os.tmpdir(), "policy-e2e-"));
-    fs.mkdirSync(path.join(ROOT, ".cache"), { recursive: true });
-    // Inside the checkout, so the language host and the analyzer resolve @pulumi/pulumi and @pulumi/policy.
-    project = fs.mkdtempSync(path.join(ROOT, ".cache", "policy-e2e-"));
-    env = {
-      ...process.env,
-      PATH: [bin, path.join(ROOT, "node_modules", "@pulumi", "pulumi"), process.env.PATH ?? ""].join(path.delimiter),
-      PULUMI_HOME: path.join(temp, "home"),
-      PULUMI_BACKEND_URL: `file://${temp}`,
-      PULUMI_CONFIG_PASSPHRASE: "policy-e2e-not-secret",
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    };
-    fs.writeFileSync(path.join(project, "Pulumi.yaml"), "name: policy-e2e\nruntime: nodejs\nmain: index.js\n");
+    fs.writeFileSync(path.join(sandbox.workDir, "Pulumi.yaml"), "name: policy-e2e\nruntime: nodejs\nmain: index.js\n");
     const programs = path.join(ROOT, "dist", "examples", "policy", "programs.js");
-    fs.writeFileSync(path.join(project, "index.js"), `require(${JSON.stringify(programs)})[process.env.POLICY_EXAMPLE]();\n`);
+    fs.writeFileSync(path.join(sandbox.workDir, "index.js"), `require(${JSON.stringify(programs)})[process.env.POLICY_EXAMPLE]();\n`);
     for (const args of [
       ["stack", "init", "dev"],
       ["config", "set", "redisenterprise:url", emulator.nodes[0]!.url],
       ["config", "set", "redisenterprise:username", emulator.username],
       ["config", "set", "--secret", "redisenterprise:password", emulator.password],
       ["config", "set", "redisenterprise:caCertPem", "--", emulator.caCertPem],
+      ["config", "set", "policyExample:clusterName", emulator.clusterName],
     ]) {
       const result = await pulumi(args);
       assert.equal(result.code, 0, result.out);
@@ -88,37 +50,47 @@ describe("policy pack with the real Pulumi CLI (pulumi preview --policy-pack)", 
 
   after(async () => {
     await emulator?.stop();
-    if (temp) fs.rmSync(temp, { recursive: true, force: true });
-    if (project) fs.rmSync(project, { recursive: true, force: true });
+    sandbox?.dispose();
   });
 
-  const preview = async (context: Mocha.Context, example: string) => {
-    env.POLICY_EXAMPLE = example;
-    const result = await pulumi(["preview", "--policy-pack", path.join(ROOT, "examples", "policy")]);
-    if (/policy pack ".*" failed to start: could not read plugin \[.*\]: not supported/.test(result.out)) {
-      console.log("      skipped: this language host (pulumi-language-nodejs v3.68.0) cannot run policy packs; the CLI starts them through its RunPlugin");
-      context.skip();
-    }
-    return result;
-  };
+  const preview = (example: string) => pulumi(["preview", "--policy-pack", LAUNCHER], { POLICY_EXAMPLE: example });
 
-  it("a stack that breaks all three rules: the preview fails with each rule's violation", async function () {
-    const result = await preview(this, "nonCompliant");
+  /** The rule names reported as mandatory violations, in the CLI's Policies section. */
+  const violated = (out: string) => [...out.matchAll(/\[mandatory\]\s+(\S+)/g)].map((match) => match[1]).sort();
+
+  it("a stack that keeps all three rules (a Cluster, a firewall over its node, encrypted databases, a 30-day rotation): the preview passes", async () => {
+    const result = await preview("compliant");
+    assert.equal(result.code, 0, result.out);
+    assert.match(result.out, new RegExp(`✅ ${PACK.source}`), result.out);
+    assert.deepEqual(violated(result.out), [], result.out);
+  });
+
+  it("a stack that breaks all three rules: the preview fails with each rule's violation", async () => {
+    const result = await preview("nonCompliant");
     assert.notEqual(result.code, 0, result.out);
-    assert.match(result.out, /database-data-internode-encryption/);
+    assert.match(result.out, new RegExp(`❌ ${PACK.source}`), result.out);
+    assert.match(result.out, /error: preview failed/);
+    assert.deepEqual(violated(result.out), ["certificate-rotation-threshold", "database-data-internode-encryption", "internode-firewall-covers-cluster-nodes"], result.out);
+    assert.match(result.out, /database-data-internode-encryption\s+\(pulumi-nodejs:dynamic\/redisenterprise:Database: cache\)/);
     assert.match(result.out, /Database "cache": dataInternodeEncryption must be true; it is not declared/);
     assert.doesNotMatch(result.out, /Database "orders": dataInternodeEncryption must be true/);
-    assert.match(result.out, /internode-firewall-covers-cluster-nodes/);
     assert.match(result.out, /databases "orders" encrypt internode traffic, but the stack declares no InternodeFirewall/);
-    assert.match(result.out, /certificate-rotation-threshold/);
     assert.match(result.out, /the stack declares no CertificateRotation/);
   });
 
-  it("a stack that keeps rules 1 and 3: only the firewall rule is reported", async function () {
-    const result = await preview(this, "encryptedWithRotation");
+  it("a stack that keeps rules 1 and 3: only the firewall rule is reported", async () => {
+    const result = await preview("encryptedWithRotation");
     assert.notEqual(result.code, 0, result.out);
+    assert.deepEqual(violated(result.out), ["internode-firewall-covers-cluster-nodes"], result.out);
     assert.match(result.out, /the stack declares no InternodeFirewall/);
-    assert.doesNotMatch(result.out, /dataInternodeEncryption must be true/);
-    assert.doesNotMatch(result.out, /declares no CertificateRotation|rotateWhenExpiringWithinDays is/);
+  });
+
+  it("the compliant stack with its firewall on another address and a 60-day rotation: the Cluster's node is not covered, the threshold is too high", async () => {
+    const result = await preview("uncoveredNodeLateRotation");
+    assert.notEqual(result.code, 0, result.out);
+    assert.deepEqual(violated(result.out), ["certificate-rotation-threshold", "internode-firewall-covers-cluster-nodes"], result.out);
+    const host = new URL(emulator!.nodes[0]!.url).hostname;
+    assert.match(result.out, new RegExp(`Cluster "cluster": nodes ${host.replace(/\./g, "\\.")} are not covered by an InternodeFirewall while databases "cache", "orders" encrypt internode traffic`));
+    assert.match(result.out, /CertificateRotation "ine": rotateWhenExpiringWithinDays is 60; it must be at most 45/);
   });
 });

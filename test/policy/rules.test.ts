@@ -26,6 +26,10 @@ describe("policy pack rules", () => {
       'Cluster "prod": nodes 10.0.0.2, fd00::3 are not covered by an InternodeFirewall while databases "orders" encrypt internode traffic; add them to the firewall\'s nodes',
     ]);
     assert.match(firewallCoverageViolations([cluster, encrypted])[0]!, /^databases "orders" encrypt internode traffic, but the stack declares no InternodeFirewall/);
+    // Several encrypted databases are named in sorted order, whatever order the engine registered them in.
+    const orders = firewallCoverageViolations([resource("Database", "payments", { dataInternodeEncryption: true }), cluster, encrypted, firewall(["10.0.0.1"])]);
+    assert.match(orders[0]!, /while databases "orders", "payments" encrypt internode traffic/);
+    assert.match(firewallCoverageViolations([resource("Database", "payments", { dataInternodeEncryption: true }), encrypted])[0]!, /^databases "orders", "payments" encrypt/);
     // No encrypted database: nothing to protect. Outputs unknown in a preview: no judgement.
     assert.deepEqual(firewallCoverageViolations([cluster, resource("Database", "cache", {})]), []);
     assert.deepEqual(firewallCoverageViolations([resource("Cluster", "prod", { nodes: [{}] }), firewall(["10.0.0.1"]), encrypted]), []);
