@@ -7,8 +7,9 @@
 // answers), so each resource's changes are computed here from the step's recorded outputs and new inputs, as
 // the provider's own diff does.
 import { secretOutputsOf } from "../provider/core/generate";
-import { type ClientImpact, diffProperties, diffResource, type ResourceDefinition, impactConsequence, impactLabel, impactSeverity, isDeclared, isDisruptive, isPlainObject, isUnknown, type PropertyChange, renderCompact, deepEqual } from "../provider/core";
+import { type ClientImpact, type ImpactWording, diffProperties, diffResource, type ResourceDefinition, impactConsequence, impactLabel, impactSeverity, isDeclared, isDisruptive, isPlainObject, isUnknown, type PropertyChange, renderCompact, deepEqual } from "../provider/core";
 import { diffCluster } from "../provider/cluster/logic";
+import { CLUSTER_TABLE } from "../provider/cluster/table";
 import { RESOURCE_DEFINITIONS } from "../provider/resources";
 import { FIREWALL_SECRET_OUTPUTS } from "../provider/firewall/logic";
 import { FIREWALL_TABLE } from "../provider/firewall/table";
@@ -37,6 +38,8 @@ export interface ReviewChange {
   readonly impact: ReviewImpact;
   /** The consequence sentence, from the resource's table. */
   readonly consequence: string;
+  /** The impact's label in the resource's own words (its table's wording), where they differ from the shared ones. */
+  readonly label?: string;
 }
 
 export interface ReviewedResource {
@@ -135,7 +138,7 @@ function containsSecret(value: unknown): boolean {
 }
 
 /** A change record from a table diff as a report row, in the resource's own wording. */
-function fromRecord(change: PropertyChange, consequence: string): ReviewChange {
+function fromRecord(change: PropertyChange, consequence: string, wording?: ImpactWording): ReviewChange {
   const secret = change.secret === true || containsSecret(change.old) || containsSecret(change.new);
   return {
     property: change.property,
@@ -143,6 +146,7 @@ function fromRecord(change: PropertyChange, consequence: string): ReviewChange {
     new: secret ? ENGINE_SECRET : change.unknown ? "(unknown)" : show(change.new),
     impact: change.impact,
     consequence: change.unknown ? `may change; if it does, it ${consequence}` : consequence,
+    label: impactLabel(change.impact, wording),
   };
 }
 
@@ -151,7 +155,7 @@ function reviewDefinition(definition: ResourceDefinition<unknown, unknown>) {
   return (olds: Bag, news: Bag): KindReview => {
     const diff = diffResource(definition, olds, news);
     return {
-      changes: diff.changed.filter((change) => change.mode !== "refused").map((change) => fromRecord(change, change.consequence ?? impactConsequence(change.impact, definition.table.wording))),
+      changes: diff.changed.filter((change) => change.mode !== "refused").map((change) => fromRecord(change, change.consequence ?? impactConsequence(change.impact, definition.table.wording), definition.table.wording)),
       refusals: [...diff.refused.map((refusal) => `${definition.label(news, olds)}: ${refusal.reason}`), ...diff.blocked.map((blocked) => blocked.reason)],
     };
   };
@@ -161,7 +165,7 @@ function reviewCluster(olds: Bag, news: Bag): KindReview {
   const diff = diffCluster(olds, news);
   const changes = diff.changed
     .filter((change) => change.mode !== "refused")
-    .map((change) => fromRecord(change, change.consequence ?? "changes a cluster setting"));
+    .map((change) => fromRecord(change, change.consequence ?? "changes a cluster setting", CLUSTER_TABLE.wording));
   for (const url of diff.nodesAdded) changes.push({ property: "nodes", old: "", new: url, impact: "none", consequence: "joins the node to the cluster" });
   for (const url of diff.nodesRemoved) changes.push({ property: "nodes", old: url, new: "", impact: "none", consequence: "stops managing the node; it stays in the cluster until removed by hand" });
   for (const field of diff.recordOnly) {
@@ -197,24 +201,88 @@ function reviewRotation(olds: Bag, news: Bag): KindReview {
   return { changes, refusals: [] };
 }
 
+const FIREWALL_NODES_ROW = FIREWALL_TABLE.rows.find((row) => row.name === "nodes")!;
+
+/** Nodes for a table cell, by address and transport (the row's display), never a transport's key. */
+function showFirewallNodes(nodes: unknown): string {
+  if (nodes === undefined || nodes === null || isUnknown(nodes) || containsSecret(nodes) || !Array.isArray(nodes)) return show(nodes);
+  try {
+    return show(FIREWALL_NODES_ROW.display!(nodes as never));
+  } catch {
+    return ENGINE_SECRET; // a shape the row cannot display: show nothing rather than risk a transport's fields
+  }
+}
+
 /**
- * The InternodeFirewall: its table against the recorded declaration (`declaredNodes`: the `nodes` output holds
- * per-node statuses), as its provider's diff does; nodes shown by address and transport, never a key. A node
- * whose table a refresh found changed is listed too: the update rewrites it.
+ * The InternodeFirewall: its table against the recorded declaration, as its provider's diff does; nodes shown by
+ * address and transport, never a key. The recorded declaration is the `declaredNodes` output, which the engine
+ * always masks (it is a secret output: an ssh transport holds a private key); the step's old inputs hold the same
+ * declaration, in clear unless a transport has a key. When either side's `nodes` is masked, the report cannot
+ * compare them and says that they may have changed, with the row's impact. A node whose table a refresh found
+ * changed is listed too: the update rewrites it.
  */
-function reviewFirewall(olds: Bag, news: Bag): KindReview {
-  const recorded = { nodes: olds.declaredNodes, ports: olds.ports, allowedSources: olds.allowedSources, table: olds.table };
-  const diff = diffProperties(FIREWALL_TABLE, recorded, news);
+function reviewFirewall(olds: Bag, news: Bag, oldInputs: Bag): KindReview {
+  const declared = olds.declaredNodes !== undefined && !containsSecret(olds.declaredNodes) ? olds.declaredNodes : oldInputs.nodes;
+  const recorded = { nodes: declared, ports: olds.ports, allowedSources: olds.allowedSources, table: olds.table };
+  const hidden = containsSecret(recorded.nodes) || containsSecret(news.nodes);
+  const diff = diffProperties(FIREWALL_TABLE, hidden ? { ...recorded, nodes: undefined } : recorded, hidden ? { ...news, nodes: undefined } : news);
   const changes = diff.changed
     .filter((change) => change.mode !== "refused")
-    .map((change) => fromRecord(change, change.consequence ?? impactConsequence(change.impact, FIREWALL_TABLE.wording)));
-  const statuses = Array.isArray(olds.nodes) ? olds.nodes.filter(isPlainObject) : [];
-  for (const status of statuses) {
+    .map((change) => fromRecord(change, change.consequence ?? impactConsequence(change.impact, FIREWALL_TABLE.wording), FIREWALL_TABLE.wording));
+  if (hidden && isDeclared(news, "nodes")) {
+    const inPlace = FIREWALL_NODES_ROW.changes.find((change) => change.mode === "in-place") ?? FIREWALL_NODES_ROW.changes[0]!;
+    const consequence = inPlace.consequence ?? impactConsequence(inPlace.impact, FIREWALL_TABLE.wording);
+    changes.unshift({
+      property: "nodes",
+      old: showFirewallNodes(recorded.nodes),
+      new: showFirewallNodes(news.nodes),
+      impact: inPlace.impact,
+      label: impactLabel(inPlace.impact, FIREWALL_TABLE.wording),
+      consequence: `may have changed (the preview masks a node list that holds an ssh key; the provider's note in the preview's diagnostics names the nodes); if it did, it ${consequence}`,
+    });
+  }
+  for (const status of firewallStatuses(olds)) {
     if (status.tableInPlace !== false) continue;
-    const drift = Array.isArray(status.drift) && status.drift.length > 0 ? status.drift.map(String).join("; ") : "table not in place";
-    changes.push({ property: `nodes[${String(status.address)}]`, old: drift, new: "(declared table)", impact: "none", consequence: "differs from the declaration; the update rewrites its table" });
+    changes.push({
+      property: `nodes[${String(status.address)}]`,
+      old: firewallDrift(status),
+      new: "(declared table)",
+      impact: "none",
+      label: impactLabel("none", FIREWALL_TABLE.wording),
+      consequence: "differs from the declaration; the update rewrites its table",
+    });
   }
   return { changes, refusals: diff.refused.map((refusal) => `InternodeFirewall: ${refusal.reason}`) };
+}
+
+/** The per-node statuses of a firewall's `nodes` output. */
+function firewallStatuses(outputs: Bag): Bag[] {
+  return Array.isArray(outputs.nodes) ? outputs.nodes.filter(isPlainObject).filter((status) => typeof status.tableInPlace === "boolean") : [];
+}
+
+function firewallDrift(status: Bag): string {
+  return Array.isArray(status.drift) && status.drift.length > 0 ? status.drift.map(String).join("; ") : "table not in place";
+}
+
+/**
+ * The InternodeFirewall's drift: a refresh reads each node's table, and a node whose table differs from the
+ * declaration (a rule or the whole table deleted by hand) has `tableInPlace` false with what differs.
+ */
+function firewallDriftOf(urn: string, recorded: Bag, live: Bag): DriftItem[] {
+  const before = new Map(firewallStatuses(recorded).map((status) => [String(status.address), status]));
+  return firewallStatuses(live)
+    .filter((status) => status.tableInPlace === false)
+    .filter((status) => {
+      const earlier = before.get(String(status.address));
+      return earlier === undefined || earlier.tableInPlace !== false || !deepEqual(earlier.drift, status.drift);
+    })
+    .map((status) => ({
+      kind: "InternodeFirewall",
+      name: nameOf(urn),
+      property: `nodes[${String(status.address)}]`,
+      recorded: before.get(String(status.address))?.tableInPlace === false ? firewallDrift(before.get(String(status.address))!) : "table in place",
+      live: firewallDrift(status),
+    }));
 }
 
 /**
@@ -231,16 +299,17 @@ function reviewUnknownKind(kind: string, olds: Bag, news: Bag): KindReview {
 
 // Every resource registered on the framework joins by itself; the Cluster, the CertificateRotation and the
 // InternodeFirewall have their own diffs (node joins, record-only credentials, rotation reasons, node drift).
-const REVIEWERS: Readonly<Record<string, (olds: Bag, news: Bag) => KindReview>> = {
+const REVIEWERS: Readonly<Record<string, (olds: Bag, news: Bag, oldInputs: Bag) => KindReview>> = {
   ...Object.fromEntries(RESOURCE_DEFINITIONS.map((definition) => [definition.kind, reviewDefinition(definition)])),
   Cluster: reviewCluster,
   CertificateRotation: reviewRotation,
   InternodeFirewall: reviewFirewall,
 };
 
-function review(kind: string, olds: Bag, news: Bag): KindReview {
+/** A resource's changes: its recorded outputs, its new inputs, and its recorded inputs (for what outputs mask). */
+function review(kind: string, olds: Bag, news: Bag, oldInputs: Bag = {}): KindReview {
   const reviewer = REVIEWERS[kind];
-  return reviewer ? reviewer(olds, news) : reviewUnknownKind(kind, olds, news);
+  return reviewer ? reviewer(olds, news, oldInputs) : reviewUnknownKind(kind, olds, news);
 }
 
 /**
@@ -339,6 +408,7 @@ export function reviewPreview(preview: unknown): Review {
     const recorded = refreshed.get(step.urn);
     if (recorded !== undefined && step.oldState) {
       drift.push(...driftOf(kind, step.urn, recorded, bag(step.oldState.outputs)));
+      if (kind === "InternodeFirewall") drift.push(...firewallDriftOf(step.urn, recorded, bag(step.oldState.outputs)));
       refreshed.delete(step.urn);
     }
     if (step.op === "same" || step.op === "read") continue;
@@ -355,7 +425,7 @@ export function reviewPreview(preview: unknown): Review {
     }
     const olds = bag(step.oldState?.outputs);
     const news = bag(step.newState?.inputs);
-    const reviewed = review(kind, olds, news);
+    const reviewed = review(kind, olds, news, bag(step.oldState?.inputs));
     refusals.push(...reviewed.refusals);
     const changes = reviewed.changes.length > 0 || step.op !== "update" ? reviewed.changes : invisibleChanges(kind, olds, news);
     resources.push({ kind, name, urn: step.urn, op: step.op, changes });
@@ -371,8 +441,8 @@ function severity(impact: ReviewImpact): number {
   return impact === "deletes-resource" ? top + 2 : impact === "unclassified" ? top + 1 : impactSeverity(impact);
 }
 
-function label(impact: ReviewImpact): string {
-  return impact === "deletes-resource" ? "deletes the resource" : impact === "unclassified" ? "not classified" : impactLabel(impact);
+function label(impact: ReviewImpact, own?: string): string {
+  return impact === "deletes-resource" ? "deletes the resource" : impact === "unclassified" ? "not classified" : (own ?? impactLabel(impact));
 }
 
 function disruptive(impact: ReviewImpact): boolean {
@@ -411,7 +481,7 @@ export function renderReview(reviewed: Review, title = "Redis Enterprise: review
   if (rows.length > 0) {
     lines.push("### Changes, most disruptive first", "", "| Impact | Resource | Property | Old | New | What happens |", "|---|---|---|---|---|---|");
     for (const { resource, change } of rows) {
-      const impact = disruptive(change.impact) ? `**${label(change.impact)}**` : label(change.impact);
+      const impact = disruptive(change.impact) ? `**${label(change.impact, change.label)}**` : label(change.impact, change.label);
       const op = resource.op === "update" ? "" : ` (${resource.op})`;
       lines.push(`| ${impact} | ${resource.kind} ${cell(resource.name, true)}${op} | ${cell(change.property, true)} | ${cell(change.old, true)} | ${cell(change.new, true)} | ${cell(change.consequence)} |`);
     }

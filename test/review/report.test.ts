@@ -214,4 +214,62 @@ describe("review report on the real CLI's answers", () => {
       assert.doesNotMatch(renderReview(reviewPreview(fixture(name))), /admin-password|sessions-password/, name);
     }
   });
+
+  // The InternodeFirewall's answers (fixtures/README.md, steps 6-9): nodes in network namespaces whose names
+  // carry the generating process's pid, hence the patterns.
+  const NETNS = (node: number) => `198\\.51\\.100\\.${node} \\(netns rsfw-\\d+-\\d+-n${node}\\)`;
+
+  it("InternodeFirewall: ports and sources in its table's words and label; a node list the CLI masks (an ssh key) is a possible change, not a refusal", () => {
+    const review = reviewPreview(fixture("preview-firewall.json"));
+    assert.deepEqual(review.refusals, []);
+    const rows = rowsOf(renderReview(review));
+    assert.equal(rows.length, 3, rows.join("\n"));
+    assert.match(
+      rows[0]!,
+      new RegExp(
+        `^\\| none \\(rewrites the tables\\) \\| InternodeFirewall \`ine-port\` \\| \`nodes\` \\| \`\\["${NETNS(1)}","${NETNS(2)}","${NETNS(3)}"\\]\` \\| \`\\[secret\\]\` \\| may have changed \\(the preview masks a node list that holds an ssh key; .*\\); if it did, it writes the table on each added node, updates every node's peer set, and removes the table from a node no longer listed \\|$`,
+      ),
+    );
+    assert.deepEqual(rows.slice(1), [
+      '| none (rewrites the tables) | InternodeFirewall `ine-port` | `ports` | `[3342]` | `[3342,"10000-19999"]` | rewrites every node\'s table: only the nodes and allowedSources can connect to the listed ports, and a port no longer listed is no longer filtered |',
+      '| none (rewrites the tables) | InternodeFirewall `ine-port` | `allowedSources` | `[]` | `["203.0.113.7"]` | rewrites every node\'s table with the new sources |',
+    ]);
+  });
+
+  it("InternodeFirewall: a new table name replaces it; the unchanged nodes (recorded in the masked declaredNodes) are not listed", () => {
+    assert.deepEqual(rowsOf(renderReview(reviewPreview(fixture("preview-table.json")))), [
+      '| none (rewrites the tables) | InternodeFirewall `ine-port` (replace) | `table` | `"redis_enterprise"` | `"redis_enterprise_v2"` | writes the new table on every node, then removes the old one |',
+    ]);
+  });
+
+  it("InternodeFirewall drift from `preview --refresh`: a rule and a whole table deleted by hand, per node, and the rewrite the update makes", () => {
+    const review = reviewPreview(fixture("preview-firewall-refresh-drift.json"));
+    assert.deepEqual(review.drift, [
+      { kind: "InternodeFirewall", name: "ine-port", property: "nodes[198.51.100.1]", recorded: "table in place", live: "rule removed from chain input: tcp dport @ports drop" },
+      { kind: "InternodeFirewall", name: "ine-port", property: "nodes[198.51.100.2]", recorded: "table in place", live: "table inet redis_enterprise is missing" },
+    ]);
+    assert.deepEqual(rowsOf(renderReview(review)).filter((row) => row.startsWith("| none")), [
+      "| none (rewrites the tables) | InternodeFirewall `ine-port` | `nodes[198.51.100.1]` | `rule removed from chain input: tcp dport @ports drop` | `(declared table)` | differs from the declaration; the update rewrites its table |",
+      "| none (rewrites the tables) | InternodeFirewall `ine-port` | `nodes[198.51.100.2]` | `table inet redis_enterprise is missing` | `(declared table)` | differs from the declaration; the update rewrites its table |",
+    ]);
+  });
+
+  it("InternodeFirewall: the ssh node's private key is a secret in the CLI's answer and appears in no report", () => {
+    const raw = fs.readFileSync(path.join(FIXTURES, "preview-firewall.json"), "utf8");
+    assert.equal((JSON.parse(raw) as { config: Record<string, string> }).config["review:sshNodeKey"], "[secret]");
+    assert.doesNotMatch(raw, /PRIVATE KEY/);
+    for (const name of ["preview-firewall.json", "preview-table.json", "preview-firewall-refresh-drift.json"]) {
+      assert.doesNotMatch(renderReview(reviewPreview(fixture(name))), /PRIVATE KEY|privateKey/, name);
+    }
+  });
+
+  it("every resource type of the provider appears in the fixtures' reports", () => {
+    const kinds = new Set<string>();
+    for (const name of fs.readdirSync(FIXTURES).filter((file) => file.startsWith("preview-") && file.endsWith(".json"))) {
+      const review = reviewPreview(fixture(name));
+      for (const resource of review.resources) kinds.add(resource.kind);
+      for (const item of review.drift) kinds.add(item.kind);
+    }
+    assert.deepEqual([...kinds].sort(), ["CertificateRotation", "Cluster", "Database", "InternodeFirewall"]);
+  });
 });
