@@ -1,25 +1,18 @@
-// Example (compiled by `npm run build`, not applied in CI): the InternodeFirewall's rules as AWS security-group
-// ingress rules, for nodes that run in a cloud where the provider's firewall is the security group rather than
-// nftables. The rules come from the same pure function the resource uses (`internodeFirewallRules`), so the
-// cloud rules and the hosts' nftables tables can never disagree.
-//
-// With @pulumi/aws installed in your program:
-//
-//   import * as aws from "@pulumi/aws";
-//   import { internodeFirewallRules } from "pulumi-redis-enterprise";
-//   import { securityGroupIngress } from "./security-group";       // this file's function
-//
-//   const group = new aws.ec2.SecurityGroup("redis-enterprise-nodes", { vpcId });
-//   const rules = internodeFirewallRules({ nodes: ["10.0.1.10", "10.0.2.10", "10.0.3.10"], ports: "internode-only" });
-//   securityGroupIngress(rules, "redis-enterprise").forEach(({ name, args }) =>
-//     new aws.ec2.SecurityGroupRule(name, { ...args, securityGroupId: group.id }));
+// The InternodeFirewall's rules as AWS security-group ingress rules, for nodes that run in a cloud where the
+// firewall in front of them is a security group rather than (or as well as) nftables. The rules come from the same
+// pure function the resource uses (`internodeFirewallRules`), so the cloud rules and the hosts' nftables tables can
+// never disagree. This file is the mapping, plain data with no AWS dependency; program.ts is the stack that
+// renders it for the nodes in stack config (the project's Pulumi.yaml runs it; see README.md).
 //
 // A security group is an allow list with a default deny, so only the accepts are mapped; the firewall's drop of
 // everyone else is the group's default. All nodes share the group, so a rule is per port range and source (the
 // destination is the group itself).
-import { internodeFirewallRules, type FirewallRule } from "../../sdk";
+import { internodeFirewallRules, type FirewallRule } from "pulumi-redis-enterprise";
 
-/** The arguments of an `aws.ec2.SecurityGroupRule` of type ingress, without `securityGroupId`. */
+/**
+ * The arguments of an `aws.ec2.SecurityGroupRule` of type ingress, without `securityGroupId` (the shape of
+ * @pulumi/aws's SecurityGroupRuleArgs, written out so this example needs no AWS package).
+ */
 export interface IngressRuleArgs {
   type: "ingress";
   protocol: "tcp";
@@ -48,7 +41,8 @@ export function securityGroupIngress(rules: readonly FirewallRule[], prefix: str
         fromPort: rule.fromPort,
         toPort: rule.toPort,
         ...(ipv6 ? { ipv6CidrBlocks: [rule.source] } : { cidrBlocks: [rule.source] }),
-        // Security-group descriptions allow a limited character set; the rule's own description fits it.
+        // A security-group rule's description allows letters, digits, spaces and ._-:/()#,@[]+=&;{}!$* only: this one
+        // keeps to them (the rule's own description names one destination node, which a shared group has not).
         description: `Redis Enterprise internode TCP ${rule.port} from ${rule.source}`,
       },
     });
