@@ -27,6 +27,8 @@ export interface PulumiProject {
   configure(values: Record<string, ConfigValue>, secretKeys?: readonly string[]): Promise<void>;
   /** Stack outputs, secrets shown (`pulumi stack output --json --show-secrets`). */
   outputs(): Promise<Record<string, unknown>>;
+  /** Everything the CLI printed (stdout and stderr) for this stack so far, to search for secrets. */
+  printed(): string;
   /** Removes the stack's Pulumi.<stack>.yaml from the project folder (the backend goes with the sandbox). */
   dispose(): void;
 }
@@ -42,11 +44,14 @@ export async function initProject(sandbox: PulumiSandbox, exampleFolder: string)
   const stack = `e2e${crypto.randomBytes(4).toString("hex")}`;
   const stackFile = path.join(folder, `Pulumi.${stack}.yaml`);
 
-  const run = (...args: string[]): Promise<CliResult> => {
+  let printed = "";
+  const run = async (...args: string[]): Promise<CliResult> => {
     // Flags go before a "--" (after it everything is a value: a PEM starts with dashes).
     const end = args.indexOf("--");
     const withStack = end < 0 ? [...args, "--stack", stack] : [...args.slice(0, end), "--stack", stack, ...args.slice(end)];
-    return runPulumi(sandbox, withStack, { cwd: folder, timeoutMs: STACK_TIMEOUT_MS });
+    const result = await runPulumi(sandbox, withStack, { cwd: folder, timeoutMs: STACK_TIMEOUT_MS });
+    printed += result.stdout + result.stderr;
+    return result;
   };
   const ok = async (...args: string[]): Promise<CliResult> => {
     const result = await run(...args);
@@ -76,6 +81,7 @@ export async function initProject(sandbox: PulumiSandbox, exampleFolder: string)
       const result = await ok("stack", "output", "--json", "--show-secrets");
       return JSON.parse(result.stdout) as Record<string, unknown>;
     },
+    printed: () => printed,
     dispose() {
       fs.rmSync(stackFile, { force: true });
     },
