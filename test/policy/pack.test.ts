@@ -39,7 +39,7 @@ describe("policy pack with the real Pulumi CLI (pulumi preview --policy-pack)", 
       ["stack", "init", "dev"],
       ["config", "set", "redisenterprise:url", emulator.nodes[0]!.url],
       ["config", "set", "redisenterprise:username", emulator.username],
-      ["config", "set", "--secret", "redisenterprise:password", emulator.password],
+      ["config", "set", "--secret", "redisenterprise:password", "--", emulator.password],
       ["config", "set", "redisenterprise:caCertPem", "--", emulator.caCertPem],
       ["config", "set", "policyExample:clusterName", emulator.clusterName],
     ]) {
