@@ -64,7 +64,10 @@ export interface RsApiErrorInit {
   earlierAttemptMayHaveApplied?: boolean;
 }
 
-/** Decodes a request path for a person to read (`fields=uid%2Cname` -> `fields=uid,name`); unchanged if malformed. */
+/**
+ * Decodes a request path for a person to read (`fields=uid%2Cname` -> `fields=uid,name`); unchanged if malformed.
+ * Every message shows the path this way; the errors' `path` field keeps the exact request.
+ */
 function readablePath(path: string): string {
   try {
     return decodeURIComponent(path);
@@ -86,7 +89,7 @@ function apiErrorMessage(init: RsApiErrorInit): string {
       "config redisenterprise:username and redisenterprise:password) to a user of the cluster"
     );
   }
-  return `${init.method} ${init.path}: ${status}: ${init.description}`;
+  return `${init.method} ${readablePath(init.path)}: ${status}: ${init.description}`;
 }
 
 /**
@@ -172,7 +175,7 @@ export class RsConnectionError extends RsError {
       ? "the request may have reached the cluster: check whether it took effect before sending it again"
       : "the request was not sent";
     super(
-      `${init.method} ${init.path}: no answer from ${init.origin} (${init.causeCode}: ${init.causeMessage}); ` +
+      `${init.method} ${readablePath(init.path)}: no answer from ${init.origin} (${init.causeCode}: ${init.causeMessage}); ` +
         `${consequence}. Check that the cluster's REST API is reachable at that address and port` +
         (init.advice ? `: ${init.advice}` : ""),
     );
@@ -226,7 +229,7 @@ export class RsTlsError extends RsError {
 
   constructor(init: RsTlsErrorInit) {
     super(
-      `${init.method} ${init.path}: TLS verification of ${init.origin} failed (${init.causeCode}: ${init.reason}); ` +
+      `${init.method} ${readablePath(init.path)}: TLS verification of ${init.origin} failed (${init.causeCode}: ${init.reason}); ` +
         (init.advice ?? TLS_TRUST_ADVICE),
     );
     this.method = init.method;
