@@ -33,6 +33,8 @@ export interface ActionState {
   errorCode: string | undefined;
   /** `error_message` (task), `error` (state machine) or `additional_info.error` (v2). */
   errorMessage: string | undefined;
+  /** A state machine's last `heartbeat` (epoch seconds), which orders a database's state machines in time. */
+  heartbeatSeconds: number | undefined;
 }
 
 /** Terminal statuses that mean the work did not happen: tasks can also be aborted or cancelled. */
@@ -72,6 +74,7 @@ export function parseAction(body: unknown): ActionState {
     step: text(fields.state),
     errorCode: text(fields.error_code),
     errorMessage: text(fields.error_message) ?? text(fields.error) ?? text(additional.error),
+    heartbeatSeconds: typeof fields.heartbeat === "number" && Number.isFinite(fields.heartbeat) ? fields.heartbeat : undefined,
   };
 }
 
@@ -91,4 +94,16 @@ export function failedActionIn(body: unknown): ActionState | undefined {
   if (!Array.isArray(body)) return undefined;
   const failed = body.map(parseAction).filter((action) => action.phase === "failed");
   return failed.length > 0 ? failed[failed.length - 1] : undefined;
+}
+
+/**
+ * The most recent state machine in a GET /v1/actions/bdb/{uid} answer: the highest heartbeat, else the last
+ * listed. Undefined when the answer is not a non-empty array.
+ */
+export function newestActionIn(body: unknown): ActionState | undefined {
+  if (!Array.isArray(body) || body.length === 0) return undefined;
+  const actions = body.map(parseAction);
+  return actions.reduce((newest, action) =>
+    (action.heartbeatSeconds ?? -Infinity) >= (newest.heartbeatSeconds ?? -Infinity) ? action : newest,
+  );
 }

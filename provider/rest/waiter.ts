@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RsClient } from "./client";
 import { RsOperationError, RsTimeoutError, formatSeconds, isRsApiError, isRsConnectionError, isRsError } from "./errors";
-import { classifyBdbStatus, describeAction, failedActionIn, parseAction, type ActionState } from "./status";
+import { classifyBdbStatus, describeAction, failedActionIn, newestActionIn, parseAction, type ActionState } from "./status";
 
 /** What one probe saw. */
 export interface ProbeResult<T> {
@@ -193,6 +193,9 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
   // whether the delete was seen under way, so a database back to `active` means it failed.
   let deleteActionUid = actionUid;
   let deleteSeen = false;
+  // When the database was first seen active with no sign of the delete: a delete that failed before the first
+  // poll looks exactly like one not started yet, so after a grace the database's newest state machine decides.
+  let activeWithoutDeleteSince: number | undefined;
 
   const operationFailed = (action: ActionState, advice: string): RsOperationError =>
     new RsOperationError({
@@ -240,9 +243,15 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
       if (phase !== "ready") {
         deleteSeen = true;
         if (typeof answer.body?.action_uid === "string") deleteActionUid = answer.body.action_uid;
-      } else if (deleteSeen || deleteActionUid !== undefined) {
+      } else {
         // Active before the delete was seen under way may only mean it has not started: that needs the action.
-        const failed = await deleteFailure(client, uid, deleteActionUid, deleteSeen, signal);
+        let failed: ActionState | undefined;
+        if (deleteSeen || deleteActionUid !== undefined) {
+          failed = await deleteFailure(client, uid, deleteActionUid, deleteSeen, signal);
+        } else {
+          activeWithoutDeleteSince ??= clock.now();
+          if (clock.now() - activeWithoutDeleteSince >= DELETE_START_GRACE_MS) failed = await unstartedDeleteFailure(client, uid, signal);
+        }
         if (failed !== undefined || deleteSeen) {
           throw new RsOperationError({
             operation: failed?.name ?? "database deletion",
@@ -288,6 +297,29 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
     clock,
     transientError: transientPollError,
   });
+}
+
+/**
+ * How long a database may stay active, never seen deleting, after the cluster accepted its DELETE, before the
+ * waiter looks for a delete that failed at once. A real cluster shows delete-pending within a poll or two.
+ */
+export const DELETE_START_GRACE_MS = 2_000;
+
+/**
+ * A delete that failed before the waiter ever saw it under way: the database's newest state machine is a failed
+ * delete. An older failed delete followed by any other state machine does not count; one that is still the newest
+ * after the grace is this delete's (the cluster accepted the DELETE and shows no newer work). Best effort.
+ */
+async function unstartedDeleteFailure(client: RestRequester, uid: number, signal: AbortSignal | undefined): Promise<ActionState | undefined> {
+  try {
+    const answer = await client.request<unknown>("GET", `/v1/actions/bdb/${uid}`, { acceptStatuses: [404], retry: false, signal });
+    if (answer.status === 404) return undefined;
+    const newest = newestActionIn(answer.body);
+    return newest?.phase === "failed" && /delete/i.test(newest.name ?? "") ? newest : undefined;
+  } catch (error) {
+    if (isRsError(error)) return undefined;
+    throw error;
+  }
 }
 
 /**

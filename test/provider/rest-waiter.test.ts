@@ -274,6 +274,48 @@ describe("waiter", () => {
       ]);
     });
 
+    it("fails a delete that failed before the first poll: after a grace, the newest state machine is a failed delete", async () => {
+      script("/v1/bdbs/41", bdb(41, "active"));
+      script("/v1/actions/bdb/41", {
+        status: 200,
+        body: [
+          { action_uid: "sm-old", name: "SMUpdateBDB", object_name: "bdb:41", status: "completed", heartbeat: 1_700_000_100 },
+          { action_uid: "sm-del", name: "SMDeleteBDB", object_name: "bdb:41", status: "failed", heartbeat: 1_700_000_200, error: "shard 3 did not stop" },
+        ],
+      });
+      const clock = fakeClock();
+      const error = await waitForDatabase(client, 41, { until: "gone", deadlineMs: 600_000, clock, initialIntervalMs: 200, maxIntervalMs: 400 }).then(
+        () => assert.fail("expected the delete to fail"),
+        (caught: unknown) => caught,
+      );
+      assert.ok(isRsOperationError(error));
+      assert.equal(error.operation, "SMDeleteBDB");
+      assert.equal(error.actionUid, "sm-del");
+      assert.match(error.message, /shard 3 did not stop/);
+      // Not at the first active answer (the delete may not have started), and not at the deadline either.
+      const waited = clock.sleeps.reduce((sum, ms) => sum + ms, 0);
+      assert.ok(waited >= 2_000 && waited <= 3_000, `failed after ${waited} ms of waiting`);
+      assert.equal(hits("/v1/actions/bdb/41"), 1);
+    });
+
+    it("does not take an older failed delete, followed by other work, for this delete's failure", async () => {
+      script("/v1/bdbs/42", bdb(42, "active"));
+      script("/v1/actions/bdb/42", {
+        status: 200,
+        body: [
+          { action_uid: "sm-del", name: "SMDeleteBDB", object_name: "bdb:42", status: "failed", heartbeat: 1_700_000_100, error: "old failure" },
+          { action_uid: "sm-upd", name: "SMUpdateBDB", object_name: "bdb:42", status: "completed", heartbeat: 1_700_000_200 },
+        ],
+      });
+      const clock = fakeClock();
+      const error = await waitForDatabase(client, 42, { until: "gone", deadlineMs: 4_000, clock, initialIntervalMs: 200, maxIntervalMs: 400 }).then(
+        () => assert.fail("expected a timeout"),
+        (caught: unknown) => caught,
+      );
+      assert.ok(isRsTimeoutError(error), String(error));
+      assert.equal(error.lastObserved, "status active");
+    });
+
     it("fails when a database it waits on to become active disappears", async () => {
       script("/v1/bdbs/8", bdb(8, "active-change-pending"), gone);
       await assert.rejects(
