@@ -24,7 +24,7 @@ export const providers = {
   Database: databaseProvider(currentSettings),
   Cluster: clusterProvider(),
   CertificateRotation: certificateRotationProvider(currentSettings),
-  InternodeFirewall: firewallProvider(),
+  InternodeFirewall: firewallProvider(currentSettings),
 };
 
 export * as rest from "./rest";

@@ -86,6 +86,19 @@ export interface ResourceDefinition<P, Live> {
   replaceReason?(oldOutputs: Bag): string | undefined;
   /** Output-only keys that hold a secret (a Cluster's `connection` carries the admin password). */
   readonly secretOutputKeys?: readonly string[];
+  /**
+   * The rows' values as the outputs record them, for a resource whose output under a row's name is not that row's
+   * value (the InternodeFirewall's `nodes` output is per-node statuses; the declared nodes are in
+   * `declaredNodes`). Diff, update payloads and refresh read the recorded values through it. Omitted: the
+   * outputs hold each row's value under its own name.
+   */
+  recordedValues?(outputs: Bag): Record<string, unknown>;
+  /**
+   * The rows' live values that a refresh returns as inputs, when they differ from `recordedValues`: the
+   * InternodeFirewall leaves out a node whose table drifted, so the engine shows the drift as a property-level
+   * diff of `nodes`. Omitted: the recorded values.
+   */
+  refreshedValues?(outputs: Bag): Record<string, unknown>;
 }
 
 /** The disruptionPolicy setting every resource has. */
@@ -212,6 +225,12 @@ export function checkResource<P, Live>(definition: ResourceDefinition<P, Live>, 
   return { inputs: inputs as Record<string, unknown> & Partial<P>, failures };
 }
 
+/** The rows' values that outputs record (see ResourceDefinition.recordedValues). */
+export function recordedValues<P, Live>(definition: ResourceDefinition<P, Live>, outputs: unknown): Bag {
+  const values = bag(outputs);
+  return definition.recordedValues ? { ...values, ...definition.recordedValues(values) } : values;
+}
+
 export interface ResourceDiff extends PropertyDiff {
   /** True when a replacement must delete first. */
   readonly deleteBeforeReplace: boolean;
@@ -235,7 +254,7 @@ export interface ResourceDiff extends PropertyDiff {
 export function diffResource<P, Live>(definition: ResourceDefinition<P, Live>, oldOutputs: unknown, newInputs: unknown, options: ResourceCheckOptions = {}): ResourceDiff {
   const olds = bag(oldOutputs);
   const news = bag(newInputs);
-  const properties = diffProperties(definition.table, olds, news);
+  const properties = diffProperties(definition.table, recordedValues(definition, olds), news);
   const label = definition.label(news, olds);
   const settingsChanged = definition.settings
     .filter(({ name }) => isDeclared(news, name) || isDeclared(olds, name))
@@ -312,11 +331,16 @@ export function refreshedOutputs<P, Live>(definition: ResourceDefinition<P, Live
   const rows = rowNames(definition);
   const managed = Array.isArray(previous.managedProperties)
     ? previous.managedProperties.filter((name): name is string => typeof name === "string" && rows.includes(rowOfPath(name)))
-    : [];
+    : // State written before the list was kept: a resource that records its declaration manages what it recorded.
+      definition.recordedValues
+      ? managedPaths(definition, definition.recordedValues(previous))
+      : [];
   const impacts = Array.isArray(previous.lastUpdateImpacts) ? (previous.lastUpdateImpacts as PropertyChange[]) : [];
   const outputs = buildOutputs(definition, live, managed, previous, impacts);
   const earlier = Array.isArray(previous.__drifted) ? previous.__drifted.filter((name): name is string => typeof name === "string") : [];
-  const found = diffProperties(definition.table, previous as PropertyBag<P>, inputsFromOutputs(definition, outputs) as PropertyBag<P>).changed.map((change) => change.property);
+  const found = diffProperties(definition.table, recordedValues(definition, previous) as PropertyBag<P>, inputsFromOutputs(definition, outputs) as PropertyBag<P>).changed.map(
+    (change) => change.property,
+  );
   const drifted = [...earlier, ...found.filter((name) => !earlier.includes(name))];
   return drifted.length > 0 ? { ...outputs, __drifted: drifted } : outputs;
 }
@@ -344,11 +368,12 @@ function setAt(target: Record<string, unknown>, path: readonly string[], value: 
  */
 export function inputsFromOutputs<P, Live>(definition: ResourceDefinition<P, Live>, outputs: unknown): Record<string, unknown> {
   const values = bag(outputs);
+  const live = definition.refreshedValues ? { ...values, ...definition.refreshedValues(values) } : recordedValues(definition, values);
   const inputs: Record<string, unknown> = {};
   const managed = Array.isArray(values.managedProperties) ? values.managedProperties.filter((name): name is string => typeof name === "string") : [];
   for (const name of managed) {
     const path = name.split(".");
-    const value = valueAt(values, path);
+    const value = valueAt(live, path);
     if (value !== undefined && value !== null) setAt(inputs, path, value);
   }
   for (const { name, fromOutput } of definition.settings) {
@@ -371,7 +396,7 @@ export function refreshedInputs<P, Live>(definition: ResourceDefinition<P, Live>
 
 /** The update bodies per REST object (see updatePayloads); one object's body for a single-object resource. */
 export function resourceUpdatePayloads<P, Live>(definition: ResourceDefinition<P, Live>, oldOutputs: unknown, inputs: unknown): Record<string, JsonObject> {
-  return updatePayloads(definition.table, bag(oldOutputs) as PropertyBag<P>, bag(inputs) as PropertyBag<P>);
+  return updatePayloads(definition.table, recordedValues(definition, oldOutputs) as PropertyBag<P>, bag(inputs) as PropertyBag<P>);
 }
 
 /** Every declared property whose live value differs, with the mode and impact applying it would have. */

@@ -38,8 +38,7 @@ export async function listTable(node: FirewallNode, table: string, runners: Runn
     try {
       return parseListedTable(result.stdout, table);
     } catch (error) {
-      const runner = commandRunner(node.transport);
-      throw new NodeCommandError(node.address, runner.describe, listTableCommand(table).join(" "), (error as Error).message);
+      throw new NodeCommandError(node.address, runners(node).describe, listTableCommand(table).join(" "), (error as Error).message);
     }
   }
   if (result.exitCode === 1 && isMissingTableError(result.stderr)) return undefined;
@@ -47,15 +46,29 @@ export async function listTable(node: FirewallNode, table: string, runners: Runn
 }
 
 /** Each node's status against the declaration, in node order. Throws NodeCommandError naming the first node that failed. */
-export async function inspectNodes(spec: FirewallSpec): Promise<FirewallNodeStatus[]> {
+export async function inspectNodes(spec: FirewallSpec, runners: RunnerFactory = defaultRunners): Promise<FirewallNodeStatus[]> {
   const expected = expectedTable(spec);
   return Promise.all(
     spec.nodes.map(async (node) => {
-      const live = await listTable(node, spec.table);
+      const live = await listTable(node, spec.table, runners);
       const drift = tableDrift(expected, live, spec.table);
       return { address: node.address, transport: node.transport.type, tableInPlace: drift.length === 0, drift };
     }),
   );
+}
+
+/**
+ * Each node's status, as far as it can be read: a node that cannot be read is reported as not in place with the
+ * reason. For the record of a partial failure, where some node is expected to be failing.
+ */
+export async function inspectReachableNodes(spec: FirewallSpec, runners: RunnerFactory = defaultRunners): Promise<FirewallNodeStatus[]> {
+  const expected = expectedTable(spec);
+  const outcomes = await Promise.allSettled(spec.nodes.map((node) => listTable(node, spec.table, runners)));
+  return spec.nodes.map((node, index) => {
+    const outcome = outcomes[index];
+    const drift = outcome.status === "fulfilled" ? tableDrift(expected, outcome.value, spec.table) : [`could not be read: ${(outcome.reason as Error).message}`];
+    return { address: node.address, transport: node.transport.type, tableInPlace: drift.length === 0, drift };
+  });
 }
 
 /** Failure of an apply, with what each node carries now (for the partial-failure record). */
@@ -100,7 +113,7 @@ export async function applyNodes(spec: FirewallSpec, label: string, options: App
     else if (outcome.value && !outcome.value.owned && refusesForeign(options.refuseForeignTable, spec.nodes[index])) {
       const node = spec.nodes[index];
       problems.push(
-        `node ${node.address} (${commandRunner(node.transport).describe}): a table inet ${spec.table} exists that this resource did not make; ` +
+        `node ${node.address} (${runners(node).describe}): a table inet ${spec.table} exists that this resource did not make; ` +
           "choose another `table`, or remove that table by hand if it is a leftover",
       );
     }
@@ -146,8 +159,8 @@ export async function applyNodes(spec: FirewallSpec, label: string, options: App
 }
 
 /** Removes the resource's table from every node (and nothing else). Throws naming every node that failed. */
-export async function removeTables(nodes: readonly FirewallNode[], table: string, label: string): Promise<void> {
-  const outcomes = await Promise.all(nodes.map((node) => runOn(node, ["nft", "-f", "-"], renderDeleteScript(table))));
+export async function removeTables(nodes: readonly FirewallNode[], table: string, label: string, runners: RunnerFactory = defaultRunners): Promise<void> {
+  const outcomes = await Promise.all(nodes.map((node) => runOn(node, ["nft", "-f", "-"], renderDeleteScript(table), runners)));
   const failed = outcomes.flatMap((outcome) => (outcome.ok ? [] : [outcome.error.message]));
   if (failed.length > 0) {
     const removed = nodes.filter((_, index) => outcomes[index].ok).map((node) => node.address);

@@ -5,7 +5,7 @@ import { type ImpactWording, type PropertyTable, renderMarkdownTable, rowBuilder
 import { allowedSourcesSchema, nodesSchema, portsSchema, tableSchema } from "./spec";
 import type { PortsInput } from "./ports";
 import { describeTransport } from "./transport";
-import type { FirewallNode } from "./types";
+import type { FirewallNode, FirewallNodeStatus } from "./types";
 
 /** The table properties in canonical form (defaults applied by check). */
 export interface FirewallProperties {
@@ -15,8 +15,16 @@ export interface FirewallProperties {
   table: string;
 }
 
-/** What the nodes carry, in the same terms (a node whose table differs is left out of `nodes`). */
-export type LiveFirewall = FirewallProperties;
+/**
+ * What the nodes carry, in the same terms: the recorded declaration, each node's status against it, and as the
+ * live `nodes` the declared nodes whose table is in place (a node whose table differs is left out of `nodes`).
+ */
+export interface LiveFirewall extends FirewallProperties {
+  /** Every declared node with its transport (read and delete need them all, in place or not). */
+  declaredNodes: FirewallNode[];
+  /** Per declared node, in order: whether its table is in place, and what differs. */
+  statuses: FirewallNodeStatus[];
+}
 
 const row = rowBuilder<FirewallProperties, LiveFirewall>();
 

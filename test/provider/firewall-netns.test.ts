@@ -17,6 +17,7 @@ import {
   type FirewallNode,
   type FirewallSpec,
 } from "../../provider/firewall";
+import { firewallProvider } from "../../provider/firewall/provider";
 import { namespacesForbidden, startLab, type Lab, type LabHost } from "./support/netns";
 import { startSshd, type Sshd } from "./support/sshd";
 
@@ -194,6 +195,104 @@ describe("InternodeFirewall on nftables in network namespaces (real traffic)", f
       return true;
     });
     assert.deepEqual(await Promise.all(lab.nodes.map(tableOn)), [true, true, false]);
+  });
+
+  describe("through the provider on the framework's life cycle", () => {
+    type Props = Record<string, unknown>;
+    const URN = "urn:pulumi:test::fw::pulumi-nodejs:dynamic/redisenterprise:InternodeFirewall::ine";
+    const writeFailsOn = (address: string) => (node: FirewallNode): CommandRunner => {
+      const real = commandRunner(node.transport);
+      if (node.address !== address) return real;
+      return {
+        describe: real.describe,
+        run: (argv, options) => (argv.includes("-f") ? Promise.resolve({ exitCode: 1, stdout: "", stderr: "Error: Could not process rule: No buffer space available\n" }) : real.run(argv, options)),
+      };
+    };
+    const checked = async (provider: ReturnType<typeof firewallProvider>, olds: Props, news: Props): Promise<Props> => {
+      const result = await provider.check!(olds, { __provider: "shim", __urn: URN, table: TABLE, ...news });
+      assert.deepEqual(result.failures, []);
+      return result.inputs as Props;
+    };
+
+    it("records a create that failed on one node after others took the rules, with the id and which nodes carry them", async () => {
+      const [n1, n2, n3] = lab.nodes;
+      const provider = firewallProvider(undefined, writeFailsOn(n3.ipv4));
+      const inputs = await checked(provider, {}, { nodes: lab.nodes.map((node) => netnsNode(node)) });
+      const error = (await provider.create(inputs).then(
+        () => assert.fail("the create should have failed"),
+        (failure: unknown) => failure,
+      )) as Error & { id?: string; properties?: Props; reasons?: string[] };
+      assert.match(error.id ?? "", new RegExp(`^${TABLE}-[0-9a-f]{8}$`));
+      assert.equal(
+        error.message,
+        `InternodeFirewall (table inet ${TABLE}): partial failure: the new rules are in place on ${n1.ipv4}, ${n2.ipv4}, but not on ${n3.ipv4}: ` +
+          `node ${n3.ipv4} (netns ${n3.namespace}): nft -f - (script on stdin) failed: exit status 1: Error: Could not process rule: No buffer space available. ` +
+          "Fix the cause and run pulumi up again: it rewrites every node's table. " +
+          `The firewall is recorded in the stack as ${error.id}, not orphaned: \`pulumi refresh\` shows each node's table`,
+      );
+      // The record says what each node really carries (read back by listing), and keeps what refresh and destroy need.
+      const properties = error.properties!;
+      assert.deepEqual((properties.nodes as Array<{ address: string; tableInPlace: boolean }>).map((status) => [status.address, status.tableInPlace]), [
+        [n1.ipv4, true],
+        [n2.ipv4, true],
+        [n3.ipv4, false],
+      ]);
+      assert.equal(properties.__provider, "shim");
+      assert.equal(properties.__urn, URN);
+      assert.deepEqual(properties.declaredNodes, inputs.nodes);
+      assert.deepEqual(await Promise.all(lab.nodes.map(tableOn)), [true, true, false]);
+      // The engine then updates the recorded firewall: every node gets the table.
+      const diff = await firewallProvider().diff!(error.id!, properties, inputs);
+      assert.equal(diff.changes, true);
+      await firewallProvider().update!(error.id!, properties, inputs);
+      assert.deepEqual(await Promise.all(lab.nodes.map(tableOn)), [true, true, true]);
+    });
+
+    it("creates nothing (no id) when no node took the rules", async () => {
+      const [n1] = lab.nodes;
+      const provider = firewallProvider(undefined, writeFailsOn(n1.ipv4));
+      const inputs = await checked(provider, {}, { nodes: [netnsNode(n1)] });
+      const error = (await provider.create(inputs).then(
+        () => assert.fail("the create should have failed"),
+        (failure: unknown) => failure,
+      )) as Error & { id?: string };
+      assert.equal(error.id, undefined);
+      assert.match(error.message, /the rules could not be written on any node \(nothing was changed\)/);
+      assert.equal(await tableOn(n1), false);
+    });
+
+    it("read reports a rule deleted by hand as drift and returns the drifted node left out of the inputs; update restores it", async () => {
+      const [n1, n2, n3] = lab.nodes;
+      const provider = firewallProvider();
+      const inputs = await checked(provider, {}, { nodes: lab.nodes.map((node) => netnsNode(node)) });
+      const { id, outs } = await provider.create(inputs);
+      assert.deepEqual(outs.managedProperties, ["nodes", "ports", "allowedSources", "table"]);
+      assert.equal((await provider.read!(id, outs)).inputs?.nodes?.length, 3, "no drift: every node is in the inputs");
+      const listing = (await lab.exec(n2, ["nft", "-a", "list", "chain", "inet", TABLE, "input"])).stdout;
+      const dropHandle = /tcp dport @ports drop comment .* # handle (\d+)/.exec(listing)?.[1];
+      assert.ok(dropHandle, listing);
+      await lab.exec(n2, ["nft", "delete", "rule", "inet", TABLE, "input", "handle", dropHandle]);
+      assert.equal(await lab.probe(lab.outsider, n2.ipv4, PORT), "open");
+
+      const read = await provider.read!(id, outs);
+      const props = read.props as Props;
+      assert.deepEqual((props.nodes as unknown[])[1], { address: n2.ipv4, transport: "netns", tableInPlace: false, drift: ["rule removed from chain input: tcp dport @ports drop"] });
+      assert.deepEqual(props.declaredNodes, inputs.nodes, "the declaration is kept whole for update and delete");
+      // The inputs hold the live values: n2 does not carry the declared table, so the engine shows `nodes` changed.
+      // (`__drifted` is the framework's record of what a refresh found changed; the engine hides "__" keys.)
+      assert.deepEqual(read.inputs, { nodes: [netnsNode(n1), netnsNode(n3)], ports: [PORT], allowedSources: [], table: TABLE, __urn: URN, __drifted: ["nodes"] });
+
+      // Preview: check against the refreshed inputs is clean, diff plans an update (never throws), and update restores.
+      const again = await checked(provider, read.inputs as Props, { nodes: lab.nodes.map((node) => netnsNode(node)) });
+      const diff = await provider.diff!(id, props, again);
+      assert.deepEqual(diff, { changes: true, replaces: [], deleteBeforeReplace: false });
+      const { outs: restored } = await provider.update!(id, props, again);
+      assert.deepEqual((restored!.nodes as Array<{ tableInPlace: boolean }>).map((status) => status.tableInPlace), [true, true, true]);
+      assert.equal(await lab.probe(lab.outsider, n2.ipv4, PORT), "dropped");
+      assert.deepEqual(await provider.diff!(id, restored!, again), { changes: false, replaces: [], deleteBeforeReplace: false });
+      await provider.delete!(id, restored!);
+      assert.deepEqual(await Promise.all(lab.nodes.map(tableOn)), [false, false, false]);
+    });
   });
 
   describe("through ssh to a real sshd inside a node's namespace", () => {
