@@ -5,10 +5,30 @@
 //     nodes: cluster.nodes.apply((nodes) => nodes.map((node) => ({ address: node.address, transport: { type: "ssh", host: node.address, user: "root", privateKey, hostKey } }))),
 //   });
 import * as pulumi from "@pulumi/pulumi";
-import { FIREWALL_OUTPUT_KEYS, FIREWALL_SECRET_OUTPUTS } from "../provider/firewall/logic";
+import type { PropertyChange } from "../provider/core";
 import type { PortsInput } from "../provider/firewall/ports";
-import type { FirewallNode, FirewallNodeStatus, FirewallRule, FirewallTransport } from "../provider/firewall/types";
+import type { FirewallNode, FirewallNodeStatus, FirewallRule, FirewallTransport, InternodeFirewallInputs } from "../provider/firewall/types";
+import {
+  INTERNODE_FIREWALL_KIND,
+  INTERNODE_FIREWALL_OUTPUT_KEYS,
+  INTERNODE_FIREWALL_SECRET_OUTPUTS,
+  type InternodeFirewallTableInputs,
+  type InternodeFirewallTableOutputs,
+} from "./generated/resources";
 import { providerShim } from "./shim";
+import { expectedUrn } from "./urn";
+
+// The generated types (sdk/generated/resources.ts, from the table's schemas) and the hand-documented ones must be
+// the same types: the compiler fails here when a row and its documentation drift apart. (The `nodes` output is
+// per-node statuses, not the row's value: the public contract of issue 8.)
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const inputsMatchTable: Same<Partial<InternodeFirewallInputs>, InternodeFirewallTableInputs> = true;
+const outputsMatchTable: Same<
+  { readonly [K in Exclude<keyof InternodeFirewallInputs, "nodes">]-?: pulumi.Output<NonNullable<InternodeFirewallInputs[K]>> },
+  Omit<InternodeFirewallTableOutputs, "nodes">
+> = true;
+void inputsMatchTable;
+void outputsMatchTable;
 
 
 /** One node: the address its peers connect from, and how the provider runs `nft` on it. */
@@ -50,18 +70,24 @@ export class InternodeFirewall extends pulumi.dynamic.Resource {
   declare readonly table: pulumi.Output<string>;
   /** The declared nodes with their transports (secret: an ssh transport holds a private key). */
   declare readonly declaredNodes: pulumi.Output<FirewallNode[]>;
+  /** The properties this program manages (every input: each has a default). */
+  declare readonly managedProperties: pulumi.Output<string[]>;
+  /** What the last update changed (nodes shown by address and transport, never a key). */
+  declare readonly lastUpdateImpacts: pulumi.Output<PropertyChange[]>;
 
   constructor(name: string, args: InternodeFirewallArgs, opts?: pulumi.CustomResourceOptions) {
     const seeds: Record<string, undefined> = {};
-    for (const key of FIREWALL_OUTPUT_KEYS) seeds[key] = undefined;
-    shim ??= providerShim("InternodeFirewall");
+    for (const key of INTERNODE_FIREWALL_OUTPUT_KEYS) seeds[key] = undefined;
+    shim ??= providerShim(INTERNODE_FIREWALL_KIND);
     super(
       shim,
       name,
-      { ...seeds, ...args, nodes: withSecretKeys(args.nodes) },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: [...FIREWALL_SECRET_OUTPUTS] }),
+      // The URN lets every note the provider prints name this resource (the engine shows them under the stack).
+      { ...seeds, ...args, nodes: withSecretKeys(args.nodes), __urn: expectedUrn(INTERNODE_FIREWALL_KIND, name, opts) },
+      // Generated from the definition: the declared nodes (with their transports' keys) stay secret in state.
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: [...INTERNODE_FIREWALL_SECRET_OUTPUTS] }),
       "redisenterprise",
-      "InternodeFirewall",
+      INTERNODE_FIREWALL_KIND,
     );
   }
 }

@@ -1,6 +1,6 @@
 // Validation of the InternodeFirewall's inputs into their canonical form, and the pure rules function that is
 // exported for cloud firewalls. Every failure names the property (with its path below it) and what to do.
-import { type CheckFailure, type Parsed, type Schema, invalid, isPlainObject, listSchema, ok, schema } from "../core";
+import { type CheckFailure, type Parsed, type Schema, type SchemaShape, invalid, isPlainObject, listSchema, ok, schema, withShape } from "../core";
 import { compareCidrs, formatCidr, formatElement, isSingleAddress, minimalCidrs, parseAddress, parseCidr, type Cidr } from "./addresses";
 import { DEFAULT_PORTS, PORT_PROFILE_NAMES, type PortProfile, type PortsInput, formatPortRange, mergePortRanges, parsePortItem, portRangesOf } from "./ports";
 import type { FirewallNode, FirewallRule, FirewallSpec, FirewallTransport, InternodeFirewallInputs } from "./types";
@@ -31,23 +31,38 @@ export const sourceSchema: Schema<string> = schema("IPv4/IPv6 address or CIDR", 
   return parsed.ok ? ok(formatElement(parsed.cidr)) : invalid(parsed.reason, input);
 });
 
-/** `allowedSources`: sorted and without duplicates, so reordering the list is not a change. */
-export const allowedSourcesSchema: Schema<string[]> = schema("list of IPv4/IPv6 addresses or CIDRs", (input) => {
-  const parsed = listSchema(sourceSchema, { maxItems: 1024 }).parse(input);
-  if (!parsed.ok) return parsed;
-  const cidrs = parsed.value.map((text) => (parseCidr(text) as { ok: true; cidr: Cidr }).cidr).sort(compareCidrs);
-  return ok([...new Set(cidrs.map(formatElement))]);
-});
+// Shapes for the generators (SDK types, arbitraries): addresses and node transports are parsed by hand, so they
+// name their TypeScript types and give valid samples (documentation addresses, RFC 5737 and RFC 3849).
+const SOURCE_SHAPE: SchemaShape = { kind: "custom", inputType: "string", outputType: "string", samples: ["198.51.100.7", "192.0.2.0/24", "10.0.0.0/8", "2001:db8::1", "2001:db8:5342::/64"] };
 
-export const tableSchema: Schema<string> = schema("nftables table name (letters, digits, _)", (input) => {
-  if (typeof input !== "string" || !TABLE_NAME_PATTERN.test(input)) {
-    return invalid("must be an nftables table name: a letter, then up to 63 letters, digits or underscores (like redis_enterprise)", input);
-  }
-  return ok(input);
-});
+/** `allowedSources`: sorted and without duplicates, so reordering the list is not a change. */
+export const allowedSourcesSchema: Schema<string[]> = schema(
+  "list of IPv4/IPv6 addresses or CIDRs",
+  (input) => {
+    const parsed = listSchema(sourceSchema, { maxItems: 1024 }).parse(input);
+    if (!parsed.ok) return parsed;
+    const cidrs = parsed.value.map((text) => (parseCidr(text) as { ok: true; cidr: Cidr }).cidr).sort(compareCidrs);
+    return ok([...new Set(cidrs.map(formatElement))]);
+  },
+  { kind: "list", items: SOURCE_SHAPE, maxItems: 1024 },
+);
+
+export const tableSchema: Schema<string> = schema(
+  "nftables table name (letters, digits, _)",
+  (input) => {
+    if (typeof input !== "string" || !TABLE_NAME_PATTERN.test(input)) {
+      return invalid("must be an nftables table name: a letter, then up to 63 letters, digits or underscores (like redis_enterprise)", input);
+    }
+    return ok(input);
+  },
+  { kind: "string", minLength: 1, maxLength: 64, pattern: TABLE_NAME_PATTERN },
+);
+
+/** The TypeScript type of `ports` (PortsInput), for the generated SDK types. */
+const PORTS_TYPE = `readonly (number | string)[] | ${PORT_PROFILE_NAMES.map((name) => JSON.stringify(name)).join(" | ")}`;
 
 /** `ports`: a profile name, or ports and ranges (kept as declared, normalised: sorted and merged). */
-export const portsSchema: Schema<PortsInput> = schema(`list of ports and "FROM-TO" ranges, or ${PORT_PROFILE_NAMES.map((name) => `"${name}"`).join(", ")}`, (input) => {
+export const portsSchema: Schema<PortsInput> = withShape(schema(`list of ports and "FROM-TO" ranges, or ${PORT_PROFILE_NAMES.map((name) => `"${name}"`).join(", ")}`, (input) => {
   if (typeof input === "string") {
     if ((PORT_PROFILE_NAMES as readonly string[]).includes(input)) return ok(input as PortProfile);
     return invalid(`must be a list of ports, or the profile name ${PORT_PROFILE_NAMES.map((name) => `"${name}"`).join(", ")}`, input);
@@ -60,7 +75,7 @@ export const portsSchema: Schema<PortsInput> = schema(`list of ports and "FROM-T
     ranges.push(parsed.range);
   }
   return ok(mergePortRanges(ranges).map(formatPortRange));
-});
+}), { kind: "custom", inputType: PORTS_TYPE, outputType: PORTS_TYPE, samples: [[3342], [3342, "20000-29999"], ["3333-3345", 8001, 9443], [10000, "3342"], ...PORT_PROFILE_NAMES] });
 
 const NAMESPACE_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 // Host and user may not start with "-": ssh would read them as options.
@@ -149,8 +164,25 @@ const nodeSchema: Schema<FirewallNode> = schema("{ address: IPv4 or IPv6 address
   return ok({ address: address.value, transport: transport.value });
 });
 
+/** The TypeScript type of `nodes` (FirewallNode[]), for the generated SDK types. */
+const NODES_TYPE =
+  '{ address: string; transport: { type: "local" } | { type: "netns"; namespace: string } | { type: "ssh"; host: string; port?: number; user: string; privateKey: string; hostKey?: string } }[]';
+// Samples without a private key: a made-up key would only look like a leaked one.
+const NODES_SAMPLES: readonly unknown[] = [
+  [{ address: "198.51.100.1", transport: { type: "local" } }],
+  [
+    { address: "198.51.100.1", transport: { type: "netns", namespace: "n1" } },
+    { address: "198.51.100.2", transport: { type: "netns", namespace: "n2" } },
+  ],
+  [
+    { address: "2001:db8::1", transport: { type: "netns", namespace: "n1" } },
+    { address: "192.0.2.2", transport: { type: "netns", namespace: "n2" } },
+    { address: "192.0.2.3", transport: { type: "local" } },
+  ],
+];
+
 /** `nodes`: at least one, each address once (it is a set element, and a peer of every other node). */
-export const nodesSchema: Schema<FirewallNode[]> = schema("list of { address; transport }", (input) => {
+export const nodesSchema: Schema<FirewallNode[]> = withShape(schema("list of { address; transport }", (input) => {
   const parsed = listSchema(nodeSchema, { minItems: 1, maxItems: 256 }).parse(input);
   if (!parsed.ok) return parsed;
   const seen = new Map<string, number>();
@@ -160,7 +192,7 @@ export const nodesSchema: Schema<FirewallNode[]> = schema("list of { address; tr
     seen.set(node.address, index);
   }
   return ok(parsed.value);
-});
+}), { kind: "custom", inputType: NODES_TYPE, outputType: NODES_TYPE, samples: NODES_SAMPLES });
 
 /** A validation failure of the firewall's inputs (the rules function throws it). */
 export class FirewallSpecError extends Error {

@@ -157,3 +157,37 @@ export const DATABASE_KIND = "Database";
 export const DATABASE_OUTPUT_KEYS = ["name","memorySize","port","replication","sharding","shardsCount","shardKeyRegex","proxyPolicy","dataPersistence","aofPolicy","snapshotPolicy","evictionPolicy","password","tlsMode","enforceClientAuthentication","clientCertificates","ossCluster","resp3","modules","redisVersion","tags","dataInternodeEncryption","uid","status","endpoint","managedProperties","lastUpdateImpacts"] as const;
 /** Outputs kept secret in state even when the program passed plain values. */
 export const DATABASE_SECRET_OUTPUTS = ["password","connection"] as const;
+
+/** The InternodeFirewall's table properties as plain input values: one per declarable row. */
+export interface InternodeFirewallTableInputs {
+  /** The cluster's nodes: each one's address (IPv4 or IPv6, as its peers see it) and how to run nft on it (local, netns, ssh). Type: list of { address; transport }. */
+  nodes?: { address: string; transport: { type: "local" } | { type: "netns"; namespace: string } | { type: "ssh"; host: string; port?: number; user: string; privateKey: string; hostKey?: string } }[];
+  /** TCP ports and "FROM-TO" ranges that only the nodes (and allowedSources) may connect to, or "internode-only" for every port of the port table whose source is Internal only. Type: list of ports and "FROM-TO" ranges, or "internode-only". */
+  ports?: readonly (number | string)[] | "internode-only";
+  /** Extra addresses or CIDR prefixes that may also connect to the ports (monitoring, a bastion). Type: list of IPv4/IPv6 addresses or CIDRs. */
+  allowedSources?: string[];
+  /** The nftables table (family inet) the resource owns on each node; nothing outside it is touched. Type: nftables table name (letters, digits, _). */
+  table?: string;
+}
+
+/** The InternodeFirewall's table properties as program arguments (each may be an Output). */
+export type InternodeFirewallTableArgs = { [K in keyof InternodeFirewallTableInputs]?: pulumi.Input<NonNullable<InternodeFirewallTableInputs[K]>> };
+
+/** The InternodeFirewall's table properties as outputs: the live values in canonical form. */
+export interface InternodeFirewallTableOutputs {
+  /** The cluster's nodes: each one's address (IPv4 or IPv6, as its peers see it) and how to run nft on it (local, netns, ssh). */
+  readonly nodes: pulumi.Output<{ address: string; transport: { type: "local" } | { type: "netns"; namespace: string } | { type: "ssh"; host: string; port?: number; user: string; privateKey: string; hostKey?: string } }[]>;
+  /** TCP ports and "FROM-TO" ranges that only the nodes (and allowedSources) may connect to, or "internode-only" for every port of the port table whose source is Internal only. */
+  readonly ports: pulumi.Output<readonly (number | string)[] | "internode-only">;
+  /** Extra addresses or CIDR prefixes that may also connect to the ports (monitoring, a bastion). */
+  readonly allowedSources: pulumi.Output<string[]>;
+  /** The nftables table (family inet) the resource owns on each node; nothing outside it is touched. */
+  readonly table: pulumi.Output<string>;
+}
+
+/** The kind name: the type token's last part and the key the shim forwards to. */
+export const INTERNODE_FIREWALL_KIND = "InternodeFirewall";
+/** Every output key the class seeds (rows, then output-only keys). */
+export const INTERNODE_FIREWALL_OUTPUT_KEYS = ["nodes","ports","allowedSources","table","rules","declaredNodes","managedProperties","lastUpdateImpacts"] as const;
+/** Outputs kept secret in state even when the program passed plain values. */
+export const INTERNODE_FIREWALL_SECRET_OUTPUTS = ["declaredNodes"] as const;

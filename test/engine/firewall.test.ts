@@ -102,6 +102,8 @@ describe("InternodeFirewall through the real provider host", function () {
     const planned = await runProgram(three, refreshed.state, options("preview"));
     assert.deepEqual(planned.steps.map((step) => step.op), ["update"]);
     assert.match(host.stderrSince(mark).join("\n"), new RegExp(`node ${n2.ipv4.replace(/\./g, "\\.")} \\(netns\\) differs from the declaration \\(table inet redis_enterprise is missing\\); the update rewrites its table`));
+    // The note names the resource by its URN: the engine shows a dynamic provider's stderr under the stack.
+    assert.ok(host.stderrSince(mark).some((line) => line.includes("differs from the declaration") && line.endsWith(`[${URN}]`)), host.stderrSince(mark).join("\n"));
     const restored = await runProgram(three, refreshed.state, options("up"));
     assert.deepEqual(restored.steps.map((step) => step.op), ["update"]);
     assert.equal(await lab.probe(lab.outsider, n2.ipv4, PORT), "dropped");

@@ -8,7 +8,8 @@ import { erasedRows, outputKeysOf, secretOutputsOf, typeOfShape } from "../../pr
 import { DATABASE_RESOURCE } from "../../provider/database";
 import { providers } from "../../provider";
 import { RESOURCE_DEFINITIONS } from "../../provider/resources";
-import { DATABASE_KIND, DATABASE_OUTPUT_KEYS, DATABASE_SECRET_OUTPUTS } from "../../sdk/generated/resources";
+import { FIREWALL_RESOURCE, FIREWALL_SECRET_OUTPUTS } from "../../provider/firewall";
+import { DATABASE_KIND, DATABASE_OUTPUT_KEYS, DATABASE_SECRET_OUTPUTS, INTERNODE_FIREWALL_KIND, INTERNODE_FIREWALL_OUTPUT_KEYS, INTERNODE_FIREWALL_SECRET_OUTPUTS } from "../../sdk/generated/resources";
 
 describe("generated from the tables", () => {
   it("sdk/generated/resources.ts is current (run `npm run docs` after changing a table)", () => {
@@ -19,6 +20,14 @@ describe("generated from the tables", () => {
     assert.deepEqual(secretOutputsOf(DATABASE_RESOURCE), ["password", "connection"]);
     assert.deepEqual([...DATABASE_SECRET_OUTPUTS], secretOutputsOf(DATABASE_RESOURCE));
     for (const row of DATABASE_RESOURCE.table.rows) assert.equal(DATABASE_SECRET_OUTPUTS.includes(row.name as never), row.secret === true, row.name);
+  });
+
+  it("InternodeFirewall: registered, its kind, seeded outputs and secret outputs (the declared nodes hold ssh keys) generated", () => {
+    assert.ok(RESOURCE_DEFINITIONS.includes(FIREWALL_RESOURCE as never));
+    assert.equal(INTERNODE_FIREWALL_KIND, "InternodeFirewall");
+    assert.deepEqual([...INTERNODE_FIREWALL_SECRET_OUTPUTS], secretOutputsOf(FIREWALL_RESOURCE));
+    assert.deepEqual([...INTERNODE_FIREWALL_SECRET_OUTPUTS], [...FIREWALL_SECRET_OUTPUTS]);
+    assert.deepEqual([...INTERNODE_FIREWALL_OUTPUT_KEYS], ["nodes", "ports", "allowedSources", "table", "rules", "declaredNodes", "managedProperties", "lastUpdateImpacts"]);
   });
 
   it("output keys are every row then the output-only keys", () => {
