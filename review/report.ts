@@ -222,7 +222,7 @@ function showFirewallNodes(nodes: unknown): string {
  * changed is listed too: the update rewrites it.
  */
 function reviewFirewall(olds: Bag, news: Bag, oldInputs: Bag): KindReview {
-  const declared = olds.declaredNodes !== undefined && !containsSecret(olds.declaredNodes) ? olds.declaredNodes : oldInputs.nodes;
+  const declared = olds.declaredNodes !== undefined && !containsSecret(olds.declaredNodes) ? olds.declaredNodes : withDriftedNodes(oldInputs.nodes, olds, news.nodes);
   const recorded = { nodes: declared, ports: olds.ports, allowedSources: olds.allowedSources, table: olds.table };
   const hidden = containsSecret(recorded.nodes) || containsSecret(news.nodes);
   const diff = diffProperties(FIREWALL_TABLE, hidden ? { ...recorded, nodes: undefined } : recorded, hidden ? { ...news, nodes: undefined } : news);
@@ -253,6 +253,26 @@ function reviewFirewall(olds: Bag, news: Bag, oldInputs: Bag): KindReview {
     });
   }
   return { changes, refusals: diff.refused.map((refusal) => `InternodeFirewall: ${refusal.reason}`) };
+}
+
+/**
+ * The declaration behind old inputs that a refresh wrote: the provider returns the live declaration there, with
+ * each node whose table drifted left out (so the CLI shows the drift on `nodes`). Those nodes are still declared:
+ * they are put back, as the program declares them, so that drift is reported per node and not as a node change.
+ */
+function withDriftedNodes(oldNodes: unknown, olds: Bag, newNodes: unknown): unknown {
+  if (!Array.isArray(oldNodes) || !Array.isArray(newNodes) || containsSecret(oldNodes) || containsSecret(newNodes)) return oldNodes;
+  const drifted = new Set(firewallStatuses(olds).filter((status) => status.tableInPlace === false).map((status) => String(status.address)));
+  if (drifted.size === 0) return oldNodes;
+  const addressOf = (node: unknown) => (isPlainObject(node) ? String(node.address) : undefined);
+  const recorded = new Map(oldNodes.map((node) => [addressOf(node), node]));
+  const merged = newNodes.flatMap((node) => {
+    const address = addressOf(node);
+    if (recorded.has(address)) return [recorded.get(address)];
+    return address !== undefined && drifted.has(address) ? [node] : [];
+  });
+  const kept = new Set(merged.map(addressOf));
+  return [...merged, ...oldNodes.filter((node) => !kept.has(addressOf(node)))];
 }
 
 /** The per-node statuses of a firewall's `nodes` output. */
@@ -355,6 +375,8 @@ function driftOf(kind: string, urn: string, recorded: Bag, live: Bag): DriftItem
   const items: DriftItem[] = [];
   for (const path of managed) {
     const [row, ...leaf] = path.split(".");
+    // The InternodeFirewall's `nodes` output is per-node statuses: its drift is reported per node (firewallDriftOf).
+    if (kind === "InternodeFirewall" && row === "nodes") continue;
     const pick = (outputs: Bag) => leaf.reduce<unknown>((value, key) => (isPlainObject(value) ? value[key] : undefined), outputs[row!]);
     if (deepEqual(pick(recorded), pick(live))) continue;
     items.push({ kind, name: nameOf(urn), property: path, recorded: showProperty(kind, row!, pick(recorded)), live: showProperty(kind, row!, pick(live)) });
