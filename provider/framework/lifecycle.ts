@@ -308,7 +308,10 @@ export function resourceProvider<P, Live, S extends Session>(
       }
       live = await hooks.completeUpdate(session, id, undefined, ctx);
     }
-    const impacts = changes.filter((change) => !change.unknown).map(({ old, new: next, ...rest }) => (rest.secret ? rest : { ...rest, old, new: next }));
+    // A value that is absent stays absent (an explicit undefined cannot be serialized into the engine's Struct).
+    const impacts = changes
+      .filter((change) => !change.unknown)
+      .map(({ old, new: next, ...rest }) => (rest.secret ? rest : { ...rest, ...(old !== undefined ? { old } : {}), ...(next !== undefined ? { new: next } : {}) }));
     const outputs = resourceOutputs(definition, live, news, impacts);
     const notApplied = diffResource(definition, outputs, news).changed;
     if (notApplied.length > 0 && unknownOutcome !== undefined) {

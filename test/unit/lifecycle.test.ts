@@ -279,6 +279,9 @@ describe("the framework life cycle (in-memory hooks)", () => {
         (outs?.lastUpdateImpacts as Array<{ property: string; mode: string }>).map((c) => `${c.property} ${c.mode}`),
         ["triggers action", "certs action", "enabled in-place", "members action"],
       );
+      // No key holds an explicit undefined: the engine's Struct cannot carry one, and the update would fail.
+      const joined = (outs?.lastUpdateImpacts as Array<Record<string, unknown>>).find((c) => c.property === "members")!;
+      assert.deepEqual(Object.keys(joined).sort(), ["action", "impact", "mode", "new", "property"]);
     });
 
     it("compares a setting recorded in another form with its own equality, and a refresh returns it as declared", async () => {
