@@ -22,7 +22,7 @@ const currentSettings = (): StackSettings => stackSettings;
 /** One provider per resource kind, keyed like sdk/shim.ts's ResourceKind. */
 export const providers = {
   Database: databaseProvider(currentSettings),
-  Cluster: clusterProvider(),
+  Cluster: clusterProvider(currentSettings),
   CertificateRotation: certificateRotationProvider(currentSettings),
   InternodeFirewall: firewallProvider(currentSettings),
 };

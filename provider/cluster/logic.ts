@@ -5,19 +5,16 @@ import {
   checkInputs,
   containsUnknown,
   deepEqual,
-  describeChange,
   diffProperties,
   isDeclared,
   isPlainObject,
   isUnknown,
-  leafEntries,
   noteLines,
   parseSoftwareVersion,
   mergeLeaves,
   mergeJsonDeep,
   rowOfPath,
   compareSoftwareVersions,
-  readProperties,
   renderCompact,
   renderMarkdownTable,
   passThroughSetting,
@@ -31,7 +28,7 @@ import type { Connection } from "../rest";
 import { renderFieldTable, type FieldDoc } from "../fields";
 import { timeoutsProblems } from "../timeouts";
 import { CLUSTER_OBJECT_PATHS, CLUSTER_ROWS, CLUSTER_TABLE, type ClusterObject } from "./table";
-import type { ClusterInputs, ClusterLive, ClusterNode, ClusterOutputs, ClusterSettings, ClusterTls } from "./types";
+import type { ClusterInputs, ClusterLive, ClusterNode, ClusterSettings, ClusterTls } from "./types";
 
 type Bag = Readonly<Record<string, unknown>>;
 
@@ -79,7 +76,8 @@ export const CLUSTER_RESOURCE: ResourceDefinition<ClusterSettings, ClusterLive> 
   table: CLUSTER_TABLE,
   settings: [
     passThroughSetting("name"),
-    passThroughSetting("nodes"),
+    // Declared as [{ url }], recorded as the cluster reports its nodes: the same setting when the URLs are.
+    passThroughSetting("nodes", { equals: (declared, recorded) => sameUrls(urlsOf(declared), urlsOf(recorded)), fromOutput: (recorded) => urlsOf(recorded).map((url) => ({ url })) }),
     passThroughSetting("username"),
     passThroughSetting("password", { secret: true }),
     passThroughSetting("tls"),
@@ -89,7 +87,7 @@ export const CLUSTER_RESOURCE: ResourceDefinition<ClusterSettings, ClusterLive> 
   ],
   outputKeys: ["nodes", ...CLUSTER_OUTPUT_KEYS],
   label: (news, olds) => clusterLabel(news.name ?? olds?.name),
-  liveOutputs: (live) => ({ name: live.cluster.name, controlPlaneInternodeEncryption: live.cluster.ccs_internode_encryption === true }),
+  liveOutputs: (live, _values, inputs) => liveClusterOutputs(live, inputs),
   idOf: (live) => live.cluster.name,
   deleteBeforeReplace: false,
   // The connection output carries the admin password.
@@ -289,6 +287,38 @@ function urlsOf(value: unknown): string[] {
  * not managed and never compared; nested settings only in the fields declared.
  */
 export function diffCluster(olds: Bag, news: Bag): ClusterDiff {
+  const beyond = clusterChangesBeyondTable(olds, news);
+  const settings = diffProperties(CLUSTER_TABLE, olds, news);
+  const refused = [...beyond.refused, ...settings.refused];
+  return {
+    changes: refused.length > 0 || settings.changes || beyond.nodesAdded.length > 0 || beyond.nodesRemoved.length > 0 || beyond.recordOnly.length > 0,
+    refused,
+    changed: settings.changed,
+    nodesAdded: beyond.nodesAdded,
+    nodesRemoved: beyond.nodesRemoved,
+    recordOnly: beyond.recordOnly,
+    notes: [...beyond.notes, ...settingNotes(clusterLabel(news.name ?? olds.name), settings.changed)],
+  };
+}
+
+/** What the Cluster judges besides its table: the name, the nodes (joins are actions) and record-only inputs. */
+export interface ClusterChangesBeyondTable {
+  changes: boolean;
+  refused: CheckFailure[];
+  notes: string[];
+  /** One "join" action per node to join, in declared order (the life cycle runs them after the settings). */
+  actions: PropertyChange[];
+  nodesAdded: string[];
+  nodesRemoved: string[];
+  recordOnly: string[];
+}
+
+/**
+ * The name (fixed after bootstrap), the nodes (a new one joins; a removed one is refused unless
+ * allowNodeRemoval) and the inputs that change nothing on the cluster, compared between the previous outputs
+ * (or inputs) and the new inputs. Pure; never throws.
+ */
+export function clusterChangesBeyondTable(olds: Bag, news: Bag): ClusterChangesBeyondTable {
   const label = clusterLabel(news.name ?? olds.name);
   const refused: CheckFailure[] = [];
   const notes: string[] = [];
@@ -337,18 +367,28 @@ export function diffCluster(olds: Bag, news: Bag): ClusterDiff {
   if (recordOnly.some((field) => field === "username" || field === "password" || field === "tls")) {
     notes.push(`${label}: ${recordOnly.filter((f) => f !== "timeouts" && f !== "allowNodeRemoval" && f !== "adopt").join(", ")} changed: the provider talks to the cluster with the new values and outputs them in connection; nothing changes on the cluster`);
   }
-  const settings = diffProperties(CLUSTER_TABLE, olds, news);
-  refused.push(...settings.refused);
-  notes.push(...settingNotes(label, settings.changed));
+  const actions: PropertyChange[] = nodesAdded.map((url) => ({
+    property: "nodes",
+    new: url,
+    mode: "action",
+    impact: "none",
+    action: "join",
+    consequence: "joins the cluster",
+    ...(url === "(unknown)" ? { unknown: true } : {}),
+  }));
   return {
-    changes: refused.length > 0 || settings.changes || nodesAdded.length > 0 || nodesRemoved.length > 0 || recordOnly.length > 0,
+    changes: refused.length > 0 || nodesAdded.length > 0 || nodesRemoved.length > 0 || recordOnly.length > 0,
     refused,
-    changed: settings.changed,
+    notes,
+    actions,
     nodesAdded,
     nodesRemoved,
     recordOnly,
-    notes,
   };
+}
+
+function sameUrls(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((url) => b.includes(url));
 }
 
 /** One line per settings change, in the Cluster's own words (each case's consequence, else the table's wording). */
@@ -383,17 +423,6 @@ export function settingsPayloads(live: Bag, inputs: Bag): Partial<Record<Cluster
   return payloads;
 }
 
-/** What the program manages: declared settings, and for a nested one the declared leaf paths, in table order. */
-export function managedSettings(inputs: Bag): string[] {
-  const managed: string[] = [];
-  for (const settingRow of CLUSTER_ROWS) {
-    if (!isDeclared(inputs, settingRow.name)) continue;
-    if (settingRow.nested) managed.push(...leafEntries(inputs[settingRow.name]).map(([path]) => `${settingRow.name}.${path}`));
-    else managed.push(settingRow.name);
-  }
-  return managed;
-}
-
 export { CLUSTER_OBJECT_PATHS };
 
 /** The connection other resources take: the first node's API, the admin, and the declared trust. */
@@ -422,45 +451,20 @@ export function nodeFromRest(node: Record<string, unknown>, url?: string): Clust
   };
 }
 
-export interface ClusterFacts {
-  live: ClusterLive;
-  /** GET /v1/nodes, each already paired with its declared URL (by uid). */
-  nodes: ClusterNode[];
-  apiCertificateFingerprintSha256?: string;
-}
-
-/** Every output from what was read and the checked inputs. */
-export function clusterOutputs(facts: ClusterFacts, inputs: Bag, impacts: PropertyChange[] = []): ClusterOutputs {
-  const settings = readProperties(CLUSTER_TABLE, facts.live);
-  const managed = managedSettings(inputs);
-  const blockers = internodeEncryptionBlockers(facts.nodes);
-  const outputs: Record<string, unknown> = {
-    ...settings,
-    name: String(facts.live.cluster.name ?? inputs.name),
-    nodes: facts.nodes,
-    username: inputs.username,
-    password: inputs.password,
-    internodeEncryptionReady: facts.nodes.length > 0 && blockers.length === 0,
+/** The outputs read from the live cluster besides the rows (the definition's liveOutputs). */
+export function liveClusterOutputs(live: ClusterLive, inputs: Bag): Record<string, unknown> {
+  const nodes = live.nodes ?? [];
+  const blockers = internodeEncryptionBlockers(nodes);
+  return {
+    name: String(live.cluster.name ?? inputs.name),
+    nodes,
+    internodeEncryptionReady: nodes.length > 0 && blockers.length === 0,
     internodeEncryptionBlockers: blockers,
-    controlPlaneInternodeEncryption: facts.live.cluster.ccs_internode_encryption === true,
+    controlPlaneInternodeEncryption: live.cluster.ccs_internode_encryption === true,
+    ...(live.apiCertificateFingerprintSha256 !== undefined ? { apiCertificateFingerprintSha256: live.apiCertificateFingerprintSha256 } : {}),
     connection: clusterConnection(inputs),
-    managedProperties: managed,
-    lastUpdateImpacts: impacts,
     deleteBehavior: DELETE_BEHAVIOR,
   };
-  if (facts.apiCertificateFingerprintSha256 !== undefined) outputs.apiCertificateFingerprintSha256 = facts.apiCertificateFingerprintSha256;
-  for (const field of ["tls", "adopt", "allowNodeRemoval", "timeouts"] as const) if (isDeclared(inputs, field)) outputs[field] = inputs[field];
-  return outputs as unknown as ClusterOutputs;
-}
-
-/** For read: the declared inputs of the previous outputs (what the program set), kept as they were. */
-export function inputsFromOutputs(props: Bag): Record<string, unknown> {
-  const inputs: Record<string, unknown> = {};
-  for (const key of CLUSTER_SETTINGS) if (isDeclared(props, key)) inputs[key] = props[key];
-  const managed = Array.isArray(props.managedProperties) ? (props.managedProperties as string[]) : [];
-  for (const name of new Set(managed.map(rowOfPath))) if (isDeclared(props, name)) inputs[name] = props[name];
-  if (Array.isArray(props.nodes)) inputs.nodes = urlsOf(props.nodes).map((url) => ({ url }));
-  return inputs;
 }
 
 /** The README reference of the Cluster: its inputs, its settings (the table) and its outputs. */

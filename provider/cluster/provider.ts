@@ -1,68 +1,51 @@
-// The Cluster resource provider: bootstrap (or adopt), settings through the table, nodes joined on update, and
-// reads that show drift and node changes. Deleting it leaves the cluster running. The shim in sdk/shim.ts
-// forwards the engine's calls here.
+// The Cluster resource provider: the hooks the framework's life cycle (provider/framework/lifecycle.ts) calls
+// around the pure logic of logic.ts and bootstrap.ts. The create bootstraps the first node and the life cycle
+// then settles the cluster (the other nodes join as "join" actions, the declared settings are applied table by
+// table and verified); an update applies the settings and joins added nodes; adoption finds the members among
+// the declared nodes; reads go through the first node that answers as a member, so a node that is down does not
+// stop a refresh. Deleting it leaves the cluster running. The shim in sdk/shim.ts forwards the engine's calls here.
 import type * as pulumi from "@pulumi/pulumi";
-import { guardedCheck } from "../framework/guard";
-import { describeChange } from "../core";
+import { containsUnknown } from "../core";
 import { certificatesFromMap, describeCertificate } from "../certificates";
+import { type LifecycleHooks, type OperationContext, type Session, resourceProvider } from "../framework/lifecycle";
 import { printLine } from "../output";
 import { RsClient, isRsApiError, isRsConnectionError, type Connection } from "../rest";
-import { timeoutFor, type TimeoutsInput } from "../timeouts";
-import {
-  bootstrapFailure,
-  createClusterBody,
-  isBootstrapInProgress,
-  joinClusterBody,
-  parseBootstrapStatus,
-  postBootstrap,
-  waitForBootstrap,
-} from "./bootstrap";
+import type { StackSettings } from "../settings";
+import { createClusterBody, isBootstrapInProgress, joinClusterBody, parseBootstrapStatus, postBootstrap, waitForBootstrap } from "./bootstrap";
 import {
   CLUSTER_OBJECT_PATHS,
+  CLUSTER_RESOURCE,
   DELETE_BEHAVIOR,
   canonicalUrl,
   checkCluster,
+  clusterChangesBeyondTable,
   clusterConnection,
-  clusterLabel,
-  clusterOutputs,
-  diffCluster,
   nodeFromRest,
-  settingNotes,
-  settingsPayloads,
 } from "./logic";
-import { CLUSTER_TABLE } from "./table";
-import type { ClusterLive, ClusterNode, ClusterOutputs } from "./types";
-import { diffProperties, type PropertyChange } from "../core";
-import type { ClusterObject } from "./table";
+import type { ClusterLive } from "./types";
 
 type Props = Record<string, unknown>;
 
-interface PartialFailure extends Error {
-  id: string;
-  properties: Props;
-  reasons: string[];
-}
-
-function urlsOf(props: Props): string[] {
-  const nodes = Array.isArray(props.nodes) ? props.nodes : [];
+function urlsOf(props: Props | undefined): string[] {
+  const nodes = Array.isArray(props?.nodes) ? props.nodes : [];
   return nodes
     .map((node) => (typeof node === "object" && node !== null ? (node as Props).url : undefined))
     .filter((url): url is string => typeof url === "string")
     .map(canonicalUrl);
 }
 
-/** The connection to one node with the resource's credentials and trust. */
-function nodeConnection(props: Props, url: string): Connection {
-  return { ...clusterConnection(props), url };
+function asObject(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
-function clientFor(props: Props, url: string, label: string): RsClient {
-  return new RsClient(nodeConnection(props, url), { onEvent: (line) => printLine(`${label}: ${line}`) });
-}
-
-async function withNodeClient<T>(props: Props, url: string, label: string, work: (client: RsClient) => Promise<T>): Promise<T> {
-  const client = clientFor(props, url, label);
-  return work(client).finally(() => client.close());
+/** The uid each recorded URL reaches, from the previous outputs. */
+function recordedUids(props: Props | undefined): Map<number, string> {
+  const byUid = new Map<number, string>();
+  for (const node of Array.isArray(props?.nodes) ? props.nodes : []) {
+    const record = asObject(node);
+    if (typeof record.url === "string" && Number.isInteger(record.uid)) byUid.set(Number(record.uid), canonicalUrl(record.url));
+  }
+  return byUid;
 }
 
 /** A node that cannot serve the cluster's API now: unreachable, down, or not a member. */
@@ -71,69 +54,93 @@ function unavailable(error: unknown): boolean {
 }
 
 /**
- * Runs `work` against the first declared node that answers as a cluster member, so a node that is down does not
- * stop a refresh. Other errors (credentials, TLS) are not hidden behind the next node: they are the user's to fix.
+ * A Cluster operation's view of the nodes: each node's API with the resource's credentials and trust, and which
+ * node uid each declared URL reaches (from the recorded outputs, then from what the bootstrap and the joins
+ * report). Clients are opened per use and closed at once: a node is a different endpoint each time.
  */
-async function withClusterClient<T>(props: Props, label: string, work: (client: RsClient) => Promise<T>): Promise<T> {
-  const urls = urlsOf(props);
-  if (urls.length === 0) throw new Error(`${label}: no node URL is recorded; declare nodes: [{ url }]`);
-  const reasons: string[] = [];
-  for (const url of urls) {
-    const client = clientFor(props, url, label);
-    try {
-      await client.get("/v1/cluster", { retry: false, query: { fields: "name" } });
-    } catch (error) {
-      await client.close();
-      if (!unavailable(error)) throw error;
-      reasons.push(`${url}: ${(error as Error).message}`);
-      continue;
-    }
-    try {
-      return await work(client);
-    } finally {
-      await client.close();
-    }
+export class ClusterSession implements Session {
+  readonly inputs: Props;
+  readonly label: string;
+  readonly deadlineAt: number | undefined;
+  /** Node uid -> declared URL, for the nodes known to be members. */
+  readonly urlByUid: Map<number, string>;
+
+  constructor(inputs: Props, label: string, deadlineAt?: number, recorded?: Props) {
+    this.inputs = inputs;
+    this.label = label;
+    this.deadlineAt = deadlineAt;
+    // A recorded node is paired with its URL while the program still declares it; a removed one is no longer.
+    const declared = new Set(urlsOf(inputs));
+    this.urlByUid = new Map([...recordedUids(recorded)].filter(([, url]) => declared.has(url)));
   }
-  throw new Error(`${label}: no node answered as a cluster member (${reasons.join("; ")})`);
-}
 
-function asObject(value: unknown): Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-/** The uid each declared URL reaches, from the previous outputs. */
-function recordedUids(props: Props): Map<number, string> {
-  const byUid = new Map<number, string>();
-  for (const node of Array.isArray(props.nodes) ? props.nodes : []) {
-    const record = asObject(node);
-    if (typeof record.url === "string" && Number.isInteger(record.uid)) byUid.set(Number(record.uid), canonicalUrl(record.url));
+  /** A client of the node at `url` (the caller closes it). */
+  client(url: string): RsClient {
+    const connection: Connection = { ...clusterConnection(this.inputs), url };
+    const print = (line: string) => printLine(`${this.label}: ${line}`);
+    return new RsClient(connection, { onEvent: print, onWarning: print, ...(this.deadlineAt !== undefined ? { deadlineAt: this.deadlineAt } : {}) });
   }
-  return byUid;
-}
 
-/** Reads the three REST objects, the nodes and the API certificate's fingerprint (certificate keys are dropped at once). */
-async function readFacts(client: RsClient, urlByUid: Map<number, string>): Promise<{ live: ClusterLive; nodes: ClusterNode[]; apiCertificateFingerprintSha256?: string }> {
-  const [cluster, policy, jobScheduler, nodes, certificates] = await Promise.all([
-    client.get("/v1/cluster"),
-    client.get("/v1/cluster/policy"),
-    client.get("/v1/job_scheduler"),
-    client.get<unknown[]>("/v1/nodes"),
-    client.get("/v1/cluster/certificates").then(certificatesFromMap),
-  ]);
-  const api = certificates.get("api");
-  const liveNodes = (Array.isArray(nodes) ? nodes : [])
-    .map(asObject)
-    .map((node) => nodeFromRest(node, urlByUid.get(Number(node.uid))))
-    .sort((a, b) => a.uid - b.uid);
-  return {
-    live: { cluster: asObject(cluster), policy: asObject(policy), jobScheduler: asObject(jobScheduler) },
-    nodes: liveNodes,
-    ...(api ? { apiCertificateFingerprintSha256: describeCertificate("api", api, Date.now()).fingerprintSha256 } : {}),
-  };
-}
+  async withNode<T>(url: string, work: (client: RsClient) => Promise<T>): Promise<T> {
+    const client = this.client(url);
+    return work(client).finally(() => client.close());
+  }
 
-async function readOutputs(client: RsClient, inputs: Props, urlByUid: Map<number, string>, impacts: PropertyChange[] = []): Promise<ClusterOutputs> {
-  return clusterOutputs(await readFacts(client, urlByUid), inputs, impacts);
+  /**
+   * Runs `work` against the first node that answers as a cluster member: the known members, else the declared
+   * nodes. Other errors (credentials, TLS) are not hidden behind the next node: they are the user's to fix.
+   */
+  async withMember<T>(work: (client: RsClient) => Promise<T>): Promise<T> {
+    const urls = this.urlByUid.size > 0 ? [...new Set(this.urlByUid.values())] : urlsOf(this.inputs);
+    if (urls.length === 0) throw new Error(`${this.label}: no node URL is recorded; declare nodes: [{ url }]`);
+    const reasons: string[] = [];
+    for (const url of urls) {
+      const client = this.client(url);
+      try {
+        await client.get("/v1/cluster", { retry: false, query: { fields: "name" } });
+      } catch (error) {
+        await client.close();
+        if (!unavailable(error)) throw error;
+        reasons.push(`${url}: ${(error as Error).message}`);
+        continue;
+      }
+      try {
+        return await work(client);
+      } finally {
+        await client.close();
+      }
+    }
+    throw new Error(`${this.label}: no node answered as a cluster member (${reasons.join("; ")})`);
+  }
+
+  /** The three REST objects, the nodes and the API certificate's fingerprint (certificate keys are dropped at once). */
+  readLive(): Promise<ClusterLive> {
+    return this.withMember(async (client) => {
+      const [cluster, policy, jobScheduler, nodes, certificates] = await Promise.all([
+        client.get("/v1/cluster"),
+        client.get("/v1/cluster/policy"),
+        client.get("/v1/job_scheduler"),
+        client.get<unknown[]>("/v1/nodes"),
+        client.get("/v1/cluster/certificates").then(certificatesFromMap),
+      ]);
+      const api = certificates.get("api");
+      const liveNodes = (Array.isArray(nodes) ? nodes : [])
+        .map(asObject)
+        .map((node) => nodeFromRest(node, this.urlByUid.get(Number(node.uid))))
+        .sort((a, b) => a.uid - b.uid);
+      return {
+        cluster: asObject(cluster),
+        policy: asObject(policy),
+        jobScheduler: asObject(jobScheduler),
+        nodes: liveNodes,
+        ...(api ? { apiCertificateFingerprintSha256: describeCertificate("api", api, Date.now()).fingerprintSha256 } : {}),
+      };
+    });
+  }
+
+  close(): void {
+    // Every client is closed after its use.
+  }
 }
 
 /** The address a joining node is pointed at: an active member's. */
@@ -144,206 +151,134 @@ async function memberAddress(client: RsClient): Promise<string> {
   return String(active.addr);
 }
 
-interface JoinContext {
-  props: Props;
-  label: string;
-  deadline: number;
-  member: string;
-  urlByUid: Map<number, string>;
-}
-
-/** Joins the node at `url` (unless it already belongs to the cluster) and records its uid. */
-async function joinNode(url: string, context: JoinContext): Promise<void> {
-  const { props, label, deadline } = context;
-  const password = String(props.password);
-  await withNodeClient(props, url, label, async (node) => {
+/** Joins the node at `url` through `member` (unless it already belongs to the cluster) and records its uid. */
+async function joinNode(session: ClusterSession, url: string, member: string, ctx: OperationContext): Promise<void> {
+  const password = String(session.inputs.password);
+  await session.withNode(url, async (node) => {
     const before = parseBootstrapStatus(await node.get("/v1/bootstrap"));
     if (before.state !== "completed") {
       if (!isBootstrapInProgress(before.state)) {
-        printLine(`${label}: joining node ${url} to the cluster through ${context.member}`);
-        await postBootstrap(node, "join_cluster", joinClusterBody(context.member, String(props.username), password));
+        ctx.print(`joining node ${url} to the cluster through ${member}`);
+        await postBootstrap(node, "join_cluster", joinClusterBody(member, String(session.inputs.username), password));
       }
-      await waitForBootstrap(node, url, "join_cluster", password, {
-        deadlineMs: deadline - Date.now(),
-        onProgress: (line) => printLine(`${label}: ${line}`),
-      });
+      await waitForBootstrap(node, url, "join_cluster", password, { deadlineMs: ctx.deadline.remainingMs(), onProgress: ctx.print });
     }
     const after = parseBootstrapStatus(await node.get("/v1/bootstrap"));
-    if (after.nodeUid !== undefined) context.urlByUid.set(after.nodeUid, url);
+    if (after.nodeUid !== undefined) session.urlByUid.set(after.nodeUid, url);
   });
 }
 
-/** PUT each REST object's part of what differs from `live`, one request per object. */
-async function applySettings(client: RsClient, live: Props, inputs: Props, deadline: number): Promise<void> {
-  const payloads = settingsPayloads(live, inputs);
-  for (const [object, body] of Object.entries(payloads) as Array<[ClusterObject, Record<string, unknown>]>) {
-    if (Object.keys(body).length === 0) continue;
-    await client.put(CLUSTER_OBJECT_PATHS[object], body, { expectEmpty: true, retry: { deadlineMs: Math.max(1000, deadline - Date.now()) } });
-  }
-}
-
-/** Write, then re-read and verify: a setting the cluster did not take is an error, not a silent success. */
-function verifySettings(outputs: ClusterOutputs, inputs: Props, label: string): void {
-  const notApplied = diffProperties(CLUSTER_TABLE, outputs as unknown as Props, inputs).changed;
-  if (notApplied.length > 0) {
-    throw new Error(`${label}: the cluster accepted the settings but still shows ${notApplied.map(describeChange).join("; ")}; look at the cluster (pulumi refresh) and apply again`);
-  }
-}
-
-function partialFailure(id: string, properties: Props, inputs: Props, cause: unknown, label: string, what: string): PartialFailure {
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  const error = new Error(
-    `${label}: ${what}, but then: ${reason}. It is recorded in the stack: run pulumi up again to finish (pending nodes join, settings are applied), or pulumi refresh to see its state`,
-  ) as PartialFailure;
-  error.id = id;
-  error.properties = { ...properties, __provider: inputs.__provider };
-  error.reasons = [reason];
-  return error;
-}
-
-/** A minimal record of a cluster that exists but could not be read in full. */
-function minimalRecord(inputs: Props, urlByUid: Map<number, string>): Props {
-  const nodes = [...urlByUid.entries()].map(([uid, url]) => ({ url, uid, address: "", externalAddresses: [], softwareVersion: "", status: "" }));
-  return { ...inputs, nodes, connection: clusterConnection(inputs), deleteBehavior: DELETE_BEHAVIOR };
-}
-
-async function bootstrapFirstNode(inputs: Props, url: string, label: string, deadline: number, urlByUid: Map<number, string>): Promise<void> {
+/** Creates the cluster on the first node; nothing exists until it has, so a failure here is a plain error. */
+async function bootstrapFirstNode(session: ClusterSession, url: string, ctx: OperationContext): Promise<void> {
+  const { inputs } = session;
   const password = String(inputs.password);
-  await withNodeClient(inputs, url, label, async (node) => {
+  await session.withNode(url, async (node) => {
     const status = parseBootstrapStatus(await node.get("/v1/bootstrap"));
     if (status.state === "completed") {
-      throw new Error(`${label}: node ${url} already belongs to a cluster; to manage that cluster, set adopt: true (with its admin username and password)`);
+      throw new Error(`${ctx.label}: node ${url} already belongs to a cluster; to manage that cluster, set adopt: true (with its admin username and password)`);
     }
     if (!isBootstrapInProgress(status.state)) {
-      printLine(`${label}: creating the cluster on node ${url}`);
+      ctx.print(`creating the cluster on node ${url}`);
       await postBootstrap(node, "create_cluster", createClusterBody(String(inputs.name), String(inputs.username), password));
     }
-    const done = await waitForBootstrap(node, url, "create_cluster", password, {
-      deadlineMs: deadline - Date.now(),
-      onProgress: (line) => printLine(`${label}: ${line}`),
-    });
+    const done = await waitForBootstrap(node, url, "create_cluster", password, { deadlineMs: ctx.deadline.remainingMs(), onProgress: ctx.print });
     const after = done.nodeUid !== undefined ? done : parseBootstrapStatus(await node.get("/v1/bootstrap"));
-    urlByUid.set(after.nodeUid ?? 1, url);
+    session.urlByUid.set(after.nodeUid ?? 1, url);
   });
 }
 
-/** Maps each declared URL that is already a member to its uid; returns the URLs that are not members yet. */
-async function discoverMembers(inputs: Props, urls: readonly string[], label: string, urlByUid: Map<number, string>): Promise<string[]> {
-  const pending: string[] = [];
-  for (const url of urls) {
-    const status = await withNodeClient(inputs, url, label, async (node) => parseBootstrapStatus(await node.get("/v1/bootstrap")));
-    if (status.state === "completed" && status.nodeUid !== undefined) urlByUid.set(status.nodeUid, url);
-    else pending.push(url);
+/** Pairs each declared URL that is already a member with its uid; true when any is. */
+async function discoverMembers(session: ClusterSession): Promise<boolean> {
+  for (const url of urlsOf(session.inputs)) {
+    const status = await session.withNode(url, async (node) => parseBootstrapStatus(await node.get("/v1/bootstrap")));
+    if (status.state === "completed" && status.nodeUid !== undefined) session.urlByUid.set(status.nodeUid, url);
   }
-  return pending;
+  return session.urlByUid.size > 0;
 }
 
-async function adopt(inputs: Props, label: string, deadline: number): Promise<{ id: string; outs: ClusterOutputs }> {
-  const urls = urlsOf(inputs);
-  const urlByUid = new Map<number, string>();
-  const pending = await discoverMembers(inputs, urls, label, urlByUid);
-  if (urlByUid.size === 0) {
-    throw new Error(`${label}: adopt is set but none of the declared nodes belongs to a cluster yet; remove adopt to bootstrap one`);
-  }
-  return withClusterClient({ ...inputs, nodes: [...urlByUid.values()].map((url) => ({ url })) }, label, async (client) => {
-    const cluster = asObject(await client.get("/v1/cluster"));
-    if (cluster.name !== inputs.name) {
-      throw new Error(`${label}: the cluster at ${urls[0]} is named ${JSON.stringify(cluster.name)}, not ${JSON.stringify(inputs.name)}; set name to the cluster's FQDN (it cannot change)`);
-    }
-    const before = await readOutputs(client, inputs, urlByUid);
-    const changes = diffProperties(CLUSTER_TABLE, before as unknown as Props, inputs).changed;
-    printLine(`${label}: adopting the existing cluster` + (changes.length > 0 ? ` and applying ${changes.length} setting(s)` : " (its settings match the declared ones)"));
-    for (const note of settingNotes(label, changes)) printLine(note);
-    const member = await memberAddress(client);
-    for (const url of pending) await joinNode(url, { props: inputs, label, deadline, member, urlByUid });
-    await applySettings(client, before as unknown as Props, inputs, deadline);
-    const outs = await readOutputs(client, inputs, urlByUid, changes);
-    verifySettings(outs, inputs, label);
-    return { id: String(cluster.name), outs };
-  });
-}
-
-/** The Cluster provider. */
-export function clusterProvider(): pulumi.dynamic.ResourceProvider {
+/** The Cluster's hooks: the REST calls of each step of the life cycle. */
+export function clusterHooks(): LifecycleHooks<ClusterLive, ClusterSession> {
   return {
-    check: (olds: Props, news: Props) => guardedCheck("Cluster", olds, news, (olds, news) => checkCluster(olds, news)),
+    session: {
+      property: "nodes",
+      // checkCluster checks the nodes, credentials and trust, with the rest of the inputs.
+      problems: () => [],
+      known: (news) => ["nodes", "username", "password", "tls"].every((key) => !containsUnknown(news[key])),
+      open: (inputs, label, deadlineAt, recorded) => new ClusterSession(inputs, label, deadlineAt, recorded),
+    },
+    check: (olds, news) => checkCluster(olds, news),
+    changesBeyondTable: (olds, news) => clusterChangesBeyondTable(olds, news),
+    settleAfterCreate: true,
 
-    async diff(_id: string, olds: Props, news: Props) {
-      // Never throws: the engine calls diff during refresh too, and a throw would fail the refresh. Check refuses
-      // these changes at preview and up; update refuses them again before sending anything.
-      const diff = diffCluster(olds, news);
-      for (const failure of diff.refused) printLine(`${failure.reason} (pulumi up will refuse this)`);
-      for (const note of diff.notes) printLine(note);
-      return { changes: diff.changes, replaces: [], deleteBeforeReplace: false };
+    async startCreate(session, inputs, ctx) {
+      const first = urlsOf(inputs)[0];
+      await bootstrapFirstNode(session, first, ctx);
+      return { id: String(inputs.name), pending: first };
     },
 
-    async create(inputs: Props) {
-      const label = clusterLabel(inputs.name);
-      const deadline = Date.now() + timeoutFor("create", inputs.timeouts as TimeoutsInput);
-      if (inputs.adopt === true) return adopt(inputs, label, deadline);
-      const urls = urlsOf(inputs);
-      const id = String(inputs.name);
-      const urlByUid = new Map<number, string>();
-      // Nothing exists until the first node has created the cluster: a failure here is a plain error.
-      await bootstrapFirstNode(inputs, urls[0], label, deadline, urlByUid);
-      const created = `the cluster was created on ${urls[0]}`;
-      try {
-        const member = await withNodeClient(inputs, urls[0], label, (client) => memberAddress(client));
-        for (const url of urls.slice(1)) await joinNode(url, { props: inputs, label, deadline, member, urlByUid });
-        return await withClusterClient(inputs, label, async (client) => {
-          const before = await readOutputs(client, inputs, urlByUid);
-          await applySettings(client, before as unknown as Props, inputs, deadline);
-          const outs = await readOutputs(client, inputs, urlByUid);
-          verifySettings(outs, inputs, label);
-          return { id, outs };
-        });
-      } catch (error) {
-        // The cluster exists: record what is there (the nodes that joined), so nothing is lost and up finishes it.
-        let properties: Props = minimalRecord(inputs, urlByUid);
-        try {
-          properties = (await withNodeClient(inputs, urls[0], label, (client) => readOutputs(client, inputs, urlByUid))) as unknown as Props;
-        } catch {
-          // Keep the minimal record: the id and the joined nodes are what the next up needs.
+    // The bootstrap has completed (startCreate waited for it); the life cycle settles the rest.
+    completeCreate: (session) => session.readLive(),
+
+    describePartialFailure: (_id, first, reason, ctx) =>
+      `${ctx.label}: the cluster was created on ${String(first)}, but then: ${reason}. ` +
+      "It is recorded in the stack: run pulumi up again to finish (pending nodes join, settings are applied), or pulumi refresh to see its state",
+
+    read: (session) => session.readLive(),
+
+    // The cluster exists: what is there (the nodes that joined) is recorded, so nothing is lost and up finishes it.
+    minimalRecord: (_id, inputs, session) => {
+      const joined = session?.urlByUid ?? new Map<number, string>();
+      const nodes = [...joined.entries()].map(([uid, url]) => ({ url, uid, address: "", externalAddresses: [], softwareVersion: "", status: "" }));
+      return { ...inputs, nodes, connection: clusterConnection(inputs), deleteBehavior: DELETE_BEHAVIOR };
+    },
+
+    async startUpdate(session, _id, payloads, ctx) {
+      // One PUT per REST object, each with its part of what differs from the live values.
+      await session.withMember(async (client) => {
+        for (const [object, body] of Object.entries(payloads)) {
+          if (Object.keys(body).length === 0) continue;
+          const path = CLUSTER_OBJECT_PATHS[object as keyof typeof CLUSTER_OBJECT_PATHS];
+          await client.put(path, body, { expectEmpty: true, retry: { deadlineMs: ctx.deadline.remainingMs() } });
         }
-        throw partialFailure(id, properties, inputs, error, label, created);
-      }
-    },
-
-    async read(id: string, props: Props) {
-      const label = clusterLabel(props?.name ?? id);
-      return withClusterClient(props, label, async (client) => {
-        const outs = await readOutputs(client, props, recordedUids(props), (props.lastUpdateImpacts as PropertyChange[]) ?? []);
-        return { id, props: outs as unknown as Props };
       });
     },
 
-    async update(id: string, olds: Props, news: Props) {
-      const label = clusterLabel(news.name ?? olds.name);
-      const diff = diffCluster(olds, news);
-      if (diff.refused.length > 0) throw new Error(diff.refused.map((failure) => failure.reason).join("; "));
-      const deadline = Date.now() + timeoutFor("update", news.timeouts as TimeoutsInput);
-      const urlByUid = recordedUids(olds);
-      // Talk through the nodes known to be members (the new ones are not yet).
-      const members = { ...news, nodes: [...urlByUid.values()].map((url) => ({ url })) };
-      return withClusterClient(members, label, async (client) => {
-        if (diff.nodesAdded.length > 0) {
-          const member = await memberAddress(client);
-          for (const url of diff.nodesAdded) await joinNode(url, { props: news, label, deadline, member, urlByUid });
-        }
-        for (const url of diff.nodesRemoved) {
-          for (const [uid, known] of urlByUid) if (known === url) urlByUid.delete(uid);
-        }
-        await applySettings(client, olds, news, deadline);
-        const impacts = diff.changed.map((change) => ({ ...change }));
-        const outs = await readOutputs(client, news, urlByUid, impacts);
-        verifySettings(outs, news, label);
-        return { outs };
-      });
+    completeUpdate: (session) => session.readLive(),
+
+    async delete(_session, _id, ctx) {
+      ctx.print(DELETE_BEHAVIOR);
     },
 
-    async delete(_id: string, props: Props) {
-      printLine(`${clusterLabel(props?.name)}: ${DELETE_BEHAVIOR}`);
+    actions: {
+      async join(session, _id, _change, ctx, all) {
+        const member = await session.withMember(memberAddress);
+        for (const change of all) await joinNode(session, String(change.new), member, ctx);
+      },
+    },
+
+    adopt: {
+      wanted: (inputs) => inputs.adopt === true,
+      // Adopting a cluster applies the declared settings: they are what the program manages.
+      applyChanges: () => true,
+      async find(session, inputs, ctx) {
+        if (!(await discoverMembers(session))) {
+          throw new Error(`${ctx.label}: adopt is set but none of the declared nodes belongs to a cluster yet; remove adopt to bootstrap one`);
+        }
+        const name = await session.withMember(async (client) => asObject(await client.get("/v1/cluster")).name);
+        if (name !== inputs.name) {
+          throw new Error(
+            `${ctx.label}: the cluster at ${urlsOf(inputs)[0]} is named ${JSON.stringify(name)}, not ${JSON.stringify(inputs.name)}; set name to the cluster's FQDN (it cannot change)`,
+          );
+        }
+        return session.readLive();
+      },
+      id: (live) => String(live.cluster.name),
+      describe: (_live, changes) => "adopting the existing cluster" + (changes.length > 0 ? ` and applying ${changes.length} setting(s)` : " (its settings match the declared ones)"),
     },
   };
 }
 
+/** The Cluster provider; `getSettings` returns what configure() read from stack config. */
+export function clusterProvider(getSettings: () => StackSettings = () => ({ connection: {} })): pulumi.dynamic.ResourceProvider {
+  return resourceProvider(CLUSTER_RESOURCE, clusterHooks(), getSettings);
+}

@@ -104,9 +104,12 @@ export interface ClusterOutputs extends Partial<ClusterSettings> {
   deleteBehavior: string;
 }
 
-/** The REST objects the table's rows live in, read together. */
+/** The REST objects the table's rows live in, read together, with the nodes and the API certificate. */
 export interface ClusterLive {
   cluster: Record<string, unknown>;
   policy: Record<string, unknown>;
   jobScheduler: Record<string, unknown>;
+  /** GET /v1/nodes, each paired with its declared URL (by uid) when known. */
+  nodes?: ClusterNode[];
+  apiCertificateFingerprintSha256?: string;
 }
