@@ -3,7 +3,7 @@
 // `rotateWhenExpiringWithinDays` days of expiry. Deleting it changes nothing on the cluster.
 import * as pulumi from "@pulumi/pulumi";
 import type { CertificateInfo } from "../provider/certificates";
-import { ROTATION_OUTPUT_KEYS, ROTATION_SECRET_OUTPUTS } from "../provider/rotation/logic";
+import { CERTIFICATE_ROTATION_KIND, CERTIFICATE_ROTATION_OUTPUT_KEYS, CERTIFICATE_ROTATION_SECRET_OUTPUTS, type CertificateRotationTableInputs } from "./generated/resources";
 import type { Connection } from "../provider/rest";
 import type { TimeoutsInput } from "../provider/timeouts";
 import { providerShim } from "./shim";
@@ -21,6 +21,11 @@ export interface CertificateRotationArgs {
   timeouts?: pulumi.Input<TimeoutsInput>;
 }
 
+// The generated table inputs and the documented arguments name the same rows (checked at compile time).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const argsMatchTable: Same<keyof CertificateRotationTableInputs, "triggers" | "certificates"> = true;
+void argsMatchTable;
+
 let shim: pulumi.dynamic.ResourceProvider | undefined;
 
 export class CertificateRotation extends pulumi.dynamic.Resource {
@@ -31,13 +36,23 @@ export class CertificateRotation extends pulumi.dynamic.Resource {
   /** The selected certificates with fewer than rotateWhenExpiringWithinDays days left at the last read. */
   declare readonly expiringCertificates: pulumi.Output<string[]>;
   declare readonly rotationDue: pulumi.Output<boolean>;
+  /** A selected certificate has fewer than rotateWhenExpiringWithinDays days left (drift: the next up rotates). */
+  declare readonly expiresWithinThreshold: pulumi.Output<boolean>;
   declare readonly requestedCertificates: pulumi.Output<string[] | null>;
   declare readonly connection: pulumi.Output<Connection | undefined>;
 
   constructor(name: string, args: CertificateRotationArgs = {}, opts?: pulumi.CustomResourceOptions) {
     const seeds: Record<string, undefined> = {};
-    for (const key of ROTATION_OUTPUT_KEYS) seeds[key] = undefined;
-    shim ??= providerShim("CertificateRotation");
-    super(shim, name, { ...seeds, certificates: undefined, ...args }, pulumi.mergeOptions(opts, { additionalSecretOutputs: [...ROTATION_SECRET_OUTPUTS] }), "redisenterprise", "CertificateRotation");
+    for (const key of CERTIFICATE_ROTATION_OUTPUT_KEYS) seeds[key] = undefined;
+    shim ??= providerShim(CERTIFICATE_ROTATION_KIND);
+    super(
+      shim,
+      name,
+      // The input `certificates` (names) replaces its seed; the output of that name is the parsed certificates.
+      { ...seeds, ...args },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: [...CERTIFICATE_ROTATION_SECRET_OUTPUTS] }),
+      "redisenterprise",
+      CERTIFICATE_ROTATION_KIND,
+    );
   }
 }

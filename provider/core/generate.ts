@@ -4,7 +4,7 @@
 // README test does for the reference tables. Pure: text in, text out.
 import type { ResourceDefinition } from "./resource";
 import type { SchemaShape } from "./schema";
-import { erasedRows } from "./table";
+import { erasedRows, outputKeyOf } from "./table";
 
 /** The TypeScript type a shape accepts as input, or holds as canonical output. */
 export function typeOfShape(shape: SchemaShape | undefined, side: "input" | "output"): string {
@@ -45,7 +45,7 @@ export function constantPrefix(kind: string): string {
  * are echoed only when the program declares them, and then they are in its arguments.
  */
 export function outputKeysOf<P, Live>(definition: ResourceDefinition<P, Live>): string[] {
-  return [...new Set([...erasedRows(definition.table).map((row) => row.name as string), ...definition.outputKeys])];
+  return [...new Set([...erasedRows(definition.table).map((row) => outputKeyOf(row)), ...definition.outputKeys])];
 }
 
 /** Outputs stored as secrets whatever the program passed: rows and settings marked `secret`, secret output-only keys. */
@@ -85,7 +85,7 @@ export function renderSdkTypes(definitions: readonly ResourceDefinition<unknown,
     lines.push("", `/** The ${definition.kind}'s table properties as outputs: the live values in canonical form. */`, `export interface ${definition.kind}TableOutputs {`);
     for (const row of rows) {
       lines.push(docComment(`${row.description}.`));
-      lines.push(`  readonly ${row.name}: pulumi.Output<${typeOfShape(row.schema.shape, "output")}>;`);
+      lines.push(`  readonly ${outputKeyOf(row)}: pulumi.Output<${typeOfShape(row.schema.shape, "output")}>;`);
     }
     lines.push("}", "");
     lines.push(`/** The kind name: the type token's last part and the key the shim forwards to. */`);

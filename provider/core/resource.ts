@@ -21,6 +21,7 @@ import {
   isDeclared,
   leafEntries,
   noteLines,
+  outputKeyOf,
   readProperties,
   rowOfPath,
   updatePayloads,
@@ -297,6 +298,11 @@ function buildOutputs<P, Live>(
   const managedRows = new Set(managed.map(rowOfPath));
   for (const row of erasedRows(definition.table)) {
     if (row.secret && !managedRows.has(row.name)) delete values[row.name];
+    // A row recorded under another key leaves its name to the output of that name (see PropertyRow.outputKey).
+    if (row.outputKey !== undefined && row.name in values) {
+      values[row.outputKey] = values[row.name];
+      delete values[row.name];
+    }
   }
   const settings: Record<string, unknown> = {};
   for (const key of settingNames(definition)) if (isDeclared(settingsSource, key)) settings[key] = settingsSource[key];
@@ -371,9 +377,11 @@ export function inputsFromOutputs<P, Live>(definition: ResourceDefinition<P, Liv
   const live = definition.refreshedValues ? { ...values, ...definition.refreshedValues(values) } : recordedValues(definition, values);
   const inputs: Record<string, unknown> = {};
   const managed = Array.isArray(values.managedProperties) ? values.managedProperties.filter((name): name is string => typeof name === "string") : [];
+  const rows = erasedRows(definition.table);
   for (const name of managed) {
     const path = name.split(".");
-    const value = valueAt(live, path);
+    const row = rows.find((candidate) => candidate.name === path[0]);
+    const value = valueAt(live, row ? [outputKeyOf(row), ...path.slice(1)] : path);
     if (value !== undefined && value !== null) setAt(inputs, path, value);
   }
   for (const { name, fromOutput } of definition.settings) {

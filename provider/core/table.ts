@@ -79,6 +79,13 @@ export interface PropertyRow<P, K extends keyof P & string, Live> {
   readonly restField: string;
   /** The REST object it lives in, a name from the table's `objects`; the first object when omitted. */
   readonly object?: string;
+  /**
+   * The output key the row's value is recorded under, when its input name is also an output of another shape
+   * (CertificateRotation's input `certificates` is a list of names, its output `certificates` the parsed
+   * entries: the names are recorded as `requestedCertificates`). Diff reads the old value there when the bag
+   * has it (outputs) and under the row's name otherwise (old inputs); a refresh's inputs take it from there.
+   */
+  readonly outputKey?: string;
   /** Validates user input and brings it to the canonical form; also gives the README type. */
   readonly schema: Schema<P[K]>;
   /** One line for the README. */
@@ -188,6 +195,7 @@ export interface ErasedRow<P, Live> {
   readonly name: keyof P & string;
   readonly restField: string;
   readonly object?: string;
+  readonly outputKey?: string;
   readonly schema: Schema<unknown>;
   readonly description: string;
   readonly source: string;
@@ -346,7 +354,7 @@ export function diffProperties<P, Live>(
     if (!computed && !isDeclared(news, row.name)) continue;
     // An old value that no longer parses (state from another version, an odd live answer) is shown as it is
     // and classified as "previous value not known"; semantic equality only ever sees canonical values.
-    const old = readValue(row, olds[row.name]);
+    const old = readValue(row, recordedValue(row, olds));
     if (computed && old.kind !== "value") continue; // nothing read yet: no drift to report
     const oldValue = old.kind === "value" ? old.value : undefined;
     const shown = (value: unknown) => (row.display ? row.display(value) : value);
@@ -397,6 +405,16 @@ export function diffProperties<P, Live>(
     refused,
     changed,
   };
+}
+
+/** A row's value in a bag of outputs (under its outputKey) or of inputs (under its name). */
+export function recordedValue<P, Live>(row: ErasedRow<P, Live>, bag: Readonly<Record<string, unknown>>): unknown {
+  return row.outputKey !== undefined && Object.prototype.hasOwnProperty.call(bag, row.outputKey) ? bag[row.outputKey] : bag[row.name];
+}
+
+/** The key a row's value is recorded under in the outputs. */
+export function outputKeyOf<P, Live>(row: ErasedRow<P, Live>): string {
+  return row.outputKey ?? row.name;
 }
 
 /** The fields a change record takes from the case that classified it. */
@@ -647,6 +665,7 @@ function notesCell<P, Live>(row: ErasedRow<P, Live>): string {
   // A precondition is not restated here: the row's description says what the change needs, in its words.
   if (row.nested) parts.push("Managed leaf by leaf: only the declared fields are compared");
   if (row.expected !== undefined) parts.push(`Computed from the live state; drift when not ${renderCompact(row.expected)}`);
+  if (row.outputKey !== undefined) parts.push(`Recorded as the output \`${row.outputKey}\``);
   if (row.secret) parts.push("Secret: never shown in notes or errors.");
   parts.push(`Source: ${row.source}`);
   return parts.map((part) => (/[.!?]$/.test(part) ? part : `${part}.`)).join(" ");

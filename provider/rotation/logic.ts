@@ -1,7 +1,19 @@
-// The CertificateRotation resource's pure logic: input checks, the diff (what makes an update rotate), the
-// verification of a rotation, and the outputs. Expiry is judged on the cluster's clock against the declared
-// threshold, never by serial numbers, so the cluster's own automatic rotation is not drift.
-import { containsUnknown, deepEqual, isDeclared, isUnknown, renderCompact, type CheckFailure } from "../core";
+// The CertificateRotation resource's pure logic: its definition on the framework (the table is table.ts), input
+// checks, the reasons an update rotates (for the preview's note and the review report), the verification of a
+// rotation, and the outputs. Expiry is judged on the cluster's clock against the declared threshold, never by
+// serial numbers, so the cluster's own automatic rotation is not drift.
+import {
+  containsUnknown,
+  deepEqual,
+  isDeclared,
+  isUnknown,
+  passThroughSetting,
+  renderCompact,
+  renderMarkdownTable,
+  resourceOutputs,
+  type CheckFailure,
+  type ResourceDefinition,
+} from "../core";
 import {
   INTERNAL_CERTIFICATE_NAMES,
   chainsTo,
@@ -14,36 +26,55 @@ import {
 } from "../certificates";
 import { timeoutsProblems } from "../timeouts";
 import { renderFieldTable, type FieldDoc } from "../fields";
+import { DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS, ROTATION_ROWS, ROTATION_TABLE, thresholdOf } from "./table";
+import type { RotationLive, RotationProperties } from "./types";
+
+export { DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS, thresholdOf };
 
 type Bag = Readonly<Record<string, unknown>>;
 
-/** The product's alert threshold for internal certificates (rs-rest-api.md §4.5). */
-export const DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS = 45;
-
+/** Inputs that are not table rows (the rows, triggers and certificates, are in the README's table). */
 export const ROTATION_INPUT_DOCS = [
   { name: "connection", type: "{ url; username; password; caCertPem?; caFingerprintSha256?; insecureSkipVerify? }", description: "The cluster (usually cluster.connection); else stack config redisenterprise:*. caCertPem is also the CA new certificates must chain to." },
-  { name: "certificates", type: "list of string", description: `Internal certificates to rotate and watch: ${INTERNAL_CERTIFICATE_NAMES.join(", ")}. Default: all of them (one rotate call without a name).` },
-  { name: "triggers", type: "list of any", description: "Any change rotates, like other Pulumi resources' triggers." },
-  { name: "rotateWhenExpiringWithinDays", type: "integer 1-3650", description: `A refresh that finds a selected certificate with fewer days left (on the cluster's clock) reports drift, and up rotates. Default ${DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS}, the product's alert threshold.` },
+  { name: "rotateWhenExpiringWithinDays", type: "integer 1-3650", description: `A refresh that finds a selected certificate with fewer days left (on the cluster's clock) reports drift (expiresWithinThreshold), and up rotates. Default ${DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS}, the product's alert threshold.` },
   { name: "timeouts", type: "{ create?; update?; delete? }", description: "Deadlines; a rotation call is always given at least 15 minutes (it is synchronous and can take minutes)." },
 ] as const satisfies readonly FieldDoc[];
 
-export const ROTATION_INPUTS = ROTATION_INPUT_DOCS.map((doc) => doc.name);
+/** Every input a program may declare: the settings above and the declarable rows. */
+export const ROTATION_INPUTS: readonly string[] = [
+  ...ROTATION_INPUT_DOCS.map((doc) => doc.name),
+  ...ROTATION_ROWS.filter((candidate) => !("expected" in candidate)).map((candidate) => candidate.name),
+];
 
 export const ROTATION_OUTPUT_DOCS = [
   { name: "certificates", type: "list of { name; node?; subject; issuer; serial; notBefore; notAfter; fingerprintSha256; daysRemaining }", description: "One entry per selected certificate (per node where the API gives it), parsed from the PEM with node-forge. No private key ever leaves the provider." },
-  { name: "lastRotatedAt", type: "string (ISO 8601)", description: "When this resource last rotated, on the cluster's clock." },
+  { name: "lastRotatedAt", type: "string (ISO 8601)", description: "When this resource last rotated, on the cluster's clock; null when its last rotation did not complete (the next up rotates)." },
   { name: "expiringCertificates", type: "list of string", description: "The selected certificates below the threshold at the last read." },
   { name: "rotationDue", type: "boolean", description: "Whether the last read found any: then the next up rotates." },
   { name: "requestedCertificates", type: "list of string, or null", description: "The certificates input as declared (null: all)." },
+  { name: "managedProperties", type: "list of string", description: "The rows this program declares." },
+  { name: "lastUpdateImpacts", type: "list of changes", description: "What the last update changed (each change that asked for the rotation)." },
 ] as const satisfies readonly FieldDoc[];
 
-/** Outputs that are not inputs; the SDK seeds them so the engine fills them in. */
-export const ROTATION_OUTPUT_KEYS = ROTATION_OUTPUT_DOCS.map((doc) => doc.name).filter((name) => name !== "certificates");
+/** Outputs that are not rows; the SDK seeds them so the engine fills them in. */
+export const ROTATION_OUTPUT_KEYS = ROTATION_OUTPUT_DOCS.map((doc) => doc.name).filter((name) => name !== "requestedCertificates");
 
-/** The README reference of CertificateRotation. */
+/** The README reference of CertificateRotation: its inputs, its table and its outputs. */
 export function certificateRotationReferenceMarkdown(): string {
-  return ["Inputs:", "", renderFieldTable(ROTATION_INPUT_DOCS), "", "Outputs:", "", renderFieldTable(ROTATION_OUTPUT_DOCS), ""].join("\n");
+  return [
+    "Inputs:",
+    "",
+    renderFieldTable(ROTATION_INPUT_DOCS),
+    "",
+    "Rotation (each row's change rotates; `expiresWithinThreshold` is computed from the live certificates):",
+    "",
+    renderMarkdownTable(ROTATION_TABLE),
+    "",
+    "Outputs (besides the inputs):",
+    "",
+    renderFieldTable(ROTATION_OUTPUT_DOCS),
+    "",
+  ].join("\n");
 }
 
 /** The connection holds the admin password. */
@@ -51,6 +82,61 @@ export const ROTATION_SECRET_OUTPUTS = ["connection"] as const;
 
 export function rotationLabel(): string {
   return "CertificateRotation";
+}
+
+/** The declared list of names, or undefined for "all internal certificates". */
+export function declaredNames(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.length > 0 && value.every((name) => typeof name === "string") ? (value as string[]) : undefined;
+}
+
+/** The selection a bag of inputs (certificates: names) or outputs (requestedCertificates) records. */
+export function selectionOf(bag: Bag | undefined): string[] | undefined {
+  return declaredNames(bag?.certificates) ?? declaredNames(bag?.requestedCertificates);
+}
+
+/** The outputs read from the live certificates besides the rows (the definition's liveOutputs). */
+export function liveRotationOutputs(live: RotationLive, inputs: Bag): Record<string, unknown> {
+  const expiring = expiringCertificates(live.certificates, thresholdOf(inputs));
+  return {
+    certificates: live.certificates,
+    requestedCertificates: live.selection ?? null,
+    expiringCertificates: expiring,
+    rotationDue: expiring.length > 0,
+    lastRotatedAt: live.rotatedAt,
+  };
+}
+
+/**
+ * CertificateRotation on the framework: the table (triggers and certificates rotate; expiry is computed drift),
+ * the settings (connection, the threshold, timeouts) and the outputs. The generators read it (SDK constants,
+ * secret outputs, README reference, arbitraries); check and the rotation's reasons are its own (below).
+ */
+export const ROTATION_RESOURCE: ResourceDefinition<RotationProperties, RotationLive> = {
+  kind: "CertificateRotation",
+  noun: "certificate rotation",
+  idName: "id",
+  table: ROTATION_TABLE,
+  settings: [
+    passThroughSetting("connection", { secret: true }),
+    {
+      name: "rotateWhenExpiringWithinDays",
+      check: (value) => {
+        const failures = rotateWhenExpiringProblems(value);
+        return failures.length > 0 ? { failures } : { value, failures };
+      },
+    },
+    passThroughSetting("timeouts"),
+  ],
+  outputKeys: ROTATION_OUTPUT_KEYS,
+  label: () => rotationLabel(),
+  liveOutputs: (live, _values, inputs) => liveRotationOutputs(live, inputs),
+  idOf: () => "(none: a rotation is not an object on the cluster)",
+  deleteBeforeReplace: false,
+};
+
+function rotateWhenExpiringProblems(days: unknown): CheckFailure[] {
+  if (isUnknown(days) || (typeof days === "number" && Number.isInteger(days) && days >= 1 && days <= 3650)) return [];
+  return [{ property: "rotateWhenExpiringWithinDays", reason: `rotateWhenExpiringWithinDays must be a whole number of days from 1 to 3650 (default ${DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS}, the product's alert threshold); got ${renderCompact(days)}` }];
 }
 
 export interface RotationCheckResult {
@@ -86,11 +172,8 @@ export function checkRotation(news: Bag): RotationCheckResult {
     }
   }
   if (isDeclared(news, "rotateWhenExpiringWithinDays")) {
-    const days = news.rotateWhenExpiringWithinDays;
-    inputs.rotateWhenExpiringWithinDays = days;
-    if (!isUnknown(days) && (typeof days !== "number" || !Number.isInteger(days) || days < 1 || days > 3650)) {
-      failures.push({ property: "rotateWhenExpiringWithinDays", reason: `rotateWhenExpiringWithinDays must be a whole number of days from 1 to 3650 (default ${DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS}, the product's alert threshold); got ${renderCompact(days)}` });
-    }
+    inputs.rotateWhenExpiringWithinDays = news.rotateWhenExpiringWithinDays;
+    failures.push(...rotateWhenExpiringProblems(news.rotateWhenExpiringWithinDays));
   }
   if (isDeclared(news, "timeouts")) {
     inputs.timeouts = news.timeouts;
@@ -98,22 +181,11 @@ export function checkRotation(news: Bag): RotationCheckResult {
   }
   if (isDeclared(news, "connection")) inputs.connection = news.connection;
   for (const key of Object.keys(news)) {
-    if (key.startsWith("__") || (ROTATION_INPUTS as readonly string[]).includes(key) || (ROTATION_OUTPUT_KEYS as readonly string[]).includes(key)) continue;
+    if (key.startsWith("__") || ROTATION_INPUTS.includes(key) || (ROTATION_OUTPUT_KEYS as readonly string[]).includes(key)) continue;
     if (news[key] === undefined || news[key] === null) continue;
     failures.push({ property: key, reason: `${key} is not a CertificateRotation input; expected one of ${ROTATION_INPUTS.join(", ")}` });
   }
   return { inputs, failures };
-}
-
-/** The declared threshold, or the default. */
-export function thresholdOf(bag: Bag): number {
-  const days = bag.rotateWhenExpiringWithinDays;
-  return typeof days === "number" && Number.isInteger(days) && days > 0 ? days : DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS;
-}
-
-/** The declared list of names (inputs), or undefined for "all internal certificates". */
-function declaredNames(value: unknown): string[] | undefined {
-  return Array.isArray(value) && value.every((name) => typeof name === "string") ? (value as string[]) : undefined;
 }
 
 /** The names the resource watches: the declared ones, or every internal certificate the cluster holds. */
@@ -212,28 +284,8 @@ export function verifyRotation(input: RotationCheckInput): RotationVerdict {
   return { problems, unchecked };
 }
 
-/** The outputs after a read or a rotation. */
-export function rotationOutputs(inputs: Bag, certificates: CertificateInfo[], lastRotatedAt: unknown): Record<string, unknown> {
-  const threshold = thresholdOf(inputs);
-  const expiring = expiringCertificates(certificates, threshold);
-  const declared = declaredNames(inputs.certificates ?? inputs.requestedCertificates);
-  const outputs: Record<string, unknown> = {
-    certificates,
-    requestedCertificates: declared ?? null,
-    expiringCertificates: expiring,
-    rotationDue: expiring.length > 0,
-    lastRotatedAt: lastRotatedAt ?? null,
-  };
-  for (const key of ["connection", "triggers", "timeouts", "rotateWhenExpiringWithinDays"] as const) if (isDeclared(inputs, key)) outputs[key] = inputs[key];
-  return outputs;
+/** The outputs after a read or a rotation, as the life cycle records them (rows, settings, live outputs). */
+export function rotationOutputs(inputs: Bag, certificates: CertificateInfo[], lastRotatedAt: string | null): Record<string, unknown> {
+  const selection = selectionOf(inputs);
+  return resourceOutputs(ROTATION_RESOURCE, { nowMs: 0, certificates, ...(selection ? { selection } : {}), rotatedAt: lastRotatedAt }, inputs);
 }
-
-/** The inputs recorded in previous outputs (for read and update): the declared selection is requestedCertificates. */
-export function inputsFromOutputs(props: Bag): Record<string, unknown> {
-  const inputs: Record<string, unknown> = {};
-  for (const key of ["connection", "triggers", "timeouts", "rotateWhenExpiringWithinDays"] as const) if (isDeclared(props, key)) inputs[key] = props[key];
-  const declared = declaredNames(props.requestedCertificates);
-  if (declared) inputs.certificates = declared;
-  return inputs;
-}
-

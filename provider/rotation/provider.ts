@@ -1,40 +1,24 @@
-// The CertificateRotation provider: rotates the cluster's internal certificates on create and whenever
-// `triggers` or `certificates` change, or a selected certificate is within `rotateWhenExpiringWithinDays` of
-// expiry (found by a refresh); reports each certificate parsed from its PEM. Private keys from
-// GET /v1/cluster/certificates are dropped the moment the answer arrives (provider/certificates.ts).
+// The CertificateRotation provider: the hooks the framework's life cycle (provider/framework/lifecycle.ts) calls.
+// The create rotates (it is the resource's whole point); an update rotates when an action row asks for it
+// (`triggers` or `certificates` changed, or a refresh found a selected certificate within
+// `rotateWhenExpiringWithinDays` of expiry); reads report each certificate parsed from its PEM. Private keys
+// from GET /v1/cluster/certificates are dropped the moment the answer arrives (provider/certificates.ts).
 import { randomUUID } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { guardedCheck } from "../framework/guard";
-import { connectionProblems, resolveConnection } from "../connection";
-import { printLine } from "../output";
-import { RsClient, isRsConnectionError, isRsApiError, type Connection } from "../rest";
+import { expiringCertificates, type CertificateInfo } from "../certificates";
+import type { PropertyChange } from "../core";
+import { type LifecycleHooks, type OperationContext, type Session, resourceProvider } from "../framework/lifecycle";
+import { RestSession, restSessionHooks } from "../framework/rest-session";
+import { RsClient, isRsApiError, isRsConnectionError, isOutcomeUnknown } from "../rest";
 import type { StackSettings } from "../settings";
-import { timeoutFor, type TimeoutsInput } from "../timeouts";
-import type { CertificateInfo } from "../certificates";
-import {
-  checkRotation,
-  describeSelected,
-  diffRotation,
-  inputsFromOutputs,
-  rotationOutputs,
-  selectedNames,
-  selectedPems,
-  thresholdOf,
-  verifyRotation,
-} from "./logic";
+import { ROTATION_RESOURCE, checkRotation, describeSelected, diffRotation, rotationLabel, selectedNames, selectedPems, selectionOf, thresholdOf, verifyRotation } from "./logic";
+import type { RotationLive } from "./types";
 
-type Props = Record<string, unknown>;
 
-const LABEL = "CertificateRotation";
-
-interface PartialFailure extends Error {
-  id: string;
-  properties: Props;
-  reasons: string[];
-}
+const LABEL = rotationLabel();
 
 /** Rotation is synchronous and can take minutes on a real cluster (x-timeout-seconds 900): at least that long. */
-const MIN_ROTATE_TIMEOUT_MS = 900_000;
+export const MIN_ROTATE_TIMEOUT_MS = 900_000;
 
 interface Snapshot {
   /** The cluster's clock (its Date header), else ours. */
@@ -44,174 +28,206 @@ interface Snapshot {
   names: string[];
 }
 
+/** A rotation's session: the REST session, the selection and what this resource last did. */
+export class RotationSession implements Session {
+  readonly rest: RestSession;
+  readonly selection: string[] | undefined;
+  /** rotateWhenExpiringWithinDays as declared (or recorded), else the default. */
+  readonly threshold: number;
+  /** When this resource last rotated; null when the last rotation did not complete or none did yet. */
+  lastRotatedAt: string | null;
+
+  constructor(rest: RestSession, selection: string[] | undefined, threshold: number, lastRotatedAt: unknown) {
+    this.rest = rest;
+    this.selection = selection;
+    this.threshold = threshold;
+    this.lastRotatedAt = typeof lastRotatedAt === "string" ? lastRotatedAt : null;
+  }
+
+  /**
+   * Reads the certificates. The answer holds private keys: it is reduced to certificates inside describeSelected
+   * and selectedPems and never stored, printed or put into an error.
+   */
+  async snapshot(): Promise<Snapshot> {
+    const answer = await this.rest.client.request<unknown>("GET", "/v1/cluster/certificates");
+    const date = Date.parse(answer.headers.date ?? "");
+    const nowMs = Number.isFinite(date) ? date : Date.now();
+    const certificates = describeSelected(answer.body, this.selection, nowMs);
+    const names = certificates.map((certificate) => certificate.name);
+    return { nowMs, certificates, pems: selectedPems(answer.body, names), names };
+  }
+
+  live(snapshot: Snapshot): RotationLive {
+    return { nowMs: snapshot.nowMs, certificates: snapshot.certificates, ...(this.selection ? { selection: this.selection } : {}), rotatedAt: this.lastRotatedAt };
+  }
+
+  close(): Promise<void> {
+    return this.rest.close();
+  }
+}
+
 /**
- * Reads the certificates. The answer holds private keys: it is reduced to certificates inside describeSelected
- * and selectedPems and never stored, printed or put into an error.
+ * POST /v1/cluster/certificates/rotate, for all certificates or each one named. Never retried: a rotation that
+ * may have happened is not sent again (a second one would replace the certificates the first just installed,
+ * for nothing). The call gets at least MIN_ROTATE_TIMEOUT_MS whatever the operation's deadline, on a client of
+ * its own (the session's client ends every request at the operation's deadline).
  */
-async function snapshot(client: RsClient, declared: readonly string[] | undefined): Promise<Snapshot> {
-  const answer = await client.request<unknown>("GET", "/v1/cluster/certificates");
-  const date = Date.parse(answer.headers.date ?? "");
-  const nowMs = Number.isFinite(date) ? date : Date.now();
-  const certificates = describeSelected(answer.body, declared, nowMs);
-  const names = certificates.map((certificate) => certificate.name);
-  return { nowMs, certificates, pems: selectedPems(answer.body, names), names };
-}
-
-function declaredOf(props: Props): string[] | undefined {
-  return Array.isArray(props.certificates) && props.certificates.every((name) => typeof name === "string") ? (props.certificates as string[]) : undefined;
-}
-
-async function rotate(client: RsClient, declared: readonly string[] | undefined, deadline: number): Promise<void> {
-  const timeoutMs = Math.max(MIN_ROTATE_TIMEOUT_MS, deadline - Date.now());
-  // Never retried: a rotation that may have happened is not sent again (a second one would replace the
-  // certificates the first just installed, for nothing).
+async function rotate(session: RotationSession, ctx: OperationContext): Promise<void> {
+  const timeoutMs = Math.max(MIN_ROTATE_TIMEOUT_MS, ctx.deadline.remainingMs());
+  const client = new RsClient(session.rest.connection, { onEvent: ctx.print, onWarning: ctx.print });
   const once = { retry: false as const, timeoutMs, expectEmpty: true };
   try {
-    if (declared) {
-      for (const name of declared) {
-        printLine(`${LABEL}: rotating ${name}`);
+    if (session.selection) {
+      for (const name of session.selection) {
+        ctx.print(`rotating ${name}`);
         await client.post("/v1/cluster/certificates/rotate", { name }, once);
       }
     } else {
-      printLine(`${LABEL}: rotating all internal certificates`);
+      ctx.print("rotating all internal certificates");
       await client.post("/v1/cluster/certificates/rotate", undefined, once);
     }
   } catch (error) {
     if ((isRsConnectionError(error) && error.mayHaveReachedServer) || (isRsApiError(error) && error.status >= 500)) {
-      throw new Error(
+      throw new RotationOutcomeUnknown(
         `${LABEL}: the rotation request got no clear answer (${(error as Error).message}); it may have happened and is not sent again. ` +
           "Run pulumi refresh to read the certificates' dates, then pulumi up if a rotation is still needed",
       );
     }
     throw error;
+  } finally {
+    await client.close();
   }
 }
 
-/** Rotate, then re-read and verify; returns the new certificates. */
-async function rotateAndVerify(client: RsClient, declared: readonly string[] | undefined, connection: Connection, deadline: number): Promise<Snapshot> {
-  const before = await snapshot(client, declared);
-  if (declared) {
-    const missing = declared.filter((name) => !before.names.includes(name));
-    if (missing.length > 0) throw new Error(`${LABEL}: the cluster has no ${missing.join(", ")} certificate to rotate; choose from ${selectedNames(undefined, before.names).join(", ")}`);
-  }
-  await rotate(client, declared, deadline);
-  const after = await snapshot(client, declared);
+/** A rotation that may have happened: recorded (after a create, as a partial failure), never retried. */
+class RotationOutcomeUnknown extends Error {}
+
+/** The selected certificates exist on the cluster (a name it does not hold cannot be rotated). */
+function requireSelected(session: RotationSession, before: Snapshot): void {
+  if (!session.selection) return;
+  const missing = session.selection.filter((name) => !before.names.includes(name));
+  if (missing.length > 0) throw new Error(`${LABEL}: the cluster has no ${missing.join(", ")} certificate to rotate; choose from ${selectedNames(undefined, before.names).join(", ")}`);
+}
+
+/** Re-reads and verifies a rotation: each selected certificate is new, its validity moved, it chains to the CA. */
+async function verifyAfter(session: RotationSession, before: Snapshot, ctx: OperationContext): Promise<Snapshot> {
+  const after = await session.snapshot();
+  const caPem = session.rest.connection.caCertPem;
   const verdict = verifyRotation({
     names: before.names,
     before: before.certificates,
     after: after.certificates,
     beforePems: before.pems,
     afterPems: after.pems,
-    ...(connection.caCertPem !== undefined ? { caPem: connection.caCertPem } : {}),
+    ...(caPem !== undefined ? { caPem } : {}),
   });
   if (verdict.unchecked.length > 0) {
-    printLine(
-      `${LABEL}: ${verdict.unchecked.join(", ")}: the signature was not checked against the cluster CA ` +
+    ctx.print(
+      `${verdict.unchecked.join(", ")}: the signature was not checked against the cluster CA ` +
         "(set connection.caCertPem to the CA that signs the internal certificates); the issuer name is unchanged",
     );
   }
   if (verdict.problems.length > 0) throw new Error(`${LABEL}: the rotation was accepted but ${verdict.problems.join("; ")}`);
+  session.lastRotatedAt = new Date(after.nowMs).toISOString();
   return after;
 }
 
-function withClient<T>(connection: Connection, work: (client: RsClient) => Promise<T>): Promise<T> {
-  const client = new RsClient(connection, { onEvent: (line) => printLine(`${LABEL}: ${line}`) });
-  return work(client).finally(() => client.close());
+/** Why the changes that asked for the rotation ask for it, for the progress line. */
+function reasonsOf(all: readonly PropertyChange[], expiring: readonly string[], threshold: number): string[] {
+  return [
+    ...new Set(
+      all.map((change) =>
+        change.property === "triggers"
+          ? "triggers changed"
+          : change.property === "certificates"
+            ? "the selected certificates changed"
+            : change.property === "expiresWithinThreshold"
+              ? `${expiring.join(", ")} within ${threshold} days of expiry`
+              : (change.reason ?? change.property),
+      ),
+    ),
+  ];
 }
 
-/** The CertificateRotation provider; `getSettings` returns what configure() read from stack config. */
-export function certificateRotationProvider(getSettings: () => StackSettings): pulumi.dynamic.ResourceProvider {
-  const connectionFor = (props: Props): Connection => resolveConnection(props.connection, getSettings(), LABEL);
-
+/** The CertificateRotation's hooks. */
+export function rotationHooks(getSettings: () => StackSettings): LifecycleHooks<RotationLive, RotationSession> {
+  const rest = restSessionHooks(getSettings);
   return {
-    check: (olds: Props, news: Props) =>
-      guardedCheck("CertificateRotation", olds, news, (_olds, news) => {
-        const { inputs, failures } = checkRotation(news);
-        failures.push(...connectionProblems(news.connection));
-        return { inputs, failures };
-      }),
+    session: {
+      ...rest,
+      open: (inputs, label, deadlineAt, recorded) => new RotationSession(rest.open(inputs, label, deadlineAt), selectionOf(inputs), thresholdOf(inputs), recorded?.lastRotatedAt),
+    },
+    // The resource's own check keeps its messages (each certificate name, each duplicate); the table's schemas
+    // accept the same values (test/unit/rotation-rows.test.ts holds them together).
+    check: (_olds, news) => checkRotation(news),
 
-    async diff(_id: string, olds: Props, news: Props) {
+    // What the table cannot see: the selection to or from "all", triggers removed, a rotation that did not
+    // complete, old state without the computed row. The note words every reason, as the review report does.
+    changesBeyondTable: (olds, news, tableChanges) => {
       const diff = diffRotation(olds, news);
-      if (diff.rotate) printLine(`${LABEL}: the update rotates the certificates: ${diff.reasons.join("; ")}`);
-      return { changes: diff.changes, replaces: [], deleteBeforeReplace: false };
+      const tableRotates = tableChanges.some((change) => change.action === "rotate");
+      return {
+        changes: diff.changes,
+        notes: diff.rotate ? [`${LABEL}: the update rotates the certificates: ${diff.reasons.join("; ")}`] : [],
+        actions: diff.rotate && !tableRotates ? [{ property: "(rotation)", mode: "action", impact: "none", action: "rotate", reason: diff.reasons.join("; ") }] : [],
+      };
     },
 
-    async create(inputs: Props) {
-      const connection = connectionFor(inputs);
-      const deadline = Date.now() + timeoutFor("create", inputs.timeouts as TimeoutsInput);
+    async startCreate(session, _inputs, ctx) {
       const id = randomUUID();
-      return withClient(connection, async (client) => {
-        const declared = declaredOf(inputs);
-        let after: Snapshot;
-        try {
-          after = await rotateAndVerify(client, declared, connection, deadline);
-        } catch (error) {
-          throw await recordAfterFailure(client, id, inputs, declared, error);
-        }
-        return { id, outs: rotationOutputs(inputs, after.certificates, new Date(after.nowMs).toISOString()) };
-      });
+      const before = await session.snapshot();
+      requireSelected(session, before);
+      try {
+        await rotate(session, ctx);
+      } catch (error) {
+        // Refused (4xx): nothing changed, a plain error. May have happened: recorded under the id, not retried.
+        if (error instanceof RotationOutcomeUnknown) return { id, pending: { before, error } };
+        throw error;
+      }
+      return { id, pending: { before } };
     },
 
-    async read(id: string, props: Props) {
-      const inputs = inputsFromOutputs(props);
-      return withClient(connectionFor(inputs), async (client) => {
-        const now = await snapshot(client, declaredOf(inputs));
-        return { id, props: rotationOutputs(inputs, now.certificates, props.lastRotatedAt) };
-      });
+    async completeCreate(session, _id, pending, ctx) {
+      const { before, error } = pending as { before: Snapshot; error?: Error };
+      if (error) throw error;
+      return session.live(await verifyAfter(session, before, ctx));
     },
 
-    async update(id: string, olds: Props, news: Props) {
-      const connection = connectionFor(news);
-      const deadline = Date.now() + timeoutFor("update", news.timeouts as TimeoutsInput);
-      const diff = diffRotation(olds, news);
-      const declared = declaredOf(news);
-      return withClient(connection, async (client) => {
-        let reasons = diff.reasons.filter((reason) => !reason.includes("days left"));
-        if (reasons.length === 0) {
-          // Expiry is judged again now, with the declared threshold: the cluster may have rotated by itself since
-          // the refresh, and then nothing is due.
-          const current = await snapshot(client, declared);
-          const due = rotationOutputs(news, current.certificates, olds.lastRotatedAt);
-          if (due.rotationDue !== true) return { outs: due };
-          reasons = [`${(due.expiringCertificates as string[]).join(", ")} within ${thresholdOf(news)} days of expiry`];
-        }
-        printLine(`${LABEL}: rotating because ${reasons.join("; ")}`);
-        let after: Snapshot;
-        try {
-          after = await rotateAndVerify(client, declared, connection, deadline);
-        } catch (error) {
-          throw await recordAfterFailure(client, id, news, declared, error);
-        }
-        return { outs: rotationOutputs(news, after.certificates, new Date(after.nowMs).toISOString()) };
-      });
+    describePartialFailure: (_id, _pending, reason) => `${reason}. The certificates as they are now are recorded in the stack; run pulumi up again to retry`,
+
+    read: async (session) => session.live(await session.snapshot()),
+
+    minimalRecord: (id, inputs) => {
+      const selection = selectionOf(inputs);
+      return { ...inputs, id, certificates: [], requestedCertificates: selection ?? null, lastRotatedAt: null };
     },
 
-    async delete() {
-      printLine(`${LABEL}: forgotten; nothing changes on the cluster (its certificates stay as they are)`);
+    // Nothing is ever sent as a value: every row is an action or computed.
+    startUpdate: async () => undefined,
+    completeUpdate: async (session) => session.live(await session.snapshot()),
+    outcomeUnknown: isOutcomeUnknown,
+
+    async delete(_session, _id, ctx) {
+      ctx.print("forgotten; nothing changes on the cluster (its certificates stay as they are)");
+    },
+
+    actions: {
+      async rotate(session, _id, _change, ctx, all) {
+        const before = await session.snapshot();
+        const { threshold } = session;
+        const expiring = expiringCertificates(before.certificates, threshold);
+        // Expiry alone is judged again now: the cluster may have rotated by itself since the refresh.
+        if (all.every((change) => change.property === "expiresWithinThreshold") && expiring.length === 0) return;
+        requireSelected(session, before);
+        ctx.print(`rotating because ${reasonsOf(all, expiring, threshold).join("; ")}`);
+        await rotate(session, ctx);
+        await verifyAfter(session, before, ctx);
+      },
     },
   };
 }
 
-/**
- * A failure after the rotation request may have been applied: record what the cluster holds now under the id,
- * so the stack knows the certificates' real state. The error message comes from our own code or the REST
- * client, neither of which ever holds a key.
- */
-async function recordAfterFailure(client: RsClient, id: string, inputs: Props, declared: readonly string[] | undefined, cause: unknown): Promise<PartialFailure | unknown> {
-  // A refused request (4xx) changed nothing: a plain error, nothing to record.
-  if (isRsApiError(cause) && cause.status < 500) return cause;
-  let properties: Props | undefined;
-  try {
-    const now = await snapshot(client, declared);
-    properties = rotationOutputs(inputs, now.certificates, null);
-  } catch {
-    return cause;
-  }
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  const error = new Error(`${reason}. The certificates as they are now are recorded in the stack; run pulumi up again to retry`) as PartialFailure;
-  error.id = id;
-  error.properties = { ...properties, __provider: inputs.__provider };
-  error.reasons = [reason];
-  return error;
+/** The CertificateRotation provider; `getSettings` returns what configure() read from stack config. */
+export function certificateRotationProvider(getSettings: () => StackSettings): pulumi.dynamic.ResourceProvider {
+  return resourceProvider(ROTATION_RESOURCE, rotationHooks(getSettings), getSettings);
 }

@@ -191,3 +191,31 @@ export const INTERNODE_FIREWALL_KIND = "InternodeFirewall";
 export const INTERNODE_FIREWALL_OUTPUT_KEYS = ["nodes","ports","allowedSources","table","rules","declaredNodes","managedProperties","lastUpdateImpacts"] as const;
 /** Outputs kept secret in state even when the program passed plain values. */
 export const INTERNODE_FIREWALL_SECRET_OUTPUTS = ["declaredNodes"] as const;
+
+/** The CertificateRotation's table properties as plain input values: one per declarable row. */
+export interface CertificateRotationTableInputs {
+  /** Any change of these values rotates the certificates, like other Pulumi resources' triggers. Type: list of any. */
+  triggers?: unknown[];
+  /** Internal certificates to rotate and watch: api, cm, proxy, syncer, metrics_exporter, ccs_internode_encryption, data_internode_encryption. Left out: all of them (one rotate call without a name). Type: list of `api` | `cm` | `proxy` | `syncer` | `metrics_exporter` | `ccs_internode_encryption` | `data_internode_encryption`. */
+  certificates?: ("api" | "cm" | "proxy" | "syncer" | "metrics_exporter" | "ccs_internode_encryption" | "data_internode_encryption")[];
+}
+
+/** The CertificateRotation's table properties as program arguments (each may be an Output). */
+export type CertificateRotationTableArgs = { [K in keyof CertificateRotationTableInputs]?: pulumi.Input<NonNullable<CertificateRotationTableInputs[K]>> };
+
+/** The CertificateRotation's table properties as outputs: the live values in canonical form. */
+export interface CertificateRotationTableOutputs {
+  /** Any change of these values rotates the certificates, like other Pulumi resources' triggers. */
+  readonly triggers: pulumi.Output<unknown[]>;
+  /** Internal certificates to rotate and watch: api, cm, proxy, syncer, metrics_exporter, ccs_internode_encryption, data_internode_encryption. Left out: all of them (one rotate call without a name). */
+  readonly requestedCertificates: pulumi.Output<("api" | "cm" | "proxy" | "syncer" | "metrics_exporter" | "ccs_internode_encryption" | "data_internode_encryption")[]>;
+  /** Whether a selected certificate has fewer than rotateWhenExpiringWithinDays days left, on the cluster's clock. */
+  readonly expiresWithinThreshold: pulumi.Output<boolean>;
+}
+
+/** The kind name: the type token's last part and the key the shim forwards to. */
+export const CERTIFICATE_ROTATION_KIND = "CertificateRotation";
+/** Every output key the class seeds (rows, then output-only keys). */
+export const CERTIFICATE_ROTATION_OUTPUT_KEYS = ["triggers","requestedCertificates","expiresWithinThreshold","certificates","lastRotatedAt","expiringCertificates","rotationDue","managedProperties","lastUpdateImpacts"] as const;
+/** Outputs kept secret in state even when the program passed plain values. */
+export const CERTIFICATE_ROTATION_SECRET_OUTPUTS = ["connection"] as const;
