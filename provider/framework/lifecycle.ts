@@ -372,7 +372,8 @@ export function resourceProvider<P, Live, S extends Session>(
       const checked = hooks.check
         ? hooks.check(olds ?? {}, news)
         : checkResource(definition, olds ?? {}, news, { ...policyOptions(), defaultDisruptionPolicy: settings.disruptionPolicy });
-      const inputs: Props = checked.inputs;
+      // The URN the SDK recorded stays in the inputs whoever checked them: notes name the resource with it.
+      const inputs: Props = typeof news.__urn === "string" ? { ...checked.inputs, __urn: news.__urn } : checked.inputs;
       const failures: CheckFailure[] = [];
       for (const failure of [...checked.failures, ...hooks.session.problems(news), ...timeoutsProblems(news.timeouts)]) {
         if (!failures.some((seen) => seen.property === failure.property && seen.reason === failure.reason)) failures.push(failure);

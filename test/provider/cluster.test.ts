@@ -241,6 +241,49 @@ describe("Cluster provider against the emulator", function () {
     }
   });
 
+  it("a refresh returns the declared inputs at their live values (declared leaves only, nodes as declared); notes carry the URN; diff never throws", async () => {
+    const emulator = await startCluster({ nodes: 2, operationDelayMs: 20, keyBits: 1024 });
+    try {
+      const urn = "urn:pulumi:dev::proj::pulumi-nodejs:dynamic/redisenterprise:Cluster::existing";
+      const inputs = await check({
+        name: emulator.clusterName,
+        nodes: emulator.nodes.map((node) => ({ url: `${node.url}/` })),
+        username: emulator.username,
+        password: emulator.password,
+        tls: { caCertPem: emulator.caCertPem },
+        adopt: true,
+        clusterCertsAboutToExpireAlert: { thresholdDays: 30 },
+        __urn: urn,
+      });
+      const { outs } = await provider.create(inputs);
+      emulator.admin.patchObject("cluster", { alert_settings: { cluster_certs_about_to_expire: { threshold: "10" } } });
+      const read = await provider.read!(emulator.clusterName, outs as Props);
+      assert.deepEqual(read.inputs, {
+        clusterCertsAboutToExpireAlert: { thresholdDays: 10 },
+        name: emulator.clusterName,
+        nodes: emulator.nodes.map((node) => ({ url: node.url })),
+        username: emulator.username,
+        password: emulator.password,
+        tls: { caCertPem: emulator.caCertPem },
+        adopt: true,
+        __urn: urn,
+        __drifted: ["clusterCertsAboutToExpireAlert.thresholdDays"],
+      });
+      stderr.take();
+      const diff = await provider.diff!(emulator.clusterName, read.props as Props, inputs);
+      assert.equal(diff.changes, true);
+      const notes = stderr.take();
+      assert.match(notes, /clusterCertsAboutToExpireAlert.thresholdDays 10 -> 30 changes when the cluster raises the alert; no certificate changes \[urn:pulumi:dev::proj::pulumi-nodejs:dynamic\/redisenterprise:Cluster::existing\]/);
+      assert.ok(!notes.includes(emulator.password));
+      // Odd recorded state (another version's, a partial record) is noted, never thrown: diff runs during refresh.
+      for (const olds of [{}, { nodes: "x", name: 5 }, { ...(read.props as Props), nodes: [null, 7] }]) {
+        assert.equal(typeof (await provider.diff!(emulator.clusterName, olds, inputs)).changes, "boolean");
+      }
+    } finally {
+      await emulator.stop();
+    }
+  });
+
   it("check names each bad input and what to do", async () => {
     const { failures } = await provider.check!({}, {
       name: "bad_name!",

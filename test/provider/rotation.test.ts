@@ -108,6 +108,38 @@ describe("CertificateRotation provider against the emulator", function () {
     for (const line of material) assert.ok(!everything.includes(line), "private key material appeared in an output or a note");
   });
 
+  it("triggers and certificates changed together rotate once; a refresh returns the inputs as declared; notes carry the URN; diff never throws", async () => {
+    const urn = "urn:pulumi:dev::proj::pulumi-nodejs:dynamic/redisenterprise:CertificateRotation::ine";
+    const checked = await provider.check!({}, { connection, certificates: ["proxy"], triggers: [1], __urn: urn });
+    assert.deepEqual(checked.failures, []);
+    const created = await provider.create(checked.inputs as Props);
+    const outs = created.outs as Props;
+    assert.deepEqual(outs.requestedCertificates, ["proxy"]);
+    assert.deepEqual((outs.certificates as Info[]).map((c) => c.name), ["proxy"]);
+    const read = await provider.read!(created.id, outs);
+    assert.deepEqual(read.inputs, { triggers: [1], certificates: ["proxy"], connection, __urn: urn });
+
+    const news = (await provider.check!(read.inputs as Props, { connection, certificates: ["proxy", "cm"], triggers: [2], __urn: urn })).inputs as Props;
+    stderr.take();
+    assert.equal((await provider.diff!(created.id, read.props as Props, news)).changes, true);
+    assert.match(stderr.take(), /CertificateRotation: the update rotates the certificates: triggers changed; the selected certificates changed \[urn:pulumi:dev::proj::pulumi-nodejs:dynamic\/redisenterprise:CertificateRotation::ine\]/);
+    const before = cluster.admin.events({ type: "certificate_rotation" }).length;
+    const updated = (await provider.update!(created.id, read.props as Props, news)).outs as Props;
+    // One rotation (one call per named certificate), however many rows asked for it.
+    assert.deepEqual(cluster.admin.events({ type: "certificate_rotation" }).slice(before).map((event) => event.names), [["proxy"], ["cm"]]);
+    assert.deepEqual(updated.requestedCertificates, ["proxy", "cm"]);
+    assert.deepEqual((updated.lastUpdateImpacts as Array<{ property: string }>).map((c) => c.property), ["triggers", "certificates"]);
+
+    // Back to all certificates (the table cannot see a row left out): still a rotation, of all of them at once.
+    const all = (await provider.check!(news, { connection, triggers: [2], __urn: urn })).inputs as Props;
+    const toAll = (await provider.update!(created.id, updated, all)).outs as Props;
+    assert.ok((cluster.admin.events({ type: "certificate_rotation" }).at(-1)!.names as string[]).length > 2, "all certificates rotated in one call");
+    assert.equal(toAll.requestedCertificates, null);
+    for (const olds of [{}, { certificates: "x", requestedCertificates: 5, expiresWithinThreshold: "no" }, { lastRotatedAt: null, expiringCertificates: [] }]) {
+      assert.equal(typeof (await provider.diff!(created.id, olds, all)).changes, "boolean");
+    }
+  });
+
   it("a rotation the cluster refuses is a plain error without key material", async () => {
     cluster.admin.addFault({ method: "POST", path: "^/v1/cluster/certificates/rotate$", status: 400, errorCode: "not_all_nodes_updated", description: "not all nodes have been updated", count: 1 });
     const keys = keyMaterial(await privateKeys(cluster));
