@@ -7,7 +7,7 @@
 // answers), so each resource's changes are computed here from the step's recorded outputs and new inputs, as
 // the provider's own diff does.
 import { secretOutputsOf } from "../provider/core/generate";
-import { type ClientImpact, type ImpactWording, diffProperties, diffResource, type ResourceDefinition, impactConsequence, impactLabel, impactSeverity, isDeclared, isDisruptive, isPlainObject, isUnknown, type PropertyChange, renderCompact, deepEqual } from "../provider/core";
+import { type ClientImpact, type ImpactWording, diffProperties, diffResource, erasedRows, outputKeyOf, type ResourceDefinition, impactConsequence, impactLabel, impactSeverity, isDeclared, isDisruptive, isPlainObject, isUnknown, type PropertyChange, renderCompact, deepEqual } from "../provider/core";
 import { diffCluster } from "../provider/cluster/logic";
 import { CLUSTER_TABLE } from "../provider/cluster/table";
 import { RESOURCE_DEFINITIONS } from "../provider/resources";
@@ -366,6 +366,16 @@ function managedOf(outputs: Bag): string[] | undefined {
 }
 
 /**
+ * The output key a managed row is recorded under: a row whose input name is also an output of another shape
+ * records its value elsewhere (CertificateRotation's certificates as requestedCertificates; PropertyRow.outputKey).
+ */
+function recordedKey(kind: string, row: string): string {
+  const definition = RESOURCE_DEFINITIONS.find((candidate) => candidate.kind === kind);
+  const found = definition ? erasedRows(definition.table).find((candidate) => candidate.name === row) : undefined;
+  return found ? outputKeyOf(found) : row;
+}
+
+/**
  * Drift: in a `preview --refresh --json` answer, a resource's "refresh" step holds the recorded state (old and
  * new alike), and its next step's old state is what the refresh read. Properties the program manages (the
  * framework records them) that differ are drift.
@@ -377,7 +387,8 @@ function driftOf(kind: string, urn: string, recorded: Bag, live: Bag): DriftItem
     const [row, ...leaf] = path.split(".");
     // The InternodeFirewall's `nodes` output is per-node statuses: its drift is reported per node (firewallDriftOf).
     if (kind === "InternodeFirewall" && row === "nodes") continue;
-    const pick = (outputs: Bag) => leaf.reduce<unknown>((value, key) => (isPlainObject(value) ? value[key] : undefined), outputs[row!]);
+    const key = recordedKey(kind, row!);
+    const pick = (outputs: Bag) => leaf.reduce<unknown>((value, key) => (isPlainObject(value) ? value[key] : undefined), outputs[key]);
     if (deepEqual(pick(recorded), pick(live))) continue;
     items.push({ kind, name: nameOf(urn), property: path, recorded: showProperty(kind, row!, pick(recorded)), live: showProperty(kind, row!, pick(live)) });
   }

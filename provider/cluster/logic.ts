@@ -2,6 +2,7 @@
 // credentials by their own rules), update payloads per REST object, outputs, and the 6.2.4 readiness rule.
 // provider.ts does the I/O around it.
 import {
+  BOOKKEEPING_OUTPUT_DOCS,
   checkInputs,
   containsUnknown,
   deepEqual,
@@ -57,8 +58,7 @@ export const CLUSTER_OUTPUT_DOCS = [
   { name: "controlPlaneInternodeEncryption", type: "boolean", description: "The cluster's ccs_internode_encryption." },
   { name: "apiCertificateFingerprintSha256", type: "string", description: "SHA-256 of the cluster's api certificate (hex), e.g. to pin it." },
   { name: "connection", type: "{ url; username; password; caCertPem?; caFingerprintSha256?; insecureSkipVerify? } (secret)", description: "The first node's API with the admin and the declared trust: pass it as a Database's or CertificateRotation's connection." },
-  { name: "managedProperties", type: "list of string", description: "The settings this program manages; a nested setting as its declared leaves (clusterCertsAboutToExpireAlert.thresholdDays)." },
-  { name: "lastUpdateImpacts", type: "list of changes", description: "What the last update changed." },
+  ...BOOKKEEPING_OUTPUT_DOCS,
   { name: "deleteBehavior", type: "string", description: "Says that deleting the resource leaves the cluster running." },
 ] as const satisfies readonly FieldDoc[];
 

@@ -102,6 +102,15 @@ export interface ResourceDefinition<P, Live> {
   refreshedValues?(outputs: Bag): Record<string, unknown>;
 }
 
+/**
+ * The outputs every resource records about itself (buildOutputs below), documented once for the README's
+ * output tables (a field table's rows: name, type, description).
+ */
+export const BOOKKEEPING_OUTPUT_DOCS = [
+  { name: "managedProperties", type: "list of string", description: "The properties this program manages (a refresh never adds one); a nested one as its declared leaves, e.g. clusterCertsAboutToExpireAlert.thresholdDays." },
+  { name: "lastUpdateImpacts", type: "list of changes", description: "What the last update changed, one record per change with its mode and impact (actions, such as a node joined or a rotation, included)." },
+] as const;
+
 /** The disruptionPolicy setting every resource has. */
 export const disruptionPolicySetting: SettingSpec = {
   name: "disruptionPolicy",

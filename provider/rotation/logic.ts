@@ -3,6 +3,7 @@
 // rotation, and the outputs. Expiry is judged on the cluster's clock against the declared threshold, never by
 // serial numbers, so the cluster's own automatic rotation is not drift.
 import {
+  BOOKKEEPING_OUTPUT_DOCS,
   containsUnknown,
   deepEqual,
   isDeclared,
@@ -52,8 +53,7 @@ export const ROTATION_OUTPUT_DOCS = [
   { name: "expiringCertificates", type: "list of string", description: "The selected certificates below the threshold at the last read." },
   { name: "rotationDue", type: "boolean", description: "Whether the last read found any: then the next up rotates." },
   { name: "requestedCertificates", type: "list of string, or null", description: "The certificates input as declared (null: all)." },
-  { name: "managedProperties", type: "list of string", description: "The rows this program declares." },
-  { name: "lastUpdateImpacts", type: "list of changes", description: "What the last update changed (each change that asked for the rotation)." },
+  ...BOOKKEEPING_OUTPUT_DOCS,
 ] as const satisfies readonly FieldDoc[];
 
 /** Outputs that are not rows; the SDK seeds them so the engine fills them in. */

@@ -13,19 +13,17 @@ import {
   refresh,
   runProgram,
   startProviderHost,
-  unmarkedInputs,
-  unmarkedOutputs,
-  type EngineState,
   type ProviderHost,
   type RunOptions,
 } from "./harness";
+import { assertNoSecretLeaks, opsByName } from "./support";
+import { bootstrapFirstNodeOutOfBand } from "../provider/support/cluster";
 
 const PROJECT = "redis-enterprise-cluster";
 const STACK = "engine-test";
 const PASSWORD = "Cluster-Admin-Pass-5521";
 const USERNAME = "ops@example.com";
 const TYPE = (kind: string) => `pulumi-nodejs:dynamic/redisenterprise:${kind}`;
-const opsByName = (steps: Array<{ op: string; urn: string }>) => Object.fromEntries(steps.map((step) => [step.urn.split("::").at(-1)!, step.op]));
 const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
 
 interface Settings {
@@ -48,13 +46,6 @@ async function keyLines(emulator: EmulatedCluster, username: string, password: s
   return keys.flatMap((pem) => pem.split("\n").filter((line) => line.length > 40 && !line.startsWith("-----")));
 }
 
-function assertNothingLeaks(state: EngineState, texts: string, secrets: readonly string[]): void {
-  const plain = JSON.stringify({ outputs: unmarkedOutputs(state), inputs: unmarkedInputs(state) });
-  for (const secret of secrets) {
-    assert.ok(!plain.includes(secret), "a secret is stored unmarked in state");
-    assert.ok(!texts.includes(secret), "a secret appeared in the provider host's output or an error");
-  }
-}
 
 describe("Cluster and CertificateRotation through the real provider host", function () {
   this.timeout(120_000);
@@ -165,7 +156,7 @@ describe("Cluster and CertificateRotation through the real provider host", funct
       assert.match(host.stderrSince(mark).join("\n"), /Cluster "prod.example.com": Deleting this resource leaves the cluster running/);
       assert.deepEqual(liveDatabases(), []);
       assert.equal((emulator.admin.state() as { cluster: { name: string } }).cluster.name, "prod.example.com");
-      assertNothingLeaks(final.state, host.linesSince(start).map((line) => line.text).join("\n") + refused.message, [PASSWORD]);
+      assertNoSecretLeaks(final.state, host.linesSince(start).map((line) => line.text).join("\n") + refused.message, [PASSWORD]);
     });
 
     it("rotates certificates: serials and validity change; expiry past the threshold is drift that up rotates; the cluster's own rotation is not", async () => {
@@ -224,19 +215,14 @@ describe("Cluster and CertificateRotation through the real provider host", funct
         assert.ok(!JSON.stringify(triggered.state).includes(line), "private key material is in the state");
         assert.ok(!hostText.includes(line), "private key material is in the host's output");
       }
-      assertNothingLeaks(triggered.state, hostText, [PASSWORD]);
+      assertNoSecretLeaks(triggered.state, hostText, [PASSWORD]);
     });
   });
 
   it("surfaces a bootstrap error with its code through the engine, and records nothing", async () => {
     const emulator = await startCluster({ nodes: 2, idle: true, operationDelayMs: 20, keyBits: 1024 });
     try {
-      const first = await fetch(`${emulator.nodes[0]!.httpUrl}/v1/bootstrap/create_cluster`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ action: "create_cluster", cluster: { name: "first.example.com" }, credentials: { username: USERNAME, password: PASSWORD } }),
-      });
-      assert.equal(first.status, 200);
+      await bootstrapFirstNodeOutOfBand(emulator, USERNAME, PASSWORD);
       const second = () => {
         const cluster = new Cluster("second", { name: "second.example.com", nodes: [{ url: emulator.nodes[1]!.url }], username: USERNAME, password: pulumi.secret(PASSWORD), tls: { caCertPem: emulator.caCertPem } });
         return { name: cluster.name };
@@ -277,7 +263,7 @@ describe("Cluster and CertificateRotation through the real provider host", funct
       const orders = (emulator.admin.state() as { bdbs: Array<{ object: Record<string, unknown> }> }).bdbs[0]!.object;
       assert.equal(orders.data_internode_encryption, true);
       await destroy(result.state, options("up"));
-      assertNothingLeaks(result.state, "", [emulator.password]);
+      assertNoSecretLeaks(result.state, "", [emulator.password]);
     } finally {
       await emulator.stop();
     }

@@ -14,21 +14,17 @@ import {
   runProgram,
   serializedProviderSize,
   startProviderHost,
-  unmarkedInputs,
   unmarkedOutputs,
-  type EngineState,
   type ProviderHost,
   type RunOptions,
 } from "./harness";
+import { assertNoSecretLeaks, opsByName } from "./support";
 
 const PROJECT = "redis-enterprise-demo";
 const STACK = "engine-test";
 const SESSIONS_PASSWORD = "Sessions-Pass-90210";
 const DATABASE_TYPE = "pulumi-nodejs:dynamic/redisenterprise:Database";
 const urnOf = (name: string) => `urn:pulumi:${STACK}::${PROJECT}::${DATABASE_TYPE}::${name}`;
-/** Step operations by resource name (registrations reach the harness in no fixed order). */
-const opsByName = (steps: Array<{ op: string; urn: string }>) =>
-  Object.fromEntries(steps.map((step) => [step.urn.split("::").at(-1)!, step.op]));
 
 describe("Database through the real provider host", function () {
   this.timeout(60_000);
@@ -121,7 +117,8 @@ describe("Database through the real provider host", function () {
     await destroy(corrected.state, options("up"));
     assert.deepEqual(liveDatabases(), []);
 
-    assertNoSecretLeaks(corrected.state, host.linesSince(start).join("\n"), cluster.password);
+    // The admin password and the database password.
+    assertNoSecretLeaks(corrected.state, host.linesSince(start).map((line) => line.text).join("\n"), [SESSIONS_PASSWORD, cluster.password]);
   });
 
   it("keeps a connection passed as a plain input secret in state (it holds the admin password)", async () => {
@@ -162,13 +159,3 @@ describe("Database through the real provider host", function () {
     }
   });
 });
-
-/** The admin password and the database password appear in no unmarked output or input, and in no host line. */
-function assertNoSecretLeaks(state: EngineState, hostOutput: string, adminPassword: string): void {
-  const secrets = [SESSIONS_PASSWORD, adminPassword];
-  const plain = JSON.stringify({ outputs: unmarkedOutputs(state), inputs: unmarkedInputs(state) });
-  for (const secret of secrets) {
-    assert.ok(!plain.includes(secret), "a password is stored unmarked in state");
-    assert.ok(!hostOutput.includes(secret), "a password appeared in the provider host's output");
-  }
-}

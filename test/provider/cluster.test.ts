@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { startCluster, type EmulatedCluster } from "../../emulator";
 import { configure, providers } from "../../provider";
+import { bootstrapFirstNodeOutOfBand } from "./support/cluster";
 import { captureStderr, type StderrCapture } from "./support/stderr";
 
 type Props = Record<string, unknown>;
@@ -159,12 +160,7 @@ describe("Cluster provider against the emulator", function () {
     const emulator = await startCluster({ nodes: 2, idle: true, operationDelayMs: 20, keyBits: 1024 });
     try {
       // Node 1 already created a cluster; node 2 cannot create a second one.
-      const first = await fetch(`${emulator.nodes[0]!.httpUrl}/v1/bootstrap/create_cluster`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ action: "create_cluster", cluster: { name: "first.example.com" }, credentials: { username: USERNAME, password: PASSWORD } }),
-      });
-      assert.equal(first.status, 200);
+      await bootstrapFirstNodeOutOfBand(emulator, USERNAME, PASSWORD);
       await new Promise((resolve) => setTimeout(resolve, 500));
       const inputs = await check({ name: "second.example.com", nodes: [{ url: emulator.nodes[1]!.url }], username: USERNAME, password: PASSWORD, tls: { caCertPem: emulator.caCertPem } });
       await assert.rejects(provider.create(inputs), (error: Error & { id?: string }) => {
