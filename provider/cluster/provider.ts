@@ -9,7 +9,7 @@ import { containsUnknown } from "../core";
 import { certificatesFromMap, describeCertificate } from "../certificates";
 import { type LifecycleHooks, type OperationContext, type Session, resourceProvider } from "../framework/lifecycle";
 import { printLine } from "../output";
-import { RsClient, isRsApiError, isRsConnectionError, type Connection } from "../rest";
+import { RsClient, isOutcomeUnknown, isRsApiError, isRsConnectionError, type Connection } from "../rest";
 import type { StackSettings } from "../settings";
 import { createClusterBody, isBootstrapInProgress, joinClusterBody, parseBootstrapStatus, postBootstrap, waitForBootstrap } from "./bootstrap";
 import {
@@ -244,6 +244,8 @@ export function clusterHooks(): LifecycleHooks<ClusterLive, ClusterSession> {
     },
 
     completeUpdate: (session) => session.readLive(),
+    // A PUT answered 5xx or not at all may have been applied: the life cycle re-reads and reports what is live.
+    outcomeUnknown: isOutcomeUnknown,
 
     async delete(_session, _id, ctx) {
       ctx.print(DELETE_BEHAVIOR);

@@ -190,6 +190,23 @@ function messageOf(error: unknown): string {
   return cutText(error instanceof Error ? error.message : String(error), 2000);
 }
 
+/**
+ * The error with the resource's label in front of its message, once: a hook's REST error names the request
+ * (`PUT /v1/cluster: 400 ...`), not the resource, and the engine shows it apart from the resource's notes. The
+ * error object stays the same (its class and fields, so isRsApiError and the rest still tell what it was); a
+ * partial failure (it carries the id) and a message that names the resource already are left as they are.
+ */
+export function labelled(error: unknown, label: string): unknown {
+  if (!(error instanceof Error) || typeof (error as Partial<PartialFailure>).id === "string") return error;
+  if (error.message.startsWith(label) || error.message.includes(`${label}:`)) return error;
+  try {
+    error.message = `${label}: ${error.message}`;
+  } catch {
+    // A frozen error keeps its message.
+  }
+  return error;
+}
+
 /** Prints the notes, and one line per in-place change without impact (so every change is visible once). */
 function printChanges(say: Say, label: string, changes: readonly PropertyChange[], notes: readonly string[]): void {
   for (const note of notes) say(note);
@@ -225,6 +242,8 @@ export function resourceProvider<P, Live, S extends Session>(
     const session = hooks.session.open(inputs, ctx.label, ctx.operation === "read" ? undefined : ctx.deadline.at, recorded);
     try {
       return await work(session);
+    } catch (error) {
+      throw labelled(error, ctx.label);
     } finally {
       await session.close();
     }

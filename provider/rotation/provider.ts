@@ -9,7 +9,7 @@ import { expiringCertificates, type CertificateInfo } from "../certificates";
 import type { PropertyChange } from "../core";
 import { type LifecycleHooks, type OperationContext, type Session, resourceProvider } from "../framework/lifecycle";
 import { RestSession, restSessionHooks } from "../framework/rest-session";
-import { RsClient, isRsApiError, isRsConnectionError, isOutcomeUnknown } from "../rest";
+import { RsClient, isRsApiError, isRsConnectionError } from "../rest";
 import type { StackSettings } from "../settings";
 import { ROTATION_RESOURCE, checkRotation, describeSelected, diffRotation, rotationLabel, selectedNames, selectedPems, selectionOf, thresholdOf, verifyRotation } from "./logic";
 import type { RotationLive } from "./types";
@@ -67,15 +67,17 @@ export class RotationSession implements Session {
 }
 
 /**
- * POST /v1/cluster/certificates/rotate, for all certificates or each one named. Never retried: a rotation that
- * may have happened is not sent again (a second one would replace the certificates the first just installed,
+ * POST /v1/cluster/certificates/rotate, for all certificates or each one named. Never retried once it may have
+ * been applied: a rotation that may have happened is not sent again (a second one would replace the certificates the first just installed,
  * for nothing). The call gets at least MIN_ROTATE_TIMEOUT_MS whatever the operation's deadline, on a client of
  * its own (the session's client ends every request at the operation's deadline).
  */
 async function rotate(session: RotationSession, ctx: OperationContext): Promise<void> {
   const timeoutMs = Math.max(MIN_ROTATE_TIMEOUT_MS, ctx.deadline.remainingMs());
   const client = new RsClient(session.rest.connection, { onEvent: ctx.print, onWarning: ctx.print });
-  const once = { retry: false as const, timeoutMs, expectEmpty: true };
+  // A POST is retried only when the failure proves it was not applied (409 busy, a connection never made),
+  // within the operation's deadline; an answer lost after sending, or a 5xx, is never retried (below).
+  const once = { retry: { deadlineMs: ctx.deadline.remainingMs() }, timeoutMs, expectEmpty: true };
   try {
     if (session.selection) {
       for (const name of session.selection) {
@@ -205,7 +207,6 @@ export function rotationHooks(getSettings: () => StackSettings): LifecycleHooks<
     // Nothing is ever sent as a value: every row is an action or computed.
     startUpdate: async () => undefined,
     completeUpdate: async (session) => session.live(await session.snapshot()),
-    outcomeUnknown: isOutcomeUnknown,
 
     async delete(_session, _id, ctx) {
       ctx.print("forgotten; nothing changes on the cluster (its certificates stay as they are)");

@@ -280,6 +280,28 @@ describe("Cluster provider against the emulator", function () {
     }
   });
 
+  it("a settings PUT answered 500 after the cluster applied it is re-read and reported applied; an error names the cluster", async () => {
+    const emulator = await startCluster({ nodes: 1, operationDelayMs: 20, keyBits: 1024 });
+    try {
+      const declared = { name: emulator.clusterName, nodes: [{ url: emulator.nodes[0]!.url }], username: emulator.username, password: emulator.password, tls: { caCertPem: emulator.caCertPem }, adopt: true };
+      const { outs } = await provider.create(await check({ ...declared, minDataTlsVersion: "1.2" }));
+      emulator.admin.addFault({ method: "PUT", path: "^/v1/cluster$", status: 500, errorCode: "internal_error", description: "lost", phase: "after", count: 1 });
+      const news = await check({ ...declared, minDataTlsVersion: "1.3" }, outs as Props);
+      const updated = (await provider.update!(emulator.clusterName, outs as Props, news)).outs as Props;
+      assert.equal(updated.minDataTlsVersion, "1.3");
+      assert.match(stderr.take(), /the cluster applied the update despite that answer/);
+      // Refused by the cluster before applying: the error says which cluster, and what the API answered.
+      emulator.admin.addFault({ method: "PUT", path: "^/v1/cluster$", status: 400, errorCode: "invalid_schema", description: "no", count: 1 });
+      const back = await check({ ...declared, minDataTlsVersion: "1.2" }, updated);
+      await assert.rejects(provider.update!(emulator.clusterName, updated, back), (error: Error) => {
+        assert.match(error.message, new RegExp(`^Cluster "${emulator.clusterName.replace(/\./g, "\\.")}": PUT /v1/cluster: 400 invalid_schema`));
+        return true;
+      });
+    } finally {
+      await emulator.stop();
+    }
+  });
+
   it("check names each bad input and what to do", async () => {
     const { failures } = await provider.check!({}, {
       name: "bad_name!",

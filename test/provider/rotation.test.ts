@@ -140,6 +140,14 @@ describe("CertificateRotation provider against the emulator", function () {
     }
   });
 
+  it("a rotation answered 409 busy (not applied) is sent again within the deadline, and happens once", async () => {
+    const before = cluster.admin.events({ type: "certificate_rotation" }).length;
+    cluster.admin.addFault({ method: "POST", path: "^/v1/cluster/certificates/rotate$", busyMs: 600 });
+    const created = await provider.create({ connection, certificates: ["syncer"] });
+    assert.deepEqual(cluster.admin.events({ type: "certificate_rotation" }).slice(before).map((event) => event.names), [["syncer"]]);
+    assert.equal(typeof (created.outs as Props).lastRotatedAt, "string");
+  });
+
   it("a rotation the cluster refuses is a plain error without key material", async () => {
     cluster.admin.addFault({ method: "POST", path: "^/v1/cluster/certificates/rotate$", status: 400, errorCode: "not_all_nodes_updated", description: "not all nodes have been updated", count: 1 });
     const keys = keyMaterial(await privateKeys(cluster));

@@ -302,4 +302,22 @@ describe("the framework life cycle (in-memory hooks)", () => {
       assert.deepEqual(failures, [{ property: "name", reason: "name is required" }, ...timeoutsProblems(5)]);
     });
   });
+
+  it("labels a hook's error with the resource once, keeping the error object (class and fields); a partial failure keeps its own words", async () => {
+    class ApiError extends Error {
+      readonly status = 400;
+    }
+    const state = { live: { uid: 7, name: "orders", status: "active", memory_size: 1024 }, nodes: [], contexts: [] };
+    const thrown = new ApiError("PUT /v1/bdbs/7: 400 invalid_parameter: no");
+    const provider = resourceProvider(DATABASE_RESOURCE, memoryHooks(state, { startUpdate: async () => Promise.reject(thrown) }), settings);
+    const olds = { uid: 7, name: "orders", memorySize: 1024, managedProperties: ["name", "memorySize"] };
+    const error = await provider.update!("7", olds, { name: "orders", memorySize: 2048 }).catch((e: unknown) => e);
+    assert.equal(error, thrown);
+    assert.ok(error instanceof ApiError && error.status === 400);
+    assert.equal((error as Error).message, 'Database "orders": PUT /v1/bdbs/7: 400 invalid_parameter: no');
+    // Already labelled: unchanged.
+    const again = new Error('Database "orders": a database named "orders" already exists');
+    const before = resourceProvider(DATABASE_RESOURCE, memoryHooks(state, { beforeCreate: async () => Promise.reject(again) }), settings);
+    await assert.rejects(before.create({ name: "orders", memorySize: 1024 }), { message: 'Database "orders": a database named "orders" already exists' });
+  });
 });
