@@ -9,7 +9,13 @@ import { DATABASE_RESOURCE } from "../../provider/database";
 import { providers } from "../../provider";
 import { RESOURCE_DEFINITIONS } from "../../provider/resources";
 import { FIREWALL_RESOURCE, FIREWALL_SECRET_OUTPUTS } from "../../provider/firewall";
-import { DATABASE_KIND, DATABASE_OUTPUT_KEYS, DATABASE_SECRET_OUTPUTS, INTERNODE_FIREWALL_KIND, INTERNODE_FIREWALL_OUTPUT_KEYS, INTERNODE_FIREWALL_SECRET_OUTPUTS } from "../../sdk/generated/resources";
+import { ROTATION_RESOURCE } from "../../provider/rotation/logic";
+import {
+  CERTIFICATE_ROTATION_KIND,
+  CERTIFICATE_ROTATION_OUTPUT_KEYS,
+  CERTIFICATE_ROTATION_SECRET_OUTPUTS,
+  DATABASE_KIND, DATABASE_OUTPUT_KEYS, DATABASE_SECRET_OUTPUTS, INTERNODE_FIREWALL_KIND, INTERNODE_FIREWALL_OUTPUT_KEYS, INTERNODE_FIREWALL_SECRET_OUTPUTS,
+} from "../../sdk/generated/resources";
 
 describe("generated from the tables", () => {
   it("sdk/generated/resources.ts is current (run `npm run docs` after changing a table)", () => {
@@ -33,6 +39,16 @@ describe("generated from the tables", () => {
   it("output keys are every row then the output-only keys", () => {
     assert.deepEqual([...DATABASE_OUTPUT_KEYS], outputKeysOf(DATABASE_RESOURCE));
     assert.deepEqual(DATABASE_OUTPUT_KEYS.slice(0, DATABASE_RESOURCE.table.rows.length), DATABASE_RESOURCE.table.rows.map((row) => row.name));
+  });
+
+  it("CertificateRotation: kind, output keys (its certificates names under requestedCertificates, the parsed entries under certificates) and secret outputs come from its definition", () => {
+    assert.equal(CERTIFICATE_ROTATION_KIND, ROTATION_RESOURCE.kind);
+    assert.deepEqual([...CERTIFICATE_ROTATION_OUTPUT_KEYS], outputKeysOf(ROTATION_RESOURCE));
+    assert.ok(CERTIFICATE_ROTATION_OUTPUT_KEYS.includes("requestedCertificates") && CERTIFICATE_ROTATION_OUTPUT_KEYS.includes("certificates"));
+    assert.ok(CERTIFICATE_ROTATION_OUTPUT_KEYS.includes("expiresWithinThreshold"));
+    assert.deepEqual([...CERTIFICATE_ROTATION_SECRET_OUTPUTS], secretOutputsOf(ROTATION_RESOURCE));
+    assert.deepEqual([...CERTIFICATE_ROTATION_SECRET_OUTPUTS], ["connection"]);
+    assert.ok(RESOURCE_DEFINITIONS.includes(ROTATION_RESOURCE as never));
   });
 
   it("every definition's kind is a provider the shim can forward to", () => {
