@@ -1,7 +1,8 @@
 // The Cluster through the real Pulumi engine (the CLI built by scripts/pulumi-cli.sh), with an Automation API
 // inline program against idle emulated nodes: bootstrap, a node joined, drift in the cluster's settings seen
-// property by property and corrected, a Database on the cluster's connection, a refused rename, and a destroy
-// that leaves the cluster running. The steps share one stack and run in order, as a user's day does.
+// property by property and corrected (issue 7 defect 2 for the Cluster: its read returns inputs), a Database on
+// the cluster's connection, a refused rename, and a destroy that leaves the cluster running. The steps share one
+// stack and run in order, as a user's day does.
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
@@ -109,6 +110,28 @@ describe("e2e: the Cluster through the real Pulumi CLI", function () {
     assert.deepEqual(up.summary.resourceChanges, { same: 1, update: 1 });
     assert.equal(up.outputs.nodeCount!.value, 4);
     assert.deepEqual(joins(), [2, 3, 4]);
+    assert.deepEqual((await stack.preview({ onOutput: watch().onOutput })).changeSummary, { same: 2 });
+  });
+
+  it("settings changed out of band: refresh records them, preview shows each property's diff, up corrects them", async () => {
+    // As an operator would with curl: PUT the policy and the alert on the cluster's API.
+    assert.equal((await api!.put("/v1/cluster/policy", { data_internode_encryption: true })).status, 200);
+    const put = await api!.put("/v1/cluster", { alert_settings: { cluster_certs_about_to_expire: { enabled: true, threshold: "10" } } });
+    assert.equal(put.status, 200, put.text);
+    const refreshed = await stack.refresh({ onOutput: watch().onOutput });
+    assert.equal(refreshed.summary.result, "succeeded");
+    assert.deepEqual(refreshed.summary.resourceChanges, { same: 1, update: 1 });
+
+    const w = watch();
+    const preview = await stack.preview({ diff: true, onOutput: w.onOutput, onEvent: w.onEvent });
+    assert.deepEqual(preview.changeSummary, { same: 1, update: 1 });
+    assert.match(w.seen.output, /~ dataInternodeEncryptionDefault\s*: true => false/);
+    assert.match(w.seen.output, /~ thresholdDays\s*: 10 => 30/);
+
+    const up = await stack.up({ onOutput: watch().onOutput });
+    assert.deepEqual(up.summary.resourceChanges, { same: 1, update: 1 });
+    assert.equal((await policy()).data_internode_encryption, false);
+    assert.deepEqual(await alert(), { enabled: true, threshold: "30" });
     assert.deepEqual((await stack.preview({ onOutput: watch().onOutput })).changeSummary, { same: 2 });
   });
 
