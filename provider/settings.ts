@@ -15,6 +15,12 @@ export interface StackSettings {
   connection: Partial<Connection>;
   /** Default for every resource's `disruptionPolicy`. */
   disruptionPolicy?: DisruptionPolicy;
+  /**
+   * `redisenterprise:validateAtPreview`: check also asks the cluster what a change needs (the node versions of
+   * the 6.2.4 rule), so a preview shows the refusal. Off by default: a preview sends no REST request, and the same
+   * checks run before anything is sent.
+   */
+  validateAtPreview?: boolean;
 }
 
 /** Where one setting can go wrong, named by its stack config key. */
@@ -46,6 +52,11 @@ export function readStackSettings(get: (key: string) => string | undefined): {
   if (policy !== undefined) {
     if ((DISRUPTION_POLICIES as readonly string[]).includes(policy)) settings.disruptionPolicy = policy as DisruptionPolicy;
     else problems.push({ key: key("disruptionPolicy"), reason: `must be "allow" or "deny"; got "${policy}"` });
+  }
+  const validate = get(key("validateAtPreview"));
+  if (validate !== undefined) {
+    if (validate === "true" || validate === "false") settings.validateAtPreview = validate === "true";
+    else problems.push({ key: key("validateAtPreview"), reason: `must be "true" or "false"; got "${validate}"` });
   }
   return { settings, problems };
 }

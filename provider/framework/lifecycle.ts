@@ -94,6 +94,9 @@ function noteWriter(urn: string | undefined): Say {
   return (line) => printLine(urn ? `${line} [${urn}]` : line);
 }
 
+/** How long check may spend asking the cluster, when the stack asks for validation at preview. */
+export const PREVIEW_VALIDATION_BUDGET_MS = 5_000;
+
 /** The stack config key of the default disruption policy, named in refusals that come from it. */
 const POLICY_CONFIG_KEY = `${CONFIG_NAMESPACE}:disruptionPolicy`;
 
@@ -401,12 +404,16 @@ export function resourceProvider<P, Live, S extends Session>(
         const label = definition.label(news);
         let session: S | undefined;
         try {
-          session = hooks.session.open(news, label);
+          // Opening sends nothing; it says how to fix a missing or bad target. The budget bounds the requests of
+          // validation at preview, so an unwell cluster cannot hold the preview.
+          session = hooks.session.open(news, label, Date.now() + PREVIEW_VALIDATION_BUDGET_MS);
         } catch (error) {
           failures.push({ property: hooks.session.property, reason: messageOf(error) });
         }
         if (session) {
-          const pending = pendingPreconditions(table, olds ?? {}, inputs);
+          // A preview sends no REST request unless the stack asks for validation at preview
+          // (redisenterprise:validateAtPreview): the same preconditions run before the change is sent anyway.
+          const pending = settings.validateAtPreview === true ? pendingPreconditions(table, olds ?? {}, inputs) : [];
           if (pending.length > 0) {
             // Best effort at preview time: the same preconditions run again right before the change is sent.
             const names = factsNeeded(pending);

@@ -69,7 +69,7 @@ describe("Preview through the real provider host", function () {
       .map((event) => `${String(event.method)} ${String(event.path)}`);
   }
 
-  it("sends no REST request for a preview, except the node versions a 6.2.4 precondition needs", async () => {
+  it("sends no REST request for a preview; with validateAtPreview, only the node versions a 6.2.4 precondition needs", async () => {
     const base: Settings = { alertDays: 30, memory: "64MB", databases: ["orders", "sessions"], triggers: ["a"] };
     const created = await runProgram(program(base), {}, options("up"));
     assert.equal(created.steps.filter((step) => step.op === "create").length, 4);
@@ -87,9 +87,19 @@ describe("Preview through the real provider host", function () {
       const ops = preview.steps.map((step) => `${step.urn.split("::").at(-1)}:${step.op}`).sort();
       assert.deepEqual(ops, ["carts:create", "ine:update", "orders:update", "prod:same", "sessions:update", "vault:create"]);
     });
-    // The one request is the 6.2.4 gate of the new encrypted database, which check evaluates at preview by design
-    // (best effort; it runs again before the change is sent): the node versions, nothing else.
-    assert.deepEqual(withKnownConnection, ["GET /v1/nodes"]);
+    // The new encrypted database's 6.2.4 rule is evaluated before the change is sent, not at preview.
+    assert.deepEqual(withKnownConnection, [], "a preview of a new encrypted database sent REST requests");
+
+    // Asked for (redisenterprise:validateAtPreview), a preview reads the node versions that rule needs: nothing else.
+    // A provider process reads the stack config once, as under the engine (one process per command): a host of its own.
+    const config = { "redisenterprise:validateAtPreview": "true" };
+    const validatingHost = await startProviderHost({ project: PROJECT, config });
+    try {
+      const validated = await requestsDuring(() => runProgram(program(known), created.state, { ...options("preview"), host: validatingHost, config }));
+      assert.deepEqual(validated, ["GET /v1/nodes"]);
+    } finally {
+      await validatingHost.stop();
+    }
 
     // The cluster changing too: its connection output is unknown during the preview.
     const next: Settings = { alertDays: 14, memory: "128MB", databases: ["orders", "sessions", "carts"], triggers: ["b"] };

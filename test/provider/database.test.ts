@@ -289,11 +289,27 @@ describe("Database provider against the emulator", function () {
 
   it("refuses to turn data internode encryption on while a node runs a version older than 6.2.4, naming the node", async () => {
     cluster.admin.setNode(2, { software_version: "6.2.2-30" });
-    const check = await db.check!({}, { name: "oldnodes", memorySize: "100MB", connection, dataInternodeEncryption: true });
-    assert.equal(check.failures?.length, 1);
-    assert.match(check.failures![0]!.reason, /node 2 runs 6\.2\.2-30/);
+    const declared = { name: "oldnodes", memorySize: "100MB", connection, dataInternodeEncryption: true };
+    // By default check (a preview) asks the cluster nothing; the create refuses before it sends anything.
+    // Every request is seen: a fault rule that matches any path and changes nothing logs a "fault" event.
+    const seeAll = cluster.admin.addFault({ path: "^/", latencyMs: 0 });
+    const since = cluster.admin.events().at(-1)?.seq ?? 0;
+    const check = await db.check!({}, declared);
+    const sent = cluster.admin.events({ type: "fault", since }).filter((event) => (event.ruleIds as string[]).includes(seeAll.id));
+    cluster.admin.removeFault(seeAll.id);
+    assert.deepEqual(check.failures ?? [], []);
+    assert.deepEqual(sent.map((event) => `${String(event.method)} ${String(event.path)}`), [], "check sent REST requests");
     await assert.rejects(db.create(check.inputs as Props), /node 2 runs 6\.2\.2-30/);
     assert.equal(listDatabases(cluster).length, 0);
+    // With validation at preview (stack config), check refuses it already, naming the node.
+    await configureStack({ "redisenterprise:validateAtPreview": "true" });
+    try {
+      const validated = await db.check!({}, declared);
+      assert.equal(validated.failures?.length, 1);
+      assert.match(validated.failures![0]!.reason, /node 2 runs 6\.2\.2-30/);
+    } finally {
+      await configureStack();
+    }
   });
 
   it("refuses to create a second database with a name that exists, pointing at adopt", async () => {

@@ -60,6 +60,15 @@ describe("connection validation, written once", () => {
     assert.deepEqual(Object.keys(settings.connection).sort(), [...CONNECTION_FIELDS].sort());
   });
 
+  it("reads redisenterprise:validateAtPreview as a boolean, off unless set, and names the key for anything else", () => {
+    assert.equal(readStackSettings(() => undefined).settings.validateAtPreview, undefined);
+    assert.equal(readStackSettings((key) => (key === "redisenterprise:validateAtPreview" ? "true" : undefined)).settings.validateAtPreview, true);
+    assert.equal(readStackSettings((key) => (key === "redisenterprise:validateAtPreview" ? "false" : undefined)).settings.validateAtPreview, false);
+    assert.deepEqual(readStackSettings((key) => (key === "redisenterprise:validateAtPreview" ? "yes" : undefined)).problems, [
+      { key: "redisenterprise:validateAtPreview", reason: 'must be "true" or "false"; got "yes"' },
+    ]);
+  });
+
   it("an unknown field is reported by check, naming the expected fields", () => {
     assert.deepEqual(connectionProblems({ ...GOOD, uri: "x" }), [
       { property: "connection.uri", reason: 'connection has an unknown field "uri"; expected one of url, username, password, caCertPem, caFingerprintSha256, insecureSkipVerify' },
