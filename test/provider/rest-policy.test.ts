@@ -17,7 +17,7 @@ import {
   type AttemptFailure,
   type RetryPolicy,
 } from "../../provider/rest/retry";
-import { classifyBdbStatus, describeAction, failedActionIn, parseAction, parseProgress } from "../../provider/rest/status";
+import { classifyBdbStatus, describeAction, failedActionIn, newestActionIn, parseAction, parseProgress } from "../../provider/rest/status";
 import { isCertificateVerificationCode, normalizeFingerprint } from "../../provider/rest/tls";
 import { pollIntervalMs } from "../../provider/rest/waiter";
 
@@ -283,6 +283,7 @@ describe("REST pure logic", () => {
         step: undefined,
         errorCode: undefined,
         errorMessage: undefined,
+        heartbeatSeconds: undefined,
       });
     });
 
@@ -297,6 +298,7 @@ describe("REST pure logic", () => {
         step: "proxy_policy",
         errorCode: undefined,
         errorMessage: undefined,
+        heartbeatSeconds: 1703067908,
       });
       assert.equal(describeAction(parseAction(running)), "SMUpdateBDB active (proxy_policy, 50%)");
       const failed = parseAction({ action_uid: "x", name: "SMCreateBDB", status: "failed", error: "not enough memory" });
@@ -325,8 +327,22 @@ describe("REST pure logic", () => {
         step: undefined,
         errorCode: undefined,
         errorMessage: undefined,
+        heartbeatSeconds: undefined,
       });
       assert.equal(describeAction(parseAction(["x"])), "action unknown");
+    });
+
+    it("finds the newest state machine of a database by heartbeat, else the last listed", () => {
+      assert.equal(newestActionIn({ not: "an array" }), undefined);
+      assert.equal(newestActionIn([]), undefined);
+      assert.equal(
+        newestActionIn([
+          { name: "SMDeleteBDB", status: "failed", heartbeat: 300 },
+          { name: "SMUpdateBDB", status: "completed", heartbeat: 200 },
+        ])?.name,
+        "SMDeleteBDB",
+      );
+      assert.equal(newestActionIn([{ name: "SMCreateBDB", status: "completed" }, { name: "SMUpdateBDB", status: "completed" }])?.name, "SMUpdateBDB");
     });
 
     it("finds the last failed state machine of a database", () => {
