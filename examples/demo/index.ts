@@ -1,9 +1,17 @@
-// Entry point for the real Pulumi CLI (Pulumi.yaml's main): `pulumi up` with the stack config set as the
-// README says. `npm run demo` runs the same program without the CLI (run.ts).
-import { demoProgram, demoSettingsFromConfig } from "./program";
+// Entry point of the repository's Pulumi.yaml (the demo project): the whole demo stack, from stack config (see
+// program.ts, demoStackSettingsFromConfig, and README "The demo project with the `pulumi` command"). `npm run demo`
+// runs this same program (run.ts).
+import { demoStack, demoStackSettingsFromConfig } from "./program";
 
-const outputs = demoProgram(demoSettingsFromConfig());
+const outputs = demoStack(demoStackSettingsFromConfig());
+export const clusterName = outputs.clusterName;
+export const nodes = outputs.nodes;
+export const internodeEncryptionReady = outputs.internodeEncryptionReady;
+export const firewallRules = outputs.firewallRules;
+export const paymentsEndpoint = outputs.paymentsEndpoint;
+export const paymentsEncrypted = outputs.paymentsEncrypted;
 export const ordersEndpoint = outputs.ordersEndpoint;
 export const ordersEncrypted = outputs.ordersEncrypted;
 export const sessionsEndpoint = outputs.sessionsEndpoint;
 export const sessionsPassword = outputs.sessionsPassword;
+export const certificates = outputs.certificates;

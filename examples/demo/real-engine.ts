@@ -1,19 +1,18 @@
-// `npm run demo` with the real Pulumi engine: the same day in the life of the demo stack as run.ts, but every
-// step is the `pulumi` CLI's own (through the Automation API with an inline program, so no language host is
-// needed), and what it prints is the CLI's own output. State lives in a temporary file backend.
-import * as crypto from "node:crypto";
-import * as path from "node:path";
+// `npm run demo` with the real Pulumi engine: every step is the `pulumi` CLI's own, through the Automation API
+// with an inline program (the same program as Pulumi.yaml's index.ts: demoStack from stack config), so no language
+// host is needed, and what it prints is the CLI's own output. State lives in a temporary file backend, removed at
+// the end.
 import { execFileSync } from "node:child_process";
-import type { EmulatedCluster } from "../../emulator";
-import { inlineStack, makeSandbox } from "../../test/e2e/support/pulumi";
-import { demoProgram, type DemoSettings } from "./program";
+import * as path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { inlineStack, makeSandbox, type PulumiSandbox } from "../../test/e2e/support/pulumi";
+import type { DemoEngine } from "./engine";
+import { demoStack, demoStackSettingsFromConfig } from "./program";
+import type { ConfigValue, ResourceSnapshot } from "./story";
 
-const PROJECT = "redis-enterprise-demo";
-const STACK = "demo";
-
-function heading(text: string): void {
-  console.log(`\n== ${text}`);
-}
+// How the engine marks a secret value in an exported checkpoint (the value itself is ciphertext).
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 /** Prints the CLI's output lines, indented. */
 function relay(out: string): void {
@@ -29,49 +28,78 @@ export function cliVersion(cliPath: string): string {
   }
 }
 
-export async function runWithCli(cliPath: string, cluster: EmulatedCluster): Promise<void> {
-  const sandbox = makeSandbox(path.dirname(cliPath));
-  const settings: DemoSettings = { encryptOrders: false, sessionsMemory: "128MB" };
-  try {
-    const stack = await inlineStack(sandbox, PROJECT, STACK, async () => demoProgram(settings));
-    await stack.setAllConfig({
-      "redisenterprise:url": { value: cluster.nodes[0]!.url },
-      "redisenterprise:username": { value: cluster.username },
-      "redisenterprise:password": { value: cluster.password, secret: true },
-      "redisenterprise:caCertPem": { value: cluster.caCertPem },
-      "demo:sessionsPassword": { value: crypto.randomBytes(12).toString("base64url"), secret: true },
+export class CliEngine implements DemoEngine {
+  readonly kind = "cli" as const;
+  private readonly sandbox: PulumiSandbox;
+  private stack: Stack | undefined;
+
+  /** Makes the temporary Pulumi home and backend at once, so a caller can register dispose() before init(). */
+  constructor(cliPath: string) {
+    this.sandbox = makeSandbox(path.dirname(cliPath));
+  }
+
+  /** The temporary folders (Pulumi home, file backend, work folder), removed by dispose(). */
+  get folders(): string[] {
+    return [this.sandbox.root, this.sandbox.workDir];
+  }
+
+  async init(project: string, stackName: string, config: Record<string, ConfigValue>): Promise<void> {
+    this.stack = await inlineStack(this.sandbox, project, stackName, async () => demoStack(demoStackSettingsFromConfig()));
+    await this.stack.setAllConfig(config);
+  }
+
+  private get ready(): Stack {
+    if (!this.stack) throw new Error("CliEngine: init() first");
+    return this.stack;
+  }
+
+  async setConfig(key: string, value: ConfigValue): Promise<void> {
+    await this.ready.setConfig(key, value);
+  }
+
+  async up(): Promise<void> {
+    await this.ready.up({ onOutput: relay });
+  }
+
+  async preview(): Promise<void> {
+    // With --diff the CLI prints no "Diagnostics" section, so the provider's notes (the disconnect warning) come
+    // from the engine's events and are shown after its output, as the plain preview would list them.
+    const notes: string[] = [];
+    await this.ready.preview({
+      diff: true,
+      onOutput: relay,
+      onEvent: (event) => {
+        const diagnostic = event.diagnosticEvent;
+        if (diagnostic && !diagnostic.ephemeral && diagnostic.message.trim() !== "") notes.push(diagnostic.message.trim());
+      },
     });
+    if (notes.length > 0) console.log("   Diagnostics (the provider's notes):");
+    for (const note of notes) console.log(`     ${note}`);
+  }
 
-    heading("pulumi up: two databases");
-    await stack.up({ onOutput: relay });
+  async refresh(): Promise<void> {
+    await this.ready.refresh({ onOutput: relay });
+  }
 
-    heading("pulumi preview --diff: turn on data internode encryption for orders");
-    settings.encryptOrders = true;
-    await stack.preview({ diff: true, onOutput: relay });
+  async destroy(): Promise<void> {
+    await this.ready.destroy({ onOutput: relay });
+  }
 
-    heading("pulumi up: apply it");
-    await stack.up({ onOutput: relay });
-    for (const event of cluster.admin.events({ type: "proxy_restart" })) {
-      console.log(`   cluster: proxy of database ${String(event.bdbUid)} restarted (${String(event.reason)}); its clients were disconnected`);
-    }
+  async resources(): Promise<ResourceSnapshot[]> {
+    const exported = (await this.ready.exportStack()) as { deployment?: { resources?: Array<{ urn: string; type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }> } };
+    return (exported.deployment?.resources ?? [])
+      .filter((resource) => resource.type.startsWith("pulumi-nodejs:dynamic"))
+      .map((resource) => {
+        const outputs = resource.outputs ?? {};
+        const secretKeys = Object.keys(outputs).filter((key) => {
+          const value = outputs[key];
+          return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+        });
+        return { name: resource.urn.split("::").at(-1)!, type: resource.type.split(":").at(-1)!, outputs, inputs: resource.inputs ?? {}, secretKeys };
+      });
+  }
 
-    heading("Someone changes the sessions database in the UI (eviction policy -> noeviction)");
-    const sessions = (cluster.admin.state() as { bdbs: { uid: number; name: string }[] }).bdbs.find((bdb) => bdb.name === "sessions")!;
-    cluster.admin.patchObject(`bdbs/${sessions.uid}`, { eviction_policy: "noeviction" });
-
-    heading("pulumi refresh");
-    await stack.refresh({ onOutput: relay });
-
-    heading("pulumi preview --diff: the drift, property by property");
-    await stack.preview({ diff: true, onOutput: relay });
-
-    heading("pulumi up: put it back");
-    await stack.up({ onOutput: relay });
-
-    heading("pulumi destroy");
-    await stack.destroy({ onOutput: relay });
-    console.log(`   databases left on the cluster: ${(cluster.admin.state() as { bdbs: unknown[] }).bdbs.length}`);
-  } finally {
-    sandbox.dispose();
+  async dispose(): Promise<void> {
+    this.sandbox.dispose();
   }
 }
