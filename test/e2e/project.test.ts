@@ -1,5 +1,8 @@
 // The `pulumi` command itself on this repository's Pulumi.yaml (the demo project), as a user runs it: stack init,
-// config, up, a `preview --json` of turning encryption on, refresh, destroy. This needs the Node.js language host;
+// config, up (a Cluster bootstrapped from three idle emulated nodes, three databases on its connection, a
+// certificate rotation), a `preview --json` of turning encryption on for orders, refresh, destroy. The demo's
+// InternodeFirewall needs node namespaces (config demo:firewallNamespaces), which `npm run demo` sets up; here it
+// is left out, as a user without them would. This needs the Node.js language host;
 // scripts/pulumi-cli.sh builds the old one from sdk/v3 v3.68.0 (the newer one's module is not served), which is
 // only for this test: users run their own installed CLI.
 //
@@ -24,16 +27,23 @@ const ORDERS_URN = `urn:pulumi:${STACK}::redis-enterprise-demo::pulumi-nodejs:dy
 type Json = Record<string, unknown>;
 
 /**
- * The preview answer with the serialized provider (a few KB of code per resource) replaced by a marker, and the
- * stack named "dev".
+ * The preview answer with the serialized provider (a few KB of code per resource) replaced by a marker, the stack
+ * named "dev", and what differs from run to run in the Cluster's inputs replaced too: the nodes' free ports and
+ * the emulator's CA certificate.
  */
 function forFixture(preview: Json): Json {
-  const text = JSON.stringify(preview, (key, value: unknown) => (key === "__provider" ? "<serialized provider>" : value));
+  const text = JSON.stringify(preview, (key, value: unknown) => {
+    if (key === "__provider") return "<serialized provider>";
+    if (typeof value === "string" && value.startsWith("-----BEGIN CERTIFICATE-----")) return "<the emulator's CA certificate>";
+    if (typeof value === "string") return value.replace(/(https:\/\/127\.0\.0\.\d+):\d+/g, "$1:<port>");
+    return value;
+  });
   return JSON.parse(text.split(STACK).join("dev")) as Json;
 }
 
 /** What a review tool reads and what does not change between runs: steps, their inputs, diagnostics, summary. */
 function stablePart(preview: Json): Json {
+  // Sorted: the engine runs independent steps in parallel, so they come in any order.
   const steps = (preview.steps as Json[]).map((step) => ({
     op: step.op,
     urn: step.urn,
@@ -41,8 +51,10 @@ function stablePart(preview: Json): Json {
     replaceReasons: step.replaceReasons,
     oldInputs: (step.oldState as Json | undefined)?.inputs,
     newInputs: (step.newState as Json | undefined)?.inputs,
-  }));
-  const diagnostics = ((preview.diagnostics as Json[] | undefined) ?? []).map((d) => ({ urn: d.urn, severity: d.severity, message: d.message }));
+  })).sort((a, b) => String(a.urn).localeCompare(String(b.urn)));
+  const diagnostics = ((preview.diagnostics as Json[] | undefined) ?? [])
+    .map((d) => ({ urn: d.urn, severity: d.severity, message: d.message }))
+    .sort((a, b) => String(a.message).localeCompare(String(b.message)));
   return { steps, diagnostics, changeSummary: preview.changeSummary };
 }
 
@@ -52,6 +64,7 @@ describe("e2e: the pulumi command on the repository's Pulumi.yaml (demo project)
   let cluster: EmulatedCluster;
   let configFile: string;
   const sessionsPassword = crypto.randomBytes(12).toString("base64url");
+  const adminPassword = crypto.randomBytes(18).toString("base64url");
 
   async function pulumi(...args: string[]): Promise<CliResult> {
     // Flags go before a "--" (after it, everything is a value: the CA certificate starts with dashes).
@@ -70,14 +83,13 @@ describe("e2e: the pulumi command on the repository's Pulumi.yaml (demo project)
     sandbox = makeSandbox(cliFolder);
     // Stack config goes to the sandbox, not next to Pulumi.yaml in the checkout.
     configFile = path.join(sandbox.root, `Pulumi.${STACK}.yaml`);
-    cluster = await startCluster({ nodes: 3, operationDelayMs: 30, keyBits: 1024 });
+    cluster = await startCluster({ nodes: 3, idle: true, operationDelayMs: 30, keyBits: 1024 });
     const init = await runPulumi(sandbox, ["stack", "init", STACK], { cwd: repositoryRoot() });
     assert.equal(init.code, 0, init.stderr);
     const set = (key: string, value: string, secret = false) => ok("config", "set", "--config-file", configFile, ...(secret ? ["--secret"] : []), key, "--", value);
-    await set("redisenterprise:url", cluster.nodes[0]!.url);
-    await set("redisenterprise:username", cluster.username);
-    await set("redisenterprise:password", cluster.password, true);
-    await set("redisenterprise:caCertPem", cluster.caCertPem);
+    await set("demo:nodes", JSON.stringify(cluster.nodes.map((node) => node.url)));
+    await set("demo:adminPassword", adminPassword, true);
+    await set("demo:caCertPem", cluster.caCertPem);
     await set("demo:sessionsPassword", sessionsPassword, true);
   });
 
@@ -89,7 +101,10 @@ describe("e2e: the pulumi command on the repository's Pulumi.yaml (demo project)
 
   it("up, preview --json of an encryption flip (kept as the review fixture), refresh, destroy", async () => {
     const up = await ok("up", "--yes", "--config-file", configFile);
-    assert.match(up.stdout, /\+ 3 created/);
+    // The stack, the Cluster, three databases, the rotation.
+    assert.match(up.stdout, /\+ 6 created/);
+    assert.equal(cluster.clusterName, "demo.redis.local");
+    assert.deepEqual(cluster.admin.events({ type: "join" }).map((event) => event.nodeUid), [2, 3]);
 
     await ok("config", "set", "--config-file", configFile, "demo:encryptOrders", "true");
     const preview = await ok("preview", "--json", "--config-file", configFile);
@@ -109,12 +124,12 @@ describe("e2e: the pulumi command on the repository's Pulumi.yaml (demo project)
     assert.deepEqual(stable, stablePart(kept), "the preview --json answer changed: check it, then UPDATE_E2E_FIXTURES=1 npm test");
 
     const state = await exportedState(sandbox!, STACK, repositoryRoot());
-    assert.ok(!state.includes(sessionsPassword) && !state.includes(cluster.password), "a password is in the state");
+    assert.ok(!state.includes(sessionsPassword) && !state.includes(adminPassword), "a password is in the state");
 
     const refresh = await ok("refresh", "--yes", "--config-file", configFile);
     assert.match(refresh.stdout, /Resources:/);
     const destroy = await ok("destroy", "--yes", "--config-file", configFile);
-    assert.match(destroy.stdout, /- 3 deleted/);
+    assert.match(destroy.stdout, /- 6 deleted/);
     assert.deepEqual((cluster.admin.state() as { bdbs: unknown[] }).bdbs, []);
   });
 });
