@@ -9,20 +9,18 @@
 // without one, the real @pulumi/pulumi provider host driven over gRPC plays the engine's part (embedded-engine.ts).
 // The first line says which. Whatever happens (failure, Ctrl-C), the emulator, its processes and namespaces, the
 // provider host and the temporary Pulumi backend are gone when it exits.
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import { RespConnection, RespError, startCluster, type EmulatedCluster } from "../../emulator";
 import { EmbeddedEngine } from "./embedded-engine";
 import type { DemoEngine } from "./engine";
 import { CliEngine, cliVersion } from "./real-engine";
-import { demoConfig, findPulumiCli, firewallPlan, onPath, formatDrift, formatSummary, refreshDrift, type DemoSummary, type PropertyDrift } from "./story";
+import { DEMO_CLUSTER_NAME, demoConfigFor, findPulumiCli, firewallPlan, onPath, formatDrift, formatSummary, refreshDrift, type DemoSummary, type PropertyDrift } from "./story";
 
 export { findPulumiCli } from "./story";
 
 const PROJECT = "redis-enterprise-demo";
 const STACK = "demo";
-const CLUSTER_NAME = "demo.redis.local";
 const MiB = 1024 * 1024;
 const PROBE_TIMEOUT_MS = 1500;
 
@@ -179,7 +177,7 @@ async function main(cleanup: Cleanup, options: DemoOptions): Promise<void> {
   const cluster = await startCluster({
     nodes: 3,
     idle: true,
-    clusterName: CLUSTER_NAME,
+    clusterName: DEMO_CLUSTER_NAME,
     dataPlane: "auto",
     ...(options.keyBits === undefined ? {} : { keyBits: options.keyBits }),
     operationDelayMs: options.operationDelayMs ?? 100,
@@ -198,15 +196,7 @@ async function main(cleanup: Cleanup, options: DemoOptions): Promise<void> {
   const firewall = "skipped" in plan ? `not declared: ${plan.skipped}` : "netns transport, an nftables table in each node's namespace";
   line(`InternodeFirewall: ${firewall}`);
 
-  const config = demoConfig({
-    nodeUrls: cluster.nodes.map((node) => node.url),
-    clusterName: CLUSTER_NAME,
-    adminUsername: `admin@${CLUSTER_NAME}`,
-    adminPassword: crypto.randomBytes(18).toString("base64url"),
-    caCertPem: cluster.caCertPem,
-    sessionsPassword: crypto.randomBytes(12).toString("base64url"),
-    ...("namespaces" in plan ? { firewallNamespaces: plan.namespaces } : {}),
-  });
+  const config = demoConfigFor(cluster, "namespaces" in plan ? plan.namespaces : undefined);
 
   let engine: DemoEngine;
   if (cli.path) {

@@ -1,6 +1,7 @@
 // Pure pieces of `npm run demo`, apart from the I/O so they can be tested: which engine runs, whether the
 // InternodeFirewall can be declared on this machine, the stack config the runner sets, the property-level diff a
 // refresh found, and the closing summary.
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -94,6 +95,26 @@ export function demoConfig(input: DemoConfigInput): Record<string, ConfigValue> 
   };
   if (input.firewallNamespaces) config["demo:firewallNamespaces"] = { value: JSON.stringify(input.firewallNamespaces), secret: false };
   return config;
+}
+
+/** The demo's cluster name (the Cluster's `name`, set at bootstrap). */
+export const DEMO_CLUSTER_NAME = "demo.redis.local";
+
+/**
+ * The stack config for the demo program on an emulated cluster started with `idle: true` (the program bootstraps
+ * it): the nodes' URLs and CA, random admin and sessions passwords (secret), and the firewall's namespaces when
+ * given. What `npm run demo`, the e2e tests and the examples set.
+ */
+export function demoConfigFor(cluster: { nodes: ReadonlyArray<{ url: string }>; caCertPem: string }, firewallNamespaces?: Record<string, string>): Record<string, ConfigValue> {
+  return demoConfig({
+    nodeUrls: cluster.nodes.map((node) => node.url),
+    clusterName: DEMO_CLUSTER_NAME,
+    adminUsername: `admin@${DEMO_CLUSTER_NAME}`,
+    adminPassword: crypto.randomBytes(18).toString("base64url"),
+    caCertPem: cluster.caCertPem,
+    sessionsPassword: crypto.randomBytes(12).toString("base64url"),
+    ...(firewallNamespaces ? { firewallNamespaces } : {}),
+  });
 }
 
 /** A resource as a checkpoint holds it, reduced to what the demo shows. */

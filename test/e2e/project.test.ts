@@ -14,6 +14,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startCluster, type EmulatedCluster } from "../../emulator";
+import { demoConfigFor } from "../../examples/demo/story";
 import { repositoryRoot } from "../engine/harness";
 import { exportedState, makeSandbox, requireCli, runPulumi, type CliResult, type PulumiSandbox } from "./support/pulumi";
 
@@ -63,8 +64,7 @@ describe("e2e: the pulumi command on the repository's Pulumi.yaml (demo project)
   let sandbox: PulumiSandbox | undefined;
   let cluster: EmulatedCluster;
   let configFile: string;
-  const sessionsPassword = crypto.randomBytes(12).toString("base64url");
-  const adminPassword = crypto.randomBytes(18).toString("base64url");
+  let secrets: string[] = [];
 
   async function pulumi(...args: string[]): Promise<CliResult> {
     // Flags go before a "--" (after it, everything is a value: the CA certificate starts with dashes).
@@ -87,10 +87,11 @@ describe("e2e: the pulumi command on the repository's Pulumi.yaml (demo project)
     const init = await runPulumi(sandbox, ["stack", "init", STACK], { cwd: repositoryRoot() });
     assert.equal(init.code, 0, init.stderr);
     const set = (key: string, value: string, secret = false) => ok("config", "set", "--config-file", configFile, ...(secret ? ["--secret"] : []), key, "--", value);
-    await set("demo:nodes", JSON.stringify(cluster.nodes.map((node) => node.url)));
-    await set("demo:adminPassword", adminPassword, true);
-    await set("demo:caCertPem", cluster.caCertPem);
-    await set("demo:sessionsPassword", sessionsPassword, true);
+    // The config `npm run demo` sets, without the firewall's namespaces.
+    const config = demoConfigFor(cluster);
+    for (const [key, { value, secret }] of Object.entries(config)) await set(key, value, secret);
+    secrets = Object.values(config).filter((entry) => entry.secret).map((entry) => entry.value);
+    assert.equal(secrets.length, 2);
   });
 
   after(async () => {
@@ -124,7 +125,7 @@ describe("e2e: the pulumi command on the repository's Pulumi.yaml (demo project)
     assert.deepEqual(stable, stablePart(kept), "the preview --json answer changed: check it, then UPDATE_E2E_FIXTURES=1 npm test");
 
     const state = await exportedState(sandbox!, STACK, repositoryRoot());
-    assert.ok(!state.includes(sessionsPassword) && !state.includes(adminPassword), "a password is in the state");
+    assert.ok(secrets.every((secret) => !state.includes(secret)), "a password is in the state");
 
     const refresh = await ok("refresh", "--yes", "--config-file", configFile);
     assert.match(refresh.stdout, /Resources:/);

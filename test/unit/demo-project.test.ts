@@ -10,7 +10,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
+  DEMO_CLUSTER_NAME,
   demoConfig,
+  demoConfigFor,
   findPulumiCli,
   firewallPlan,
   formatDrift,
@@ -102,6 +104,23 @@ describe("npm run demo: the pure pieces", () => {
     it("declares the firewall's namespaces only when there are some", () => {
       assert.equal(demoConfig(input)["demo:firewallNamespaces"], undefined);
       assert.deepEqual(demoConfig({ ...input, firewallNamespaces: { "1": "ns1" } })["demo:firewallNamespaces"], { value: '{"1":"ns1"}', secret: false });
+    });
+
+    it("demoConfigFor: an emulated cluster's URLs and CA, the demo's name, fresh secret passwords on every call", () => {
+      const cluster = { nodes: [{ url: "https://127.0.0.1:1" }, { url: "https://127.0.0.2:2" }], caCertPem: "PEM" };
+      const first = demoConfigFor(cluster);
+      const second = demoConfigFor(cluster, { "1": "ns1" });
+      assert.equal(first["demo:nodes"]!.value, '["https://127.0.0.1:1","https://127.0.0.2:2"]');
+      assert.equal(first["demo:caCertPem"]!.value, "PEM");
+      assert.equal(first["demo:clusterName"]!.value, DEMO_CLUSTER_NAME);
+      assert.equal(first["demo:adminUsername"]!.value, `admin@${DEMO_CLUSTER_NAME}`);
+      for (const key of ["demo:adminPassword", "demo:sessionsPassword"]) {
+        assert.equal(first[key]!.secret, true);
+        assert.ok(first[key]!.value.length >= 16, key);
+        assert.notEqual(first[key]!.value, second[key]!.value, `${key} is the same twice`);
+      }
+      assert.equal(first["demo:firewallNamespaces"], undefined);
+      assert.equal(second["demo:firewallNamespaces"]!.value, '{"1":"ns1"}');
     });
   });
 
