@@ -50,13 +50,14 @@ export class EmbeddedEngine implements DemoEngine {
   }
 
   private async run(mode: RunOptions["mode"]): Promise<void> {
-    const mark = this.host.mark();
+    const notes = this.streamNotes();
     try {
       const result = await runProgram(() => demoStack(demoStackSettingsFromConfig()), this.state, this.options(mode));
       if (mode === "up") this.state = result.state;
+      notes.stop();
       showSteps(result.steps);
     } finally {
-      this.showNotes(mark);
+      notes.stop();
     }
   }
 
@@ -69,24 +70,26 @@ export class EmbeddedEngine implements DemoEngine {
   }
 
   async refresh(): Promise<void> {
-    const mark = this.host.mark();
+    const notes = this.streamNotes();
     try {
       const refreshed = await refresh(this.state, this.options("up"));
       this.state = refreshed.state;
-      for (const resource of refreshed.resources) console.log(`   ${resource.deleted ? "deleted " : resource.outputsChanged ? "drifted " : "same    "} ${nameOf(resource.urn)}`);
+      notes.stop();
+      for (const resource of refreshed.resources) console.log(`   ${resource.deleted ? "gone    " : "read    "} ${nameOf(resource.urn)}`);
     } finally {
-      this.showNotes(mark);
+      notes.stop();
     }
   }
 
   async destroy(): Promise<void> {
-    const mark = this.host.mark();
+    const notes = this.streamNotes();
     try {
       const result = await destroy(this.state, this.options("up"));
       this.state = result.state;
+      notes.stop();
       showSteps(result.steps);
     } finally {
-      this.showNotes(mark);
+      notes.stop();
     }
   }
 
@@ -104,10 +107,27 @@ export class EmbeddedEngine implements DemoEngine {
     await this.host.stop();
   }
 
-  /** What the provider printed during the operation: the notes the engine shows under "Diagnostics". */
-  private showNotes(mark: number): void {
-    const lines = this.host.stderrSince(mark).filter((line) => line.trim() !== "");
-    for (const line of lines) console.log(`   note: ${line}`);
+  /**
+   * Prints what the provider prints while an operation runs (the notes the engine shows under "Diagnostics"), as
+   * it comes, so a long bootstrap shows its progress; stop() prints the rest and ends it.
+   */
+  private streamNotes(): { stop(): void } {
+    let printed = this.host.mark();
+    const flush = () => {
+      const lines = this.host.linesSince(printed);
+      printed += lines.length;
+      for (const line of lines) if (line.stream === "stderr" && line.text.trim() !== "") console.log(`   note: ${line.text}`);
+    };
+    const timer = setInterval(flush, 250);
+    let stopped = false;
+    return {
+      stop: () => {
+        if (stopped) return;
+        stopped = true;
+        clearInterval(timer);
+        flush();
+      },
+    };
   }
 }
 
