@@ -1,6 +1,8 @@
-// The quickstart: the demo's program (examples/demo/program.ts, what `npm run demo` runs) as a project of its own,
-// run with your `pulumi` CLI against your cluster or an emulated one (README.md). The program is imported, not
-// copied, so the quickstart is always exactly what the demo shows; its stack outputs are the program's.
-import { demoProgram, demoSettingsFromConfig } from "../demo/program";
+// The quickstart: the demo's whole stack (examples/demo/program.ts, what `npm run demo` runs) as a project of its
+// own, run with your `pulumi` CLI against your nodes or emulated ones (README.md): a Cluster bootstrapped from its
+// nodes, a database with data internode encryption on, two more on the cluster's connection, and a
+// CertificateRotation (and the InternodeFirewall where the config says how to reach the nodes). The program is
+// imported, not copied, so the quickstart is always what the demo shows; its stack outputs are the program's.
+import { demoStack, demoStackSettingsFromConfig } from "../demo/program";
 
-export = demoProgram(demoSettingsFromConfig());
+export = demoStack(demoStackSettingsFromConfig());

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import { startCluster, type EmulatedCluster } from "../../emulator";
+import { demoConfigFor } from "../../examples/demo/story";
 import { clientFor, type TestClient } from "../emulator/support/client";
 import { repositoryRoot } from "../engine/harness";
 import { exportedState, makeSandbox, requireCli, type PulumiSandbox } from "./support/pulumi";
@@ -234,25 +235,41 @@ describe("e2e: the example projects with the pulumi command (examples/)", functi
     });
   });
 
-  describe("quickstart: the demo's program as a project of its own", () => {
+  describe("quickstart: the demo's stack as a project of its own", () => {
     let stack: PulumiProject;
+    // The program bootstraps its cluster, so it gets nodes of its own, idle.
+    let nodes: EmulatedCluster | undefined;
 
     before(async () => {
+      nodes = await startCluster({ nodes: 3, idle: true, operationDelayMs: 30, keyBits: 1024 });
       stack = await project("quickstart");
-      await stack.configure({ ...connectionConfig(cluster!), "demo:sessionsPassword": crypto.randomBytes(12).toString("base64url") }, ["redisenterprise:password", "demo:sessionsPassword"]);
+      // The config `npm run demo` sets (examples/demo/story.ts), without the firewall's namespaces.
+      const config = demoConfigFor(nodes);
+      await stack.configure(
+        Object.fromEntries(Object.entries(config).map(([key, entry]) => [key, entry.value])),
+        Object.keys(config).filter((key) => config[key]!.secret),
+      );
     });
 
-    it("up, a preview with no changes, destroy", async () => {
+    after(async () => {
+      await nodes?.stop();
+    });
+
+    it("up bootstraps the cluster with an encrypted database and a rotation; a preview has no changes; destroy leaves the cluster", async () => {
       const up = await stack.ok("up", "--yes");
-      assert.match(up.stdout, /\+ 3 created/);
+      assert.match(up.stdout, /\+ 6 created/);
+      const state = nodes!.admin.state() as unknown as { clusterCreated: boolean; cluster: { name: string } };
+      assert.equal(state.clusterCreated, true);
       const outputs = await stack.outputs();
-      const orders = (await liveDatabases(api!)).find((bdb) => bdb.name === "orders");
-      assert.ok(orders, "no orders database on the cluster");
-      assert.match(String(outputs.ordersEndpoint), /:\d+$/);
+      assert.equal(outputs.clusterName, state.cluster.name);
+      assert.equal(outputs.paymentsEncrypted, true);
+      assert.equal(outputs.internodeEncryptionReady, true);
+      assert.equal(rotationEvents(nodes!, false), 2, "the two internode-encryption certificates, one rotate call each");
       await stack.ok("preview", "--expect-no-changes");
       const destroy = await stack.ok("destroy", "--yes");
-      assert.match(destroy.stdout, /- 3 deleted/);
-      assert.deepEqual((await liveDatabases(api!)).map((bdb) => bdb.name).filter((name) => name === "orders" || name === "sessions"), []);
+      assert.match(destroy.stdout, /- 6 deleted/);
+      assert.equal((nodes!.admin.state() as unknown as { bdbs: unknown[] }).bdbs.length, 0);
+      assert.equal((nodes!.admin.state() as unknown as { clusterCreated: boolean }).clusterCreated, true, "the cluster is still there");
     });
   });
 });
