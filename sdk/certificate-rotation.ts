@@ -7,6 +7,7 @@ import { CERTIFICATE_ROTATION_KIND, CERTIFICATE_ROTATION_OUTPUT_KEYS, CERTIFICAT
 import type { Connection } from "../provider/rest";
 import type { TimeoutsInput } from "../provider/timeouts";
 import { providerShim } from "./shim";
+import { expectedUrn } from "./urn";
 
 export interface CertificateRotationArgs {
   /** The cluster to talk to (usually `cluster.connection`). @default stack config redisenterprise:url, :username, :password */
@@ -49,7 +50,9 @@ export class CertificateRotation extends pulumi.dynamic.Resource {
       shim,
       name,
       // The input `certificates` (names) replaces its seed; the output of that name is the parsed certificates.
-      { ...seeds, ...args },
+      // The URN rides along so that every note the provider prints names this resource (the engine shows a
+      // dynamic provider's notes under the stack, not the resource).
+      { ...seeds, ...args, __urn: expectedUrn(CERTIFICATE_ROTATION_KIND, name, opts) },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: [...CERTIFICATE_ROTATION_SECRET_OUTPUTS] }),
       "redisenterprise",
       CERTIFICATE_ROTATION_KIND,

@@ -8,6 +8,7 @@ import type { PropertyChange } from "../provider/core";
 import type { Connection } from "../provider/rest";
 import type { TimeoutsInput } from "../provider/timeouts";
 import { providerShim } from "./shim";
+import { expectedUrn } from "./urn";
 
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
@@ -59,7 +60,9 @@ export class Cluster extends pulumi.dynamic.Resource {
     super(
       shim,
       name,
-      { ...seeds, ...args },
+      // The URN rides along so that every note the provider prints names this resource (the engine shows a
+      // dynamic provider's notes under the stack, not the resource).
+      { ...seeds, ...args, __urn: expectedUrn(CLUSTER_KIND, name, opts) },
       // The admin password and the connection that carries it stay secret even when passed as plain strings.
       pulumi.mergeOptions(opts, { additionalSecretOutputs: [...CLUSTER_SECRET_OUTPUTS] }),
       "redisenterprise",

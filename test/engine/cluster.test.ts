@@ -153,7 +153,8 @@ describe("Cluster and CertificateRotation through the real provider host", funct
       const final = await refresh(old.state, options("up"));
       mark = host.mark();
       await destroy(final.state, options("up"));
-      assert.match(host.stderrSince(mark).join("\n"), /Cluster "prod.example.com": Deleting this resource leaves the cluster running/);
+      // The note names the resource by its URN too (the engine shows it under the stack, not the resource).
+      assert.match(host.stderrSince(mark).join("\n"), /Cluster "prod.example.com": Deleting this resource leaves the cluster running.* \[urn:pulumi:[^\]]+::pulumi-nodejs:dynamic\/redisenterprise:Cluster::prod\]/);
       assert.deepEqual(liveDatabases(), []);
       assert.equal((emulator.admin.state() as { cluster: { name: string } }).cluster.name, "prod.example.com");
       assertNoSecretLeaks(final.state, host.linesSince(start).map((line) => line.text).join("\n") + refused.message, [PASSWORD]);
@@ -208,7 +209,7 @@ describe("Cluster and CertificateRotation through the real provider host", funct
 
       mark = host.mark();
       await destroy(triggered.state, options("up"));
-      assert.match(host.stderrSince(mark).join("\n"), /CertificateRotation: forgotten; nothing changes on the cluster/);
+      assert.match(host.stderrSince(mark).join("\n"), /CertificateRotation: forgotten; nothing changes on the cluster.* \[urn:pulumi:[^\]]+::pulumi-nodejs:dynamic\/redisenterprise:CertificateRotation::ine\]/);
       const allKeys = [...keys, ...(await keyLines(emulator, USERNAME, PASSWORD))];
       const hostText = host.linesSince(start).map((line) => line.text).join("\n");
       for (const line of allKeys) {
