@@ -66,8 +66,15 @@ describe("Database provider on real cluster answers (fixtures/rs-real)", functio
   });
 
   it("the version gate reads the real node list (software_version 100.0.21-16135 is new enough)", async () => {
-    const check = await db.check!({}, { name: "encrypted", memorySize: "1GB", connection, dataInternodeEncryption: true });
-    assert.deepEqual(check.failures, []);
-    assert.ok(server.requests.some((r) => r.url.startsWith("/v1/nodes")), "the gate did not read the nodes");
+    // At check the gate runs only when the stack asks for validation at preview (a preview sends nothing otherwise).
+    const validating: Record<string, string> = { "redisenterprise:validateAtPreview": "true" };
+    await configure({ config: { get: (key: string) => validating[key], require: (key: string) => validating[key] ?? "" } });
+    try {
+      const check = await db.check!({}, { name: "encrypted", memorySize: "1GB", connection, dataInternodeEncryption: true });
+      assert.deepEqual(check.failures, []);
+      assert.ok(server.requests.some((r) => r.url.startsWith("/v1/nodes")), "the gate did not read the nodes");
+    } finally {
+      await configure({ config: { get: () => undefined, require: () => "" } });
+    }
   });
 });
