@@ -42,21 +42,23 @@ export function readStackSettings(get: (key: string) => string | undefined): {
     const value = get(key(name));
     if (value !== undefined && value !== "") connection[name] = value;
   }
-  const insecure = get(key("insecureSkipVerify"));
-  if (insecure !== undefined) {
-    if (insecure === "true" || insecure === "false") connection.insecureSkipVerify = insecure === "true";
-    else problems.push({ key: key("insecureSkipVerify"), reason: `must be "true" or "false"; got "${insecure}"` });
-  }
+  /** A "true"/"false" key: the boolean, undefined when unset, and a problem naming the key for anything else. */
+  const readBoolean = (name: string): boolean | undefined => {
+    const value = get(key(name));
+    if (value === undefined) return undefined;
+    if (value === "true" || value === "false") return value === "true";
+    problems.push({ key: key(name), reason: `must be "true" or "false"; got "${value}"` });
+    return undefined;
+  };
+  const insecure = readBoolean("insecureSkipVerify");
+  if (insecure !== undefined) connection.insecureSkipVerify = insecure;
   const settings: StackSettings = { connection };
   const policy = get(key("disruptionPolicy"));
   if (policy !== undefined) {
     if ((DISRUPTION_POLICIES as readonly string[]).includes(policy)) settings.disruptionPolicy = policy as DisruptionPolicy;
     else problems.push({ key: key("disruptionPolicy"), reason: `must be "allow" or "deny"; got "${policy}"` });
   }
-  const validate = get(key("validateAtPreview"));
-  if (validate !== undefined) {
-    if (validate === "true" || validate === "false") settings.validateAtPreview = validate === "true";
-    else problems.push({ key: key("validateAtPreview"), reason: `must be "true" or "false"; got "${validate}"` });
-  }
+  const validateAtPreview = readBoolean("validateAtPreview");
+  if (validateAtPreview !== undefined) settings.validateAtPreview = validateAtPreview;
   return { settings, problems };
 }

@@ -415,7 +415,7 @@ export function resourceProvider<P, Live, S extends Session>(
           // (redisenterprise:validateAtPreview): the same preconditions run before the change is sent anyway.
           const pending = settings.validateAtPreview === true ? pendingPreconditions(table, olds ?? {}, inputs) : [];
           if (pending.length > 0) {
-            // Best effort at preview time: the same preconditions run again right before the change is sent.
+            // Best effort: a fact that cannot be read now is only noted.
             const names = factsNeeded(pending);
             try {
               failures.push(...preconditionFailures(table, pending, await readFacts(session, names), label, inputs));
