@@ -316,15 +316,28 @@ describe("waiter", () => {
       assert.equal(error.lastObserved, "status active");
     });
 
-    it("fails when a database it waits on to become active disappears", async () => {
+    it("fails when a database it waits on to become active disappears, naming the answer's RS error code (finding F5)", async () => {
       script("/v1/bdbs/8", bdb(8, "active-change-pending"), gone);
       await assert.rejects(
         waitForDatabase(client, 8, { until: "active", deadlineMs: 5_000, ...FAST }),
         (error: unknown) =>
           isRsOperationError(error) &&
+          error.errorCode === "db_not_exist" &&
           error.message ===
-            "database 8: waiting for the database to become active failed: the database no longer exists (GET answered 404). " +
+            "database 8: waiting for the database to become active failed: db_not_exist: the database no longer exists " +
+              "(GET /v1/bdbs/8 answered 404: Database does not exist). " +
               "Something deleted it meanwhile: run pulumi refresh, then apply again to create it",
+      );
+    });
+
+    it("a wait's 404 from something in between names that answer's code, and a 404 without a body says so", async () => {
+      script("/v1/bdbs/12", bdb(12, "pending"), { status: 404, body: { error_code: "not_found", description: "no route" } });
+      await assert.rejects(waitForDatabase(client, 12, { until: "active", deadlineMs: 5_000, ...FAST }), (error: unknown) =>
+        isRsOperationError(error) && error.errorCode === "not_found" && error.message.includes("failed: not_found: the database no longer exists (GET /v1/bdbs/12 answered 404: no route)"),
+      );
+      script("/v1/bdbs/13", { status: 404 });
+      await assert.rejects(waitForDatabase(client, 13, { until: "active", deadlineMs: 5_000, ...FAST }), (error: unknown) =>
+        isRsOperationError(error) && error.errorCode === undefined && error.message.includes("failed: the database no longer exists (GET /v1/bdbs/13 answered 404: Not Found)"),
       );
     });
 

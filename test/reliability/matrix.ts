@@ -784,11 +784,6 @@ export const KNOWN_FINDINGS: ReadonlyArray<{ name: string; cells: RegExp; proble
     cells: /^Database (delete \/ DELETE bdb|read \/ GET bdb) \/ 404 /,
     problem: /still there|orphan: the read said the database is gone/,
   },
-  {
-    name: "F5: a wait's 404 names the status, not the RS error code",
-    cells: /\/ wait GET bdb \/ 404 not_found$/,
-    problem: /does not name the RS error code not_found/,
-  },
 ];
 
 /** The finding names that account for every problem of a cell, or undefined when one is new. */
