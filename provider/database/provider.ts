@@ -6,20 +6,44 @@ import type * as pulumi from "@pulumi/pulumi";
 import { REST_FACTS, RestSession, restSessionHooks } from "../framework/rest-session";
 import { type LifecycleHooks, type OperationContext, resourceProvider } from "../framework/lifecycle";
 import { printLine } from "../output";
-import { type RsClient, isOutcomeUnknown, isRsApiError, isRsConnectionError, waitForDatabase, type BdbObject } from "../rest";
+import { type RsClient, describeErrorValue, excerpt, isOutcomeUnknown, isRsApiError, isRsConnectionError, waitForDatabase, type BdbObject } from "../rest";
 import type { StackSettings } from "../settings";
 import { DATABASE_RESOURCE, adoptTarget, createPayload, findAdoptCandidate } from "./logic";
 import type { CheckedDatabaseInputs, LiveDatabase } from "./types";
 
 type Props = Record<string, unknown>;
 
-async function databasesNamed(client: RsClient, name: string, deadline?: number): Promise<LiveDatabase[]> {
+/** GET /v1/bdbs with only what finds a database (uid, name, status), its retries ending at `deadline` when given. */
+async function listDatabases(client: RsClient, deadline?: number): Promise<LiveDatabase[]> {
   const all = await client.get<LiveDatabase[]>("/v1/bdbs", {
     query: { fields: "uid,name,status" },
     ...(deadline !== undefined ? { retry: { deadlineMs: Math.max(1000, deadline - Date.now()) } } : {}),
   });
-  return (all ?? []).filter((database) => database.name === name);
+  return all ?? [];
 }
+
+async function databasesNamed(client: RsClient, name: string, deadline?: number): Promise<LiveDatabase[]> {
+  return (await listDatabases(client, deadline)).filter((database) => database.name === name);
+}
+
+/**
+ * A 404 on /v1/bdbs/{uid} is taken for "gone" only when the list agrees (finding F4). A real cluster answers 404
+ * there only for an absent database, but something in between (a proxy, a wrong address, a path-specific fault)
+ * can too, and taking its word would make the stack forget a live database. The list is another path, asked
+ * once and only on a 404 (rare): listed means not gone, and this throws naming the request, its 404 and code.
+ */
+async function confirmGone(client: RsClient, id: string, request: string, answer: unknown, ctx: OperationContext, deadline?: number): Promise<void> {
+  const listed = (await listDatabases(client, deadline)).find((database) => String(database.uid) === id);
+  if (listed === undefined) return;
+  const { errorCode, description } = describeErrorValue(answer, 404);
+  throw new Error(
+    `${ctx.label}: ${request} answered 404${errorCode ? ` ${errorCode}` : ""} (${excerpt(description)}), but GET /v1/bdbs still lists ` +
+      `the database as uid ${id} (status ${String(listed.status ?? "unknown")}), so it is not gone and nothing was changed in the stack. ` +
+      "Something between the provider and the cluster answered for it: check the connection's url (a proxy or another address?), " +
+      `then run pulumi ${ctx.operation === "read" ? "refresh" : "destroy (or up)"} again`,
+  );
+}
+
 
 /** A lookup failure worth trying again: a 5xx or no answer (a 4xx such as 401 will not change by waiting). */
 function transientLookupFailure(error: unknown): boolean {
@@ -127,9 +151,13 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
     // --parallel resources at once (8 by default on a 2-core machine), so a list shared only while in flight is
     // fetched again for every few databases; measured at 500 databases it sent 141 list calls and 56 times the
     // bytes of one list (docs/benchmarks.md, "Refresh at stack scale").
-    async read({ client }, id) {
+    async read({ client }, id, ctx) {
       const answer = await client.request<LiveDatabase>("GET", `/v1/bdbs/${encodeURIComponent(id)}`, { acceptStatuses: [404] });
-      return answer.status === 404 || answer.body === undefined ? undefined : answer.body;
+      if (answer.status === 404) {
+        await confirmGone(client, id, `GET /v1/bdbs/${id}`, answer.body, ctx);
+        return undefined;
+      }
+      return answer.body;
     },
 
     readForRecord: ({ client }, id) => client.get<LiveDatabase>(`/v1/bdbs/${id}`, { retry: false }),
@@ -152,7 +180,10 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
           acceptStatuses: [404],
           retry: { deadlineMs: ctx.deadline.remainingMs() },
         });
-        if (answer.status === 404) return;
+        if (answer.status === 404) {
+          await confirmGone(client, id, `DELETE /v1/bdbs/${id}`, answer.body, ctx, ctx.deadline.at);
+          return;
+        }
       } catch (error) {
         // A 5xx or a lost answer may hide a delete the cluster started: read what really happened. Gone or going
         // means the delete was applied (wait for it below); still there and not going means it was not.

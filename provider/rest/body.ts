@@ -45,3 +45,13 @@ export function describeErrorBody(
   if (description === undefined && body.kind !== "empty") description = excerpt(rawText);
   return { errorCode, description: description ?? STATUS_CODES[status] ?? "no description" };
 }
+
+/**
+ * The same fields from a body already parsed (what a request with `acceptStatuses` returns for an error status:
+ * the JSON value, or undefined when the answer had no JSON body).
+ */
+export function describeErrorValue(value: unknown, status: number): { errorCode: string | undefined; description: string } {
+  return value === undefined
+    ? describeErrorBody({ kind: "empty" }, "", status)
+    : describeErrorBody({ kind: "json", value }, JSON.stringify(value) ?? "", status);
+}

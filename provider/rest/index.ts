@@ -37,6 +37,7 @@ export {
   planRetry,
 } from "./retry";
 export type { RetryPolicy, AttemptFailure, RetryPlan } from "./retry";
+export { describeErrorValue, excerpt } from "./body";
 export { normalizeFingerprint, checkPinnedChain } from "./tls";
 export { classifyBdbStatus, parseAction, parseProgress, describeAction } from "./status";
 export type { BdbPhase, ActionPhase, ActionState } from "./status";

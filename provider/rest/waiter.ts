@@ -3,7 +3,7 @@
 // failed, or time is up). The deadline is the provider's own: `customTimeouts` never reaches a dynamic provider.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RsClient } from "./client";
-import { describeErrorBody, excerpt } from "./body";
+import { describeErrorValue, excerpt } from "./body";
 import { RsOperationError, RsTimeoutError, formatSeconds, isRsApiError, isRsConnectionError, isRsError } from "./errors";
 import { classifyBdbStatus, describeAction, failedActionIn, newestActionIn, parseAction, type ActionState } from "./status";
 
@@ -231,11 +231,7 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
       if (until === "gone") return { done: true, observed: ["gone", ...seen].join(", ") };
       // The answer's own code and words (db_not_exist from a cluster, whatever a proxy in between said), so the
       // message shows what answered 404, not only that something did.
-      const { errorCode, description } = describeErrorBody(
-        answer.body === undefined ? { kind: "empty" } : { kind: "json", value: answer.body },
-        "",
-        404,
-      );
+      const { errorCode, description } = describeErrorValue(answer.body, 404);
       throw new RsOperationError({
         operation: "waiting for the database to become active",
         objectId,

@@ -371,6 +371,8 @@ export const FAST_CELLS: ReadonlyArray<readonly [string, "converged" | "error"]>
   // delete under way (finding F6, fixed: the newest state machine decides after a 2 s grace).
   ["Database delete / DELETE bdb / failed action", "error"],
   ["Cluster read / GET cluster / node 1 down for 1 s", "converged"],
+  // F4, fixed: a 404 on the database's own path while the list shows it is an error, not "gone".
+  ["Database read / GET bdb / 404 not_found", "error"],
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -778,11 +780,6 @@ export const KNOWN_FINDINGS: ReadonlyArray<{ name: string; cells: RegExp; proble
     name: "F3: the Cluster's and the rotation's reads ignore the operation's deadline",
     cells: /^(Cluster settings update \/ (probe|re-read)|CertificateRotation rotate \/ (before GET|POST rotate|after GET)) /,
     problem: /past the deadline/,
-  },
-  {
-    name: "F4: a 404 is taken as gone without a second look",
-    cells: /^Database (delete \/ DELETE bdb|read \/ GET bdb) \/ 404 /,
-    problem: /still there|orphan: the read said the database is gone/,
   },
 ];
 

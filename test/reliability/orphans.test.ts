@@ -136,6 +136,40 @@ describe("reliability: orphans and waits (Database provider against the emulator
     assert.equal(listDatabases(cluster).length, 1);
   });
 
+  it("a read answered 404 while the list still shows the database fails naming the request and its code, not 'gone' (F4)", async () => {
+    const { id, outs } = await create({ name: "read404", memorySize: "100MB", connection });
+    cluster.admin.addFault({ method: "GET", path: "^/v1/bdbs/\\d+$", status: 404, errorCode: "not_found" });
+    await assert.rejects(
+      db.read!(id, outs),
+      new RegExp(`Database "read404": GET /v1/bdbs/${id} answered 404 not_found .*GET /v1/bdbs still lists the database as uid ${id} \\(status active\\), so it is not gone`),
+    );
+    cluster.admin.clearFaults();
+    const again = (await db.read!(id, outs)) as { id: string; props: Props };
+    assert.equal(again.id, id);
+    assert.equal(again.props.name, "read404");
+  });
+
+  it("a read of a database that is really gone (404, and not listed) still says gone", async () => {
+    const { id, outs } = await create({ name: "readgone", memorySize: "100MB", connection });
+    await db.delete!(id, outs);
+    assert.deepEqual(await db.read!(id, outs), { id: "" });
+  });
+
+  it("a DELETE answered 404 while the list still shows the database fails saying so, and the next destroy deletes it (F4)", async () => {
+    const { id, outs } = await create({ name: "del404", memorySize: "100MB", connection });
+    cluster.admin.addFault({ method: "DELETE", path: "^/v1/bdbs/\\d+$", status: 404, errorCode: "not_found" });
+    await assert.rejects(
+      db.delete!(id, outs),
+      new RegExp(`Database "del404": DELETE /v1/bdbs/${id} answered 404 not_found .*still lists the database as uid ${id} .*pulumi destroy \\(or up\\) again`),
+    );
+    assert.equal(listDatabases(cluster).length, 1);
+    cluster.admin.clearFaults();
+    await db.delete!(id, outs);
+    assert.equal(listDatabases(cluster).length, 0);
+    // Absent for good: the DELETE's 404 and the list agree, and deleting again is a success.
+    await db.delete!(id, outs);
+  });
+
   it("a database left in creation-failed is proposed for replacement, and the replacement converges (item 6)", async () => {
     cluster.admin.addFault({ method: "POST", path: "^/v1/bdbs$", failAction: true, count: 1 });
     const inputs = { name: "doomed", memorySize: "100MB", connection };
