@@ -307,3 +307,70 @@ export function ineVersionFailures(inputs: CheckedDatabaseInputs, nodes: readonl
 export function databaseReferenceMarkdown(): string {
   return `${renderMarkdownTable(DATABASE_TABLE)}\n\nRules between properties (checked on declared values):\n\n${renderMarkdownRules(DATABASE_TABLE)}\n`;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The provisional record of a create that was sent but not answered (finding F1)
+
+/**
+ * The prefix of the id the stack records for a database whose create was sent but not confirmed: the answer was
+ * lost or late, and the lookup by name found nothing yet (or never answered). A lost answer never proves that
+ * nothing was created, so the stack keeps this record and every later operation resolves it by name. Names
+ * cannot hold ':' and uids are numeric, so it never clashes with a real id.
+ */
+export const PROVISIONAL_ID_PREFIX = "pending-create:";
+
+/** The status output of a provisional record: the create is not confirmed. */
+export const UNCONFIRMED_STATUS = "unconfirmed";
+
+/** The provisional id of a database named `name`. */
+export function provisionalId(name: string): string {
+  if (!DATABASE_NAME_PATTERN.test(name)) throw new Error(`no provisional id for ${renderCompact(name)}: not a database name (a provider bug: please report it)`);
+  return `${PROVISIONAL_ID_PREFIX}${name}`;
+}
+
+/** The database name a provisional id names, or undefined for any other id (a uid). */
+export function provisionalName(id: unknown): string | undefined {
+  if (typeof id !== "string" || !id.startsWith(PROVISIONAL_ID_PREFIX)) return undefined;
+  const name = id.slice(PROVISIONAL_ID_PREFIX.length);
+  return DATABASE_NAME_PATTERN.test(name) ? name : undefined;
+}
+
+/**
+ * The uid a record under a provisional id already confirmed: an update that found or created the database
+ * recorded its outputs (uid, a real status), but the engine keeps the id it has (an update cannot change it).
+ * Undefined while the record is still unconfirmed.
+ */
+export function confirmedUid(recorded: Bag | undefined): number | undefined {
+  const uid = recorded?.uid;
+  if (recorded?.status === UNCONFIRMED_STATUS || typeof uid !== "number" || !Number.isSafeInteger(uid) || uid <= 0) return undefined;
+  return uid;
+}
+
+/**
+ * The record of an unconfirmed create: the name, the status that says so, and the settings later operations
+ * need (the connection, to reach the cluster at refresh and destroy; it is a secret output of the resource).
+ * No uid: none is known.
+ */
+export function unconfirmedRecord(inputs: Bag): Record<string, unknown> {
+  const record: Record<string, unknown> = { name: inputs.name, status: UNCONFIRMED_STATUS };
+  for (const key of DATABASE_SETTINGS) if (isDeclared(inputs, key)) record[key] = inputs[key];
+  if (typeof inputs.__urn === "string") record.__urn = inputs.__urn;
+  return record;
+}
+
+/**
+ * Which database a provisional id names, from the databases of that name the list shows: its uid, undefined
+ * when none (the cluster never created it), or an error naming the uids when several (never a guess).
+ */
+export function resolveProvisional(name: string, named: readonly { uid?: unknown }[], label: string): { uid?: number; error?: string } {
+  if (named.length === 0) return {};
+  if (named.length > 1) {
+    return {
+      error:
+        `${label}: the create was not confirmed and ${named.length} databases are named "${name}" ` +
+        `(uid ${named.map((database) => String(database.uid)).join(", ")}); keep the one this stack should manage ` +
+        "(adopt it by uid), delete the others, then apply again",
+    };
+  }
+  return { uid: Number(named[0]!.uid) };
+}

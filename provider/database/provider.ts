@@ -4,11 +4,21 @@
 // are the framework's. The shim in sdk/shim.ts forwards the engine's calls here.
 import type * as pulumi from "@pulumi/pulumi";
 import { REST_FACTS, RestSession, restSessionHooks } from "../framework/rest-session";
-import { type LifecycleHooks, type OperationContext, resourceProvider } from "../framework/lifecycle";
+import { type LifecycleHooks, type OperationContext, resourceProvider, unconfirmedCreate } from "../framework/lifecycle";
 import { printLine } from "../output";
 import { type RsClient, describeErrorValue, excerpt, isOutcomeUnknown, isRsApiError, isRsConnectionError, waitForDatabase, type BdbObject } from "../rest";
 import type { StackSettings } from "../settings";
-import { DATABASE_RESOURCE, adoptTarget, createPayload, findAdoptCandidate } from "./logic";
+import {
+  DATABASE_RESOURCE,
+  adoptTarget,
+  confirmedUid,
+  createPayload,
+  findAdoptCandidate,
+  provisionalId,
+  provisionalName,
+  resolveProvisional,
+  unconfirmedRecord,
+} from "./logic";
 import type { CheckedDatabaseInputs, LiveDatabase } from "./types";
 
 type Props = Record<string, unknown>;
@@ -44,17 +54,28 @@ async function confirmGone(client: RsClient, id: string, request: string, answer
   );
 }
 
-
 /** A lookup failure worth trying again: a 5xx or no answer (a 4xx such as 401 will not change by waiting). */
 function transientLookupFailure(error: unknown): boolean {
   return isRsConnectionError(error) || (isRsApiError(error) && error.status >= 500);
 }
 
 /**
+ * The end of every message of a create that was sent but not confirmed: what the stack now holds and what the
+ * next commands do with it.
+ */
+function pendingAdvice(name: string): string {
+  return (
+    `; the cluster may still create the database, so the stack records it as pending (id ${provisionalId(name)}): ` +
+    "the next pulumi up or pulumi refresh finds it by name (pulumi up creates it if the cluster never did), " +
+    "and pulumi destroy deletes it if it exists"
+  );
+}
+
+/**
  * The databases named `name`, looked up after a create whose outcome is unknown. This lookup is what keeps the
  * database from being orphaned, so a transient failure of it is retried to the operation's deadline (the client
- * itself does not retry a GET answered 500); when it never succeeds, the error says the database may exist and
- * how the next apply finds it.
+ * itself does not retry a GET answered 500); when it never succeeds, the create is unconfirmed: the stack
+ * records the provisional id, and the next operation looks again.
  */
 async function lookupAfterUnknownCreate(client: RsClient, name: string, label: string, cause: unknown, deadline: number): Promise<LiveDatabase[]> {
   for (let attempt = 1; ; attempt++) {
@@ -62,10 +83,10 @@ async function lookupAfterUnknownCreate(client: RsClient, name: string, label: s
       return await databasesNamed(client, name, deadline);
     } catch (error) {
       if (!transientLookupFailure(error) || Date.now() + 250 * 2 ** attempt > deadline) {
-        throw new Error(
-          `${label}: the create's outcome is unknown (${(cause as Error).message}) and looking the database up by name failed ` +
-            `(${(error as Error).message}), so a database named "${name}" may exist. Apply again: if it then says the ` +
-            "name already exists, that database is this one; set adopt: {} to record it",
+        throw unconfirmedCreate(
+          `${label}: the create was sent but its outcome is unknown (${(cause as Error).message}) and looking the database up ` +
+            `by name failed until the deadline (${(error as Error).message})${pendingAdvice(name)}`,
+          provisionalId(name),
         );
       }
       if (attempt === 1) printLine(`${label}: looking the database up by name failed (${(error as Error).message}); trying again until the deadline`);
@@ -76,9 +97,11 @@ async function lookupAfterUnknownCreate(client: RsClient, name: string, label: s
 
 /**
  * POST /v1/bdbs, never blindly twice. When the outcome is unknown (the answer was lost, or the server answered
- * 5xx), the database is looked up by name: found means created. Absent after a 5xx answer means the server
- * finished the request without creating anything, so posting again is safe; absent after a lost answer may
- * still mean a request in flight, so the provider stops and says nothing was created.
+ * 5xx), the database is looked up by name: found means created. Absent after a 5xx answer from the cluster means
+ * it finished the request without creating anything, so posting again is safe; absent after a lost answer (or a
+ * gateway's 504: the cluster behind it may still be working) may still mean a request in flight (F1: a POST
+ * held past the deadline was applied 2 s after the lookup), so the create is unconfirmed, never "nothing was
+ * created": the stack records the provisional id and the next operation resolves it by name.
  */
 async function postDatabase(
   client: RsClient,
@@ -100,8 +123,15 @@ async function postDatabase(
         return { uid: Number(found[0].uid) };
       }
       if (found.length > 1) throw new Error(`${label}: ${found.length} databases are named "${name}" after an interrupted create; keep one (adopt it by uid) and delete the others`);
-      const answered = isRsApiError(error);
-      if (!answered || Date.now() + 1000 > deadline) {
+      const answered = isRsApiError(error) && error.status !== 504;
+      if (!answered) {
+        throw unconfirmedCreate(
+          `${label}: the create was sent but not answered before the deadline (${(error as Error).message}) and no database ` +
+            `named "${name}" exists yet${pendingAdvice(name)}`,
+          provisionalId(name),
+        );
+      }
+      if (Date.now() + 1000 > deadline) {
         throw new Error(
           `${label}: the create failed (${(error as Error).message}) and no database named "${name}" exists, so nothing was created; apply again`,
         );
@@ -162,7 +192,23 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
 
     readForRecord: ({ client }, id) => client.get<LiveDatabase>(`/v1/bdbs/${id}`, { retry: false }),
 
-    minimalRecord: (id, inputs) => ({ uid: Number(id), name: inputs.name }),
+    minimalRecord: (id, inputs) => (provisionalName(id) !== undefined ? unconfirmedRecord(inputs) : { uid: Number(id), name: inputs.name }),
+
+    // A provisional id (pending-create:<name>) is resolved by name, with one list call; a record an update has
+    // confirmed since (it holds the uid; the engine keeps the id an update cannot change) by its uid.
+    unconfirmed: (id, recorded) => provisionalName(id) !== undefined && confirmedUid(recorded) === undefined,
+
+    async resolveId({ client }, id, recorded, ctx) {
+      const name = provisionalName(id);
+      if (name === undefined) return id;
+      const uid = confirmedUid(recorded);
+      if (uid !== undefined) return String(uid);
+      const named = await databasesNamed(client, name, ctx.operation === "read" ? undefined : ctx.deadline.at);
+      const resolved = resolveProvisional(name, named, ctx.label);
+      if (resolved.error !== undefined) throw new Error(resolved.error);
+      if (resolved.uid !== undefined) ctx.print(`the create recorded as ${id} was applied: the database is uid ${resolved.uid}`);
+      return resolved.uid === undefined ? undefined : String(resolved.uid);
+    },
 
     async startUpdate({ client }, id, payloads, ctx) {
       // The Database lives in one REST object, the bdb: one body.

@@ -132,7 +132,11 @@ export interface LifecycleHooks<Live, S extends Session> {
   describePartialFailure?(id: string, pending: unknown, reason: string, ctx: OperationContext): string;
   /** Before a create sends anything: e.g. refuse when an object with the name exists. */
   beforeCreate?(session: S, inputs: Props, ctx: OperationContext): Promise<void>;
-  /** Starts the create and returns the id as soon as the object exists, with a handle for completeCreate. */
+  /**
+   * Starts the create and returns the id as soon as the object exists, with a handle for completeCreate. When the
+   * create was sent but neither answered nor found (it may still be applied), it throws unconfirmedCreate(): the
+   * stack then records the provisional id it carries, and resolveId finds the object later.
+   */
   startCreate(session: S, inputs: Props, ctx: OperationContext): Promise<{ id: string; pending?: unknown }>;
   /** Polls until the created object is ready (or ctx.deadline passes: then throws) and returns it. */
   completeCreate(session: S, id: string, pending: unknown, ctx: OperationContext): Promise<Live>;
@@ -155,6 +159,18 @@ export interface LifecycleHooks<Live, S extends Session> {
    * when every declared value is there, and failed naming what is not. Omitted: every failure is final.
    */
   outcomeUnknown?(error: unknown): boolean;
+  /**
+   * True when the stack's record is of a create that was never confirmed (a provisional id, see
+   * unconfirmedCreate): diff proposes finishing it, update finds the object (or creates it), read and delete
+   * resolve it first. Omitted: every record is of an object that was confirmed.
+   */
+  unconfirmed?(id: string, recorded: Props): boolean;
+  /**
+   * The real id behind a recorded one: the id itself when it is real (no request), the object's id when the
+   * object of a provisional record is found, undefined when it does not exist. Throws when it cannot tell which
+   * (several match). Read, update and delete call it before anything else; omitted: every id is real.
+   */
+  resolveId?(session: S, id: string, recorded: Props, ctx: OperationContext): Promise<string | undefined>;
   /** Deletes and waits until the object is gone (absent already is success). */
   delete(session: S, id: string, ctx: OperationContext): Promise<void>;
   /**
@@ -182,6 +198,25 @@ export interface PartialFailure extends Error {
   id: string;
   properties: Props;
   reasons: string[];
+}
+
+/**
+ * What startCreate throws when the create was sent and may have been applied, but no id is known: the engine is
+ * given a partial failure with `unconfirmedId` (a provisional id the resource can resolve later), so the stack
+ * always keeps a record; the message is the whole sentence the user reads.
+ */
+export interface UnconfirmedCreate extends Error {
+  unconfirmedId: string;
+}
+
+export function unconfirmedCreate(message: string, unconfirmedId: string): UnconfirmedCreate {
+  const error = new Error(message) as UnconfirmedCreate;
+  error.unconfirmedId = unconfirmedId;
+  return error;
+}
+
+export function isUnconfirmedCreate(error: unknown): error is UnconfirmedCreate {
+  return error instanceof Error && typeof (error as Partial<UnconfirmedCreate>).unconfirmedId === "string";
 }
 
 export function failuresMessage(failures: readonly CheckFailure[]): string {
@@ -373,6 +408,60 @@ export function resourceProvider<P, Live, S extends Session>(
     return applyUpdate(session, id, liveOutputs, inputs, ctx, [...changes, ...beyond.actions]);
   }
 
+  /**
+   * A create that was sent but not confirmed, as the partial failure the engine records: the provisional id, and
+   * the resource's minimal record of it (with the shim, so refresh and destroy find the provider).
+   */
+  function unconfirmedFailure(error: UnconfirmedCreate, inputs: Props): PartialFailure {
+    const failure = new Error(error.message) as PartialFailure;
+    failure.id = error.unconfirmedId;
+    failure.properties = { ...hooks.minimalRecord(error.unconfirmedId, inputs), __provider: inputs.__provider };
+    failure.reasons = [error.message];
+    return failure;
+  }
+
+  /** Creates the object (preconditions, the resource's checks, start, wait, settle): create, or an update of an unconfirmed record whose object never appeared. */
+  async function createNew(session: S, inputs: Props, ctx: OperationContext): Promise<{ id: string; outs: Props }> {
+    await requirePreconditions(session, {}, inputs, ctx.label);
+    await hooks.beforeCreate?.(session, inputs, ctx);
+    let started: { id: string; pending?: unknown };
+    try {
+      started = await hooks.startCreate(session, inputs, ctx);
+    } catch (error) {
+      throw isUnconfirmedCreate(error) ? unconfirmedFailure(error, inputs) : error;
+    }
+    const { id, pending } = started;
+    try {
+      const live = await hooks.completeCreate(session, id, pending, ctx);
+      if (!hooks.settleAfterCreate) return { id, outs: resourceOutputs(definition, live, inputs) };
+      // What the create applied afterwards is part of creating it, not an update to report.
+      const outs = await settle(session, id, live, inputs, liveMismatches(definition, inputs, live), ctx);
+      return { id, outs: { ...outs, lastUpdateImpacts: [] } };
+    } catch (error) {
+      throw await partialFailure(session, id, inputs, error, ctx, pending);
+    }
+  }
+
+  /**
+   * Finishes a create that was never confirmed (update of a provisional record): the object found by
+   * resolveId is waited for and brought to the declared values; absent, it is created now. The engine keeps
+   * the provisional id (an update cannot change it), so the outputs (uid, status) are what confirms it.
+   */
+  async function finishUnconfirmed(session: S, id: string, olds: Props, news: Props, ctx: OperationContext): Promise<Props> {
+    const found = await hooks.resolveId!(session, id, olds, ctx);
+    if (found === undefined) {
+      ctx.print(`the earlier create was not confirmed and no ${definition.noun} of that name exists (the cluster never created it): creating it now`);
+      return (await createNew(session, news, ctx)).outs;
+    }
+    ctx.print(`the earlier create was not confirmed; the cluster did create it, as ${definition.idName} ${found}: finishing it`);
+    try {
+      const live = await hooks.completeCreate(session, found, undefined, ctx);
+      return await settle(session, found, live, news, liveMismatches(definition, news, live), ctx);
+    } catch (error) {
+      throw await partialFailure(session, found, news, error, ctx);
+    }
+  }
+
   /** create() with adopt: take over an existing object instead of creating one. */
   async function adopt(session: S, inputs: Props, ctx: OperationContext): Promise<{ id: string; outs: Props }> {
     const adoptHooks = hooks.adopt!;
@@ -434,7 +523,15 @@ export function resourceProvider<P, Live, S extends Session>(
     // v3.27x, with the live outputs as olds and the previous inputs as news), which must never fail, and an error
     // thrown here is printed three times with a stack trace. Check refuses what it can see at preview; update
     // refuses the rest before sending anything; here they are only announced.
-    async diff(_id: string, olds: Props, news: Props) {
+    async diff(id: string, olds: Props, news: Props) {
+      if (hooks.unconfirmed?.(id, olds ?? {})) {
+        // Finishing is an update: the record holds no values to compare, and a replacement would create a second
+        // object beside the one the cluster may have made.
+        noteWriter(resourceUrn(news, olds))(
+          `${definition.label(news, olds)}: its create was not confirmed (recorded as ${id}); pulumi up looks it up and finishes it, or creates it if the cluster never did`,
+        );
+        return { changes: true, replaces: [], deleteBeforeReplace: false };
+      }
       const diff = diffResource(definition, olds, news, policyOptions());
       const beyond = beyondTable(olds, news, diff.changed);
       const say = noteWriter(resourceUrn(news, olds));
@@ -457,34 +554,31 @@ export function resourceProvider<P, Live, S extends Session>(
       const ctx = contextFor("create", definition.label(inputs), inputs.timeouts, resourceUrn(inputs));
       return withSession(inputs, ctx, async (session) => {
         if (hooks.adopt?.wanted(inputs)) return adopt(session, inputs, ctx);
-        await requirePreconditions(session, {}, inputs, ctx.label);
-        await hooks.beforeCreate?.(session, inputs, ctx);
-        const { id, pending } = await hooks.startCreate(session, inputs, ctx);
-        try {
-          const live = await hooks.completeCreate(session, id, pending, ctx);
-          if (!hooks.settleAfterCreate) return { id, outs: resourceOutputs(definition, live, inputs) };
-          // What the create applied afterwards is part of creating it, not an update to report.
-          const outs = await settle(session, id, live, inputs, liveMismatches(definition, inputs, live), ctx);
-          return { id, outs: { ...outs, lastUpdateImpacts: [] } };
-        } catch (error) {
-          throw await partialFailure(session, id, inputs, error, ctx, pending);
-        }
+        return createNew(session, inputs, ctx);
       });
     },
 
     async read(id: string, props: Props) {
       const ctx = contextFor("read", definition.label(props ?? {}), undefined, resourceUrn(props));
       return withSession(props, ctx, async (session) => {
-        const live = await hooks.read(session, id, ctx);
+        // A provisional id becomes the real one here: the engine records the id read returns.
+        const realId = hooks.resolveId ? await hooks.resolveId(session, id, props ?? {}, ctx) : id;
+        if (realId === undefined) return { id: "" };
+        const live = await hooks.read(session, realId, ctx);
         if (live === undefined) return { id: "" };
         // The live values of the managed properties are the inputs too: see refreshedInputs.
         const outputs = refreshedOutputs(definition, live, props);
-        return { id, props: outputs, inputs: refreshedInputs(definition, outputs) };
+        return { id: realId, props: outputs, inputs: refreshedInputs(definition, outputs) };
       }, props);
     },
 
     async update(id: string, olds: Props, news: Props) {
       const label = definition.label(news, olds);
+      if (hooks.unconfirmed?.(id, olds ?? {})) {
+        // The recorded values are not the object's (none was confirmed): nothing to compare or refuse yet.
+        const ctx = contextFor("update", label, news.timeouts, resourceUrn(news, olds));
+        return withSession(news, ctx, async (session) => ({ outs: await finishUnconfirmed(session, id, olds ?? {}, news, ctx) }), olds);
+      }
       const diff = diffResource(definition, olds, news, policyOptions());
       const beyond = beyondTable(olds, news, diff.changed);
       // Errors thrown from update reach the user once, without a stack trace (the host reports them as the
@@ -494,12 +588,33 @@ export function resourceProvider<P, Live, S extends Session>(
       if (diff.blocked.length > 0) throw new Error(failuresMessage(diff.blocked));
       const ctx = contextFor("update", label, news.timeouts, resourceUrn(news, olds));
       const changes = [...diff.changed, ...beyond.actions];
-      return withSession(news, ctx, async (session) => ({ outs: await applyUpdate(session, id, olds, news, ctx, changes) }), olds);
+      return withSession(
+        news,
+        ctx,
+        async (session) => {
+          const realId = hooks.resolveId ? await hooks.resolveId(session, id, olds ?? {}, ctx) : id;
+          if (realId === undefined) throw new Error(`${ctx.label}: the ${definition.noun} no longer exists; run pulumi refresh, then pulumi up to create it again`);
+          return { outs: await applyUpdate(session, realId, olds, news, ctx, changes) };
+        },
+        olds,
+      );
     },
 
     async delete(id: string, props: Props) {
       const ctx = contextFor("delete", definition.label(props ?? {}), props.timeouts, resourceUrn(props));
-      await withSession(props, ctx, (session) => hooks.delete(session, id, ctx), props);
+      await withSession(
+        props,
+        ctx,
+        async (session) => {
+          const realId = hooks.resolveId ? await hooks.resolveId(session, id, props ?? {}, ctx) : id;
+          if (realId === undefined) {
+            ctx.print(`nothing to delete: the create was never confirmed and no ${definition.noun} of that name exists`);
+            return;
+          }
+          await hooks.delete(session, realId, ctx);
+        },
+        props,
+      );
     },
   };
 }

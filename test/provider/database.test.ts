@@ -218,9 +218,16 @@ describe("Database provider against the emulator", function () {
     stderr.take();
   });
 
-  it("reports nothing created when the connection drops before the create is applied", async () => {
+  it("records a create whose connection dropped as pending, never as 'nothing was created' (F1: a lost answer proves nothing)", async () => {
     cluster.admin.addFault({ method: "POST", path: "^/v1/bdbs$", drop: true, phase: "before", count: 1 });
-    await assert.rejects(createDatabase({ name: "dropped", memorySize: "100MB", connection }), /no database named "dropped" exists, so nothing was created/);
+    const error = (await createDatabase({ name: "dropped", memorySize: "100MB", connection, __provider: "shim-text" }).then(
+      () => assert.fail("the create should fail"),
+      (e: unknown) => e,
+    )) as Error & { id?: string; properties?: Props };
+    assert.equal(error.id, "pending-create:dropped");
+    assert.equal(error.properties?.status, "unconfirmed");
+    assert.equal(error.properties?.__provider, "shim-text");
+    assert.match(error.message, /the create was sent but not answered .* no database named "dropped" exists yet; .*records it as pending \(id pending-create:dropped\)/);
     assert.equal(listDatabases(cluster).length, 0);
   });
 

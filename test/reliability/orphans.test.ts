@@ -9,6 +9,7 @@ import type { Connection } from "../../provider/rest";
 import { captureStderr, type StderrCapture } from "../provider/support/stderr";
 
 type Props = Record<string, unknown>;
+type PartialFailure = Error & { id: string; properties: Props; reasons: string[] };
 const db = providers.Database;
 
 function listDatabases(cluster: EmulatedCluster): Props[] {
@@ -89,17 +90,100 @@ describe("reliability: orphans and waits (Database provider against the emulator
     assert.equal(listDatabases(cluster).length, 0);
   });
 
-  it("a lookup that never succeeds ends at the deadline saying the database may exist and how to record it", async () => {
+  it("a lookup that never succeeds ends at the deadline with a pending record, which the next read resolves (F1)", async () => {
     const started = Date.now();
     const creating = create({ name: "lookupdown", memorySize: "100MB", connection, timeouts: { create: "3s" } }).then(
       () => assert.fail("the create should fail"),
-      (error: Error) => error,
+      (error: PartialFailure) => error,
     );
     await loseCreateAnswerThenFailLookup("lookupdown", undefined);
     const error = await creating;
-    assert.match(error.message, /outcome is unknown .* a database named "lookupdown" may exist.*adopt/);
-    assert.match(error.message, /500/);
     assert.ok(Date.now() - started < 3000 + 2500, `ended ${Date.now() - started} ms after the start, past the 3 s deadline`);
+    assert.equal(error.id, "pending-create:lookupdown");
+    assert.equal(error.properties.status, "unconfirmed");
+    assert.match(error.message, /Database "lookupdown": the create was sent but its outcome is unknown .*looking the database up by name failed until the deadline \(.*500.*\); .*records it as pending \(id pending-create:lookupdown\)/);
+    cluster.admin.clearFaults();
+    const [live] = listDatabases(cluster).filter((b) => b.name === "lookupdown");
+    const read = (await db.read!(error.id, error.properties)) as { id: string; props: Props };
+    assert.equal(read.id, String(live!.uid));
+    assert.equal(read.props.name, "lookupdown");
+  });
+
+  describe("a create whose POST is held past the deadline (F1): the stack keeps a pending record", () => {
+    const inputs = (name: string) => ({ name, memorySize: "100MB", connection, timeouts: { create: "3s", delete: "10s" }, __provider: "shim-text" });
+
+    /** The cell of F1: the POST is held 5 s before the cluster handles it; the create's deadline is 3 s. */
+    async function heldCreate(name: string): Promise<{ failure: PartialFailure; checked: Props }> {
+      cluster.admin.addFault({ method: "POST", path: "^/v1/bdbs$", latencyMs: 5000, phase: "before", count: 1 });
+      const { inputs: checked } = await db.check!({}, inputs(name));
+      const withShim = { ...(checked as Props), __provider: "shim-text" };
+      const started = Date.now();
+      const failure = (await db.create(withShim).then(
+        () => assert.fail("the create should fail"),
+        (error: PartialFailure) => error,
+      )) as PartialFailure;
+      assert.ok(Date.now() - started < 3000 + 2500, `the create ended ${Date.now() - started} ms after the start, past its 3 s deadline`);
+      return { failure, checked: withShim };
+    }
+
+    it("fails with a partial failure whose id is provisional, with a record that holds no secret in the clear", async () => {
+      const { failure } = await heldCreate("held");
+      assert.equal(failure.id, "pending-create:held");
+      assert.deepEqual(Object.keys(failure.properties).sort(), ["__provider", "connection", "name", "status", "timeouts"]);
+      assert.equal(failure.properties.name, "held");
+      assert.equal(failure.properties.status, "unconfirmed");
+      assert.equal(failure.properties.__provider, "shim-text");
+      assert.match(
+        failure.message,
+        /^Database "held": the create was sent but not answered before the deadline \(.*\) and no database named "held" exists yet; the cluster may still create the database, so the stack records it as pending \(id pending-create:held\): the next pulumi up or pulumi refresh finds it by name \(pulumi up creates it if the cluster never did\), and pulumi destroy deletes it if it exists$/,
+      );
+      assert.ok(!failure.message.includes(cluster.password), "the message shows the password");
+      assert.deepEqual(failure.reasons, [failure.message]);
+    });
+
+    it("once the cluster has created it, refresh (read) returns the real uid and update converges on that one database", async () => {
+      const { failure, checked } = await heldCreate("heldup");
+      await until(() => listDatabases(cluster).some((b) => b.name === "heldup"), 8000);
+      const uid = String(listDatabases(cluster).find((b) => b.name === "heldup")!.uid);
+      // Refresh: the engine records the id read returns.
+      const read = (await db.read!(failure.id, failure.properties)) as { id: string; props: Props };
+      assert.equal(read.id, uid);
+      // The next up without a refresh: diff proposes an update (never a replacement), and update finishes it.
+      const diff = await db.diff!(failure.id, failure.properties, checked);
+      assert.equal(diff.changes, true);
+      assert.deepEqual(diff.replaces, []);
+      const { outs } = (await db.update!(failure.id, failure.properties, checked)) as { outs: Props };
+      assert.equal(outs.uid, Number(uid));
+      assert.equal(outs.status, "active");
+      assert.equal(listDatabases(cluster).filter((b) => b.name === "heldup").length, 1);
+      assert.match(stderr.take(), /the create recorded as pending-create:heldup was applied: the database is uid \d+/);
+      // The engine keeps the provisional id after an update: the outputs now confirm it, by uid, without a lookup.
+      const again = (await db.read!(failure.id, outs)) as { id: string; props: Props };
+      assert.equal(again.id, uid);
+      assert.equal((await db.diff!(failure.id, outs, checked)).changes, false);
+    });
+
+    it("update creates it when the cluster never did", async () => {
+      const { inputs: checked } = await db.check!({}, inputs("nevermade"));
+      const record = { name: "nevermade", status: "unconfirmed", connection, __provider: "shim-text" };
+      const { outs } = (await db.update!("pending-create:nevermade", record, checked as Props)) as { outs: Props };
+      const named = listDatabases(cluster).filter((b) => b.name === "nevermade");
+      assert.equal(named.length, 1);
+      assert.equal(outs.uid, named[0]!.uid);
+      assert.equal(outs.status, "active");
+      assert.match(stderr.take(), /no database of that name exists \(the cluster never created it\): creating it now/);
+    });
+
+    it("destroy of a pending record deletes the database it finds, and is a no-op when there is none", async () => {
+      const { failure } = await heldCreate("helddel");
+      await until(() => listDatabases(cluster).some((b) => b.name === "helddel"), 8000);
+      await db.delete!(failure.id, failure.properties);
+      assert.equal(listDatabases(cluster).filter((b) => b.name === "helddel").length, 0);
+      await db.delete!(failure.id, failure.properties);
+      assert.match(stderr.take(), /nothing to delete: the create was never confirmed and no database of that name exists/);
+      // A refresh of it now drops it from the stack.
+      assert.deepEqual(await db.read!(failure.id, failure.properties), { id: "" });
+    });
   });
 
   it("an update answered 500 after the cluster applied it reports success with the applied values (item 5)", async () => {

@@ -5,10 +5,12 @@ import { describe, it } from "mocha";
 import { UNKNOWN_VALUE } from "../../provider/core";
 import {
   DATABASE_TABLE,
+  UNCONFIRMED_STATUS,
   adoptMismatches,
   adoptTarget,
   adoptionProblems,
   checkDatabase,
+  confirmedUid,
   createPayload,
   databaseOutputs,
   databaseReferenceMarkdown,
@@ -16,6 +18,10 @@ import {
   findAdoptCandidate,
   inputsFromOutputs,
   ineVersionFailures,
+  provisionalId,
+  provisionalName,
+  resolveProvisional,
+  unconfirmedRecord,
   readDatabase,
   updatePayload,
   type CheckedDatabaseInputs,
@@ -498,5 +504,46 @@ describe("README reference table", () => {
       "| `dataInternodeEncryption` | `data_internode_encryption` | boolean | in place | disconnects all clients | Encrypt this database's data-plane traffic between nodes (RS 6.2.4+, TCP 3342 open between nodes). When omitted: the cluster policy applies at creation and the provider never touches it. Turning it on needs TCP 3342 open between every pair of nodes, which the product does not check: declare an InternodeFirewall and make the database depend on it. Source: RS/security/encryption/internode-encryption.md. |",
     );
     assert.equal(markdown.split("\n").filter((line) => line.startsWith("- `")).length, DATABASE_TABLE.rules.length);
+  });
+});
+
+describe("the provisional id of an unconfirmed create (finding F1)", () => {
+  it("names the database and parses back; any other id (a uid, a malformed one) is not provisional", () => {
+    assert.equal(provisionalId("orders-1"), "pending-create:orders-1");
+    assert.equal(provisionalName("pending-create:orders-1"), "orders-1");
+    for (const id of ["7", "", "pending-create:", "pending-create:a:b", "pending-create:-x", "Pending-create:orders", "pending-create:orders ", 7, undefined]) {
+      assert.equal(provisionalName(id), undefined, String(id));
+    }
+    assert.throws(() => provisionalId("a:b"), /not a database name/);
+  });
+
+  it("a record is confirmed by a positive integer uid with a real status, not by the unconfirmed record", () => {
+    assert.equal(confirmedUid({ name: "orders", status: "unconfirmed" }), undefined);
+    assert.equal(confirmedUid({ uid: 9, name: "orders", status: "unconfirmed" }), undefined);
+    assert.equal(confirmedUid({ uid: 9, name: "orders", status: "active" }), 9);
+    assert.equal(confirmedUid({ uid: 9, status: "creation-failed" }), 9);
+    for (const uid of [0, -1, 1.5, "9", null]) assert.equal(confirmedUid({ uid, status: "active" }), undefined, String(uid));
+    assert.equal(confirmedUid(undefined), undefined);
+  });
+
+  it("the unconfirmed record keeps the name, says unconfirmed, and carries the settings later operations need", () => {
+    const connection = { url: "https://127.0.0.1:9443", username: "u", password: "p" };
+    assert.deepEqual(
+      unconfirmedRecord({ name: "orders", memorySize: 100, connection, timeouts: { create: "3s" }, __urn: "urn:x", __provider: "shim" }),
+      { name: "orders", status: UNCONFIRMED_STATUS, connection, timeouts: { create: "3s" }, __urn: "urn:x" },
+    );
+    assert.equal(UNCONFIRMED_STATUS, "unconfirmed");
+  });
+
+  it("resolves by name: none, one, or an error naming every uid when several match (never a guess)", () => {
+    assert.deepEqual(resolveProvisional("orders", [], 'Database "orders"'), {});
+    assert.deepEqual(resolveProvisional("orders", [{ uid: 4 }], 'Database "orders"'), { uid: 4 });
+    const { uid, error } = resolveProvisional("orders", [{ uid: 4 }, { uid: 11 }], 'Database "orders"');
+    assert.equal(uid, undefined);
+    assert.equal(
+      error,
+      'Database "orders": the create was not confirmed and 2 databases are named "orders" (uid 4, 11); keep the one this stack ' +
+        "should manage (adopt it by uid), delete the others, then apply again",
+    );
   });
 });
