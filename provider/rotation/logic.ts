@@ -289,3 +289,22 @@ export function rotationOutputs(inputs: Bag, certificates: CertificateInfo[], la
   const selection = selectionOf(inputs);
   return resourceOutputs(ROTATION_RESOURCE, { nowMs: 0, certificates, ...(selection ? { selection } : {}), rotatedAt: lastRotatedAt }, inputs);
 }
+
+/**
+ * The names among `names` whose certificate is not the one `before` holds (another serial, validity start or
+ * fingerprint, or gone): a rotation that the cluster applied. Read to decide whether a rotate request whose
+ * answer did not say "done" was applied: changed means applied, and it is never sent again. Certificates are
+ * matched by name and node (the API may answer one per node). The cluster's own rotation job could change one
+ * in the same seconds; that is taken as applied too, which errs toward never rotating twice.
+ */
+export function rotatedSince(before: readonly CertificateInfo[], after: readonly CertificateInfo[], names: readonly string[]): string[] {
+  const key = (certificate: CertificateInfo) => `${certificate.name}\u0000${certificate.node ?? ""}`;
+  const now = new Map(after.map((certificate) => [key(certificate), certificate]));
+  const changed = new Set<string>();
+  for (const old of before) {
+    if (!names.includes(old.name)) continue;
+    const current = now.get(key(old));
+    if (!current || current.serial !== old.serial || current.notBefore !== old.notBefore || current.fingerprintSha256 !== old.fingerprintSha256) changed.add(old.name);
+  }
+  return names.filter((name) => changed.has(name));
+}

@@ -4,14 +4,15 @@
 // `rotateWhenExpiringWithinDays` of expiry); reads report each certificate parsed from its PEM. Private keys
 // from GET /v1/cluster/certificates are dropped the moment the answer arrives (provider/certificates.ts).
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type * as pulumi from "@pulumi/pulumi";
 import { expiringCertificates, type CertificateInfo } from "../certificates";
 import type { PropertyChange } from "../core";
 import { type LifecycleHooks, type OperationContext, type Session, resourceProvider } from "../framework/lifecycle";
 import { RestSession, restSessionHooks } from "../framework/rest-session";
-import { RsClient, isRsApiError, isRsConnectionError } from "../rest";
+import { DEFAULT_RETRY_POLICY, RsClient, backoffDelayMs, isRsApiError, isRsConnectionError } from "../rest";
 import type { StackSettings } from "../settings";
-import { ROTATION_RESOURCE, checkRotation, describeSelected, diffRotation, rotationLabel, selectedNames, selectedPems, selectionOf, thresholdOf, verifyRotation } from "./logic";
+import { ROTATION_RESOURCE, checkRotation, describeSelected, diffRotation, rotatedSince, rotationLabel, selectedNames, selectedPems, selectionOf, thresholdOf, verifyRotation } from "./logic";
 import type { RotationLive } from "./types";
 
 
@@ -66,36 +67,113 @@ export class RotationSession implements Session {
   }
 }
 
+/** What sendRotation needs from the world: the provider passes REST calls and the clock, a test passes fakes. */
+export interface RotationSender {
+  /** Sends the rotate request exactly once (no retry of its own); resolves when the cluster answered 2xx. */
+  post(): Promise<void>;
+  /** Reads the certificates again: the names whose certificate is no longer the one read before the rotation. */
+  rotated(): Promise<string[]>;
+  sleep(ms: number): Promise<void>;
+  /** Milliseconds left until the operation's deadline (0 or less when it has passed). */
+  remainingMs(): number;
+  /** The wait before resend number `resend` (1 for the first). */
+  backoffMs(resend: number): number;
+  print(line: string): void;
+}
+
+/** How a rotate request ended: answered 2xx, or found applied by reading the certificates. */
+export type RotationSent = "answered" | "applied";
+
+/** A 409 busy: the cluster says it did not start the rotation; sendRotation looks before believing it. */
+function isBusy(error: unknown): boolean {
+  return isRsApiError(error) && error.status === 409 && error.errorCode === "busy";
+}
+
 /**
- * POST /v1/cluster/certificates/rotate, for all certificates or each one named. Never retried once it may have
- * been applied: a rotation that may have happened is not sent again (a second one would replace the certificates the first just installed,
- * for nothing). The call gets at least MIN_ROTATE_TIMEOUT_MS whatever the operation's deadline, on a client of
- * its own (the session's client ends every request at the operation's deadline).
+ * Sends one rotation so that the cluster applies it at most once. A 2xx is done. A refusal (a 4xx other than
+ * 409 busy, a TLS failure) changed nothing and is thrown as is. A connection never made cannot have been applied:
+ * it is sent again within the deadline. Every other answer does not prove that nothing happened, not even 409
+ * busy (a cluster or a proxy may apply it and still answer busy): the certificates are read again and compared
+ * with the snapshot taken before. Changed means applied: it is never sent again, and the caller verifies it as
+ * after a 2xx. Unchanged after 409 busy means not applied: it is sent again, and the certificates are read again
+ * right before each resend (after the backoff, not before it), so a rotation the cluster applied a moment after
+ * answering busy is seen and not repeated. Unchanged after a 5xx or a lost answer proves nothing (the cluster may
+ * still be rotating): RotationOutcomeUnknown, never a resend.
  */
-async function rotate(session: RotationSession, ctx: OperationContext): Promise<void> {
+export async function sendRotation(what: string, io: RotationSender): Promise<RotationSent> {
+  const applied = (answer: string, names: readonly string[]): RotationSent => {
+    io.print(`${what} was answered ${answer}, but ${names.join(", ")} changed: the cluster applied the rotation, which is not sent again`);
+    return "applied";
+  };
+  for (let resend = 1; ; resend++) {
+    try {
+      await io.post();
+      return "answered";
+    } catch (error) {
+      if (isRsConnectionError(error) && !error.mayHaveReachedServer) {
+        if (io.remainingMs() <= 0) throw error;
+        await io.sleep(Math.min(io.backoffMs(resend), io.remainingMs()));
+        continue;
+      }
+      const busy = isBusy(error);
+      if (!busy && !isRsConnectionError(error) && !(isRsApiError(error) && error.status >= 500)) throw error;
+      const answer = isRsApiError(error) ? `${error.status}${error.errorCode ? ` ${error.errorCode}` : ""}` : `with no answer (${(error as Error).message})`;
+      // Busy: wait first, then look, so the look is as late as possible before the resend.
+      if (busy && io.remainingMs() > 0) await io.sleep(Math.min(io.backoffMs(resend), io.remainingMs()));
+      let changed: string[];
+      try {
+        changed = await io.rotated();
+      } catch (readError) {
+        throw new RotationOutcomeUnknown(
+          `${LABEL}: ${what} was answered ${answer}, and reading the certificates to see whether it was applied failed ` +
+            `(${(readError as Error).message}); it may have happened and is not sent again. ` +
+            "Run pulumi refresh to read the certificates' dates, then pulumi up if a rotation is still needed",
+        );
+      }
+      if (changed.length > 0) return applied(answer, changed);
+      if (!busy) {
+        throw new RotationOutcomeUnknown(
+          `${LABEL}: ${what} got no clear answer (${(error as Error).message}) and the certificates have not changed yet; ` +
+            "it may still happen and is not sent again. Run pulumi refresh to read the certificates' dates, then pulumi up if a rotation is still needed",
+        );
+      }
+      // 409 busy and unchanged: not applied. Past the deadline, that is the error (nothing happened).
+      if (io.remainingMs() <= 0) throw error;
+    }
+  }
+}
+
+/**
+ * POST /v1/cluster/certificates/rotate, for all certificates or each one named, each sent by sendRotation (so a
+ * rotation that may have been applied is never sent again). The call gets at least MIN_ROTATE_TIMEOUT_MS whatever
+ * the operation's deadline, on a client of its own (the session's client ends every request at the operation's
+ * deadline); the comparisons read through the session's client, within the deadline.
+ */
+async function rotate(session: RotationSession, before: Snapshot, ctx: OperationContext): Promise<void> {
   const timeoutMs = Math.max(MIN_ROTATE_TIMEOUT_MS, ctx.deadline.remainingMs());
   const client = new RsClient(session.rest.connection, { onEvent: ctx.print, onWarning: ctx.print });
-  // A POST is retried only when the failure proves it was not applied (409 busy, a connection never made),
-  // within the operation's deadline; an answer lost after sending, or a 5xx, is never retried (below).
-  const once = { retry: { deadlineMs: ctx.deadline.remainingMs() }, timeoutMs, expectEmpty: true };
+  const once = { retry: false as const, timeoutMs, expectEmpty: true };
+  const send = (what: string, body: unknown, names: readonly string[]) =>
+    sendRotation(what, {
+      post: async () => {
+        await client.post("/v1/cluster/certificates/rotate", body, once);
+      },
+      rotated: async () => rotatedSince(before.certificates, (await session.snapshot()).certificates, names),
+      sleep: (ms) => sleep(ms),
+      remainingMs: () => ctx.deadline.remainingMs(0),
+      backoffMs: (resend) => backoffDelayMs(resend, DEFAULT_RETRY_POLICY, Math.random),
+      print: ctx.print,
+    });
   try {
     if (session.selection) {
       for (const name of session.selection) {
         ctx.print(`rotating ${name}`);
-        await client.post("/v1/cluster/certificates/rotate", { name }, once);
+        await send(`the rotation of ${name}`, { name }, [name]);
       }
     } else {
       ctx.print("rotating all internal certificates");
-      await client.post("/v1/cluster/certificates/rotate", undefined, once);
+      await send("the rotation of all internal certificates", undefined, before.names);
     }
-  } catch (error) {
-    if ((isRsConnectionError(error) && error.mayHaveReachedServer) || (isRsApiError(error) && error.status >= 500)) {
-      throw new RotationOutcomeUnknown(
-        `${LABEL}: the rotation request got no clear answer (${(error as Error).message}); it may have happened and is not sent again. ` +
-          "Run pulumi refresh to read the certificates' dates, then pulumi up if a rotation is still needed",
-      );
-    }
-    throw error;
   } finally {
     await client.close();
   }
@@ -180,7 +258,7 @@ export function rotationHooks(getSettings: () => StackSettings): LifecycleHooks<
       const before = await session.snapshot();
       requireSelected(session, before);
       try {
-        await rotate(session, ctx);
+        await rotate(session, before, ctx);
       } catch (error) {
         // Refused (4xx): nothing changed, a plain error. May have happened: recorded under the id, not retried.
         if (error instanceof RotationOutcomeUnknown) return { id, pending: { before, error } };
@@ -221,7 +299,7 @@ export function rotationHooks(getSettings: () => StackSettings): LifecycleHooks<
         if (all.every((change) => change.property === "expiresWithinThreshold") && expiring.length === 0) return;
         requireSelected(session, before);
         ctx.print(`rotating because ${reasonsOf(all, expiring, threshold).join("; ")}`);
-        await rotate(session, ctx);
+        await rotate(session, before, ctx);
         await verifyAfter(session, before, ctx);
       },
     },

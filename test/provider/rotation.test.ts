@@ -148,6 +148,20 @@ describe("CertificateRotation provider against the emulator", function () {
     assert.equal(typeof (created.outs as Props).lastRotatedAt, "string");
   });
 
+  it("a rotation applied and then answered 409 busy or 500 is not sent again: verified as applied, one line says so", async () => {
+    for (const [status, errorCode] of [[409, "busy"], [500, "internal_error"]] as const) {
+      const before = cluster.admin.events({ type: "certificate_rotation" }).length;
+      cluster.admin.addFault({ method: "POST", path: "^/v1/cluster/certificates/rotate$", status, errorCode, phase: "after", count: 1 });
+      stderr.take();
+      const created = await provider.create({ connection, certificates: ["syncer"] });
+      assert.deepEqual(cluster.admin.events({ type: "certificate_rotation" }).slice(before).map((event) => event.names), [["syncer"]], `${status}: rotated once`);
+      assert.equal(typeof (created.outs as Props).lastRotatedAt, "string", `${status}: verified and recorded as rotated`);
+      const lines = stderr.take().split("\n").filter((line) => /the cluster applied the rotation, which is not sent again/.test(line));
+      assert.equal(lines.length, 1, `${status}: one line says the rotation was applied`);
+      assert.match(lines[0]!, new RegExp(`the rotation of syncer was answered ${status} ${errorCode}, but syncer changed`));
+    }
+  });
+
   it("a rotation the cluster refuses is a plain error without key material", async () => {
     cluster.admin.addFault({ method: "POST", path: "^/v1/cluster/certificates/rotate$", status: 400, errorCode: "not_all_nodes_updated", description: "not all nodes have been updated", count: 1 });
     const keys = keyMaterial(await privateKeys(cluster));
