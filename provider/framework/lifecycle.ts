@@ -228,6 +228,11 @@ function messageOf(error: unknown): string {
   return cutText(error instanceof Error ? error.message : String(error), 2000);
 }
 
+/** Whether a message names the resource already (begins with its label, or quotes it as "label: ..."). */
+export function namesLabel(message: string, label: string): boolean {
+  return message.startsWith(label) || message.includes(`${label}:`);
+}
+
 /**
  * The error with the resource's label in front of its message, once: a hook's REST error names the request
  * (`PUT /v1/cluster: 400 ...`), not the resource, and the engine shows it apart from the resource's notes. The
@@ -236,7 +241,7 @@ function messageOf(error: unknown): string {
  */
 export function labelled(error: unknown, label: string): unknown {
   if (!(error instanceof Error) || typeof (error as Partial<PartialFailure>).id === "string") return error;
-  if (error.message.startsWith(label) || error.message.includes(`${label}:`)) return error;
+  if (namesLabel(error.message, label)) return error;
   try {
     error.message = `${label}: ${error.message}`;
   } catch {
@@ -320,7 +325,9 @@ export function resourceProvider<P, Live, S extends Session>(
       hooks.describePartialFailure?.(id, pending, reason, ctx) ??
       `${ctx.label}: the ${definition.noun} was created as ${definition.idName} ${id} but did not become ready: ${reason}. ` +
         "It is recorded in the stack, not orphaned: run `pulumi refresh` to see its state, then `pulumi up` to finish or `pulumi destroy` to remove it";
-    const error = new Error(message) as PartialFailure;
+    // The cause stays reachable with its class and fields (an RsApiError's status and code) for a caller that
+    // drives the provider directly; the engine reads only the message, id, properties and reasons.
+    const error = new Error(message, { cause }) as PartialFailure;
     error.id = id;
     error.properties = properties;
     error.reasons = [reason];

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type * as pulumi from "@pulumi/pulumi";
 import { expiringCertificates, type CertificateInfo } from "../certificates";
 import type { PropertyChange } from "../core";
-import { type LifecycleHooks, type OperationContext, type Session, resourceProvider } from "../framework/lifecycle";
+import { type LifecycleHooks, type OperationContext, type Session, labelled, namesLabel, resourceProvider } from "../framework/lifecycle";
 import { RestSession, restSessionHooks } from "../framework/rest-session";
 import { DEFAULT_RETRY_POLICY, RsClient, backoffDelayMs, isRsApiError, isRsConnectionError } from "../rest";
 import type { StackSettings } from "../settings";
@@ -191,7 +191,13 @@ function requireSelected(session: RotationSession, before: Snapshot): void {
 
 /** Re-reads and verifies a rotation: each selected certificate is new, its validity moved, it chains to the CA. */
 async function verifyAfter(session: RotationSession, before: Snapshot, ctx: OperationContext): Promise<Snapshot> {
-  const after = await session.snapshot();
+  let after: Snapshot;
+  try {
+    after = await session.snapshot();
+  } catch (error) {
+    // The REST error itself (its class and fields kept), saying which resource and that the rotation happened.
+    throw labelled(error, `${ctx.label}: the rotation was applied, but reading the certificates to verify it failed`);
+  }
   const caPem = session.rest.connection.caCertPem;
   const verdict = verifyRotation({
     names: before.names,
@@ -273,7 +279,9 @@ export function rotationHooks(getSettings: () => StackSettings): LifecycleHooks<
       return session.live(await verifyAfter(session, before, ctx));
     },
 
-    describePartialFailure: (_id, _pending, reason) => `${reason}. The certificates as they are now are recorded in the stack; run pulumi up again to retry`,
+    // The reason names the resource once whichever step failed (the life cycle labels only what it throws itself).
+    describePartialFailure: (_id, _pending, reason, ctx) =>
+      `${namesLabel(reason, ctx.label) ? reason : `${ctx.label}: ${reason}`}. The certificates as they could be read are recorded in the stack; run pulumi up again to retry`,
 
     read: async (session) => session.live(await session.snapshot()),
 

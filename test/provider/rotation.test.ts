@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { startCluster, type EmulatedCluster } from "../../emulator";
 import { configure, providers } from "../../provider";
-import type { Connection } from "../../provider/rest";
+import { isRsApiError, type Connection } from "../../provider/rest";
+import { tapRequests } from "../reliability/tap";
 import { captureStderr, type StderrCapture } from "./support/stderr";
 
 type Props = Record<string, unknown>;
@@ -160,6 +161,37 @@ describe("CertificateRotation provider against the emulator", function () {
       assert.equal(lines.length, 1, `${status}: one line says the rotation was applied`);
       assert.match(lines[0]!, new RegExp(`the rotation of syncer was answered ${status} ${errorCode}, but syncer changed`));
     }
+  });
+
+  it("a failed read after the rotation names the resource once, keeps the REST error, and records the rotation (create: partial failure; update: the error itself)", async () => {
+    // The first request after each rotate request is the verification's read: it is answered 500 once.
+    const failNextRead = () =>
+      tapRequests(cluster, (method, path) => {
+        if (method === "POST" && path === "/v1/cluster/certificates/rotate") {
+          cluster.admin.addFault({ method: "GET", path: "^/v1/cluster/certificates$", status: 500, errorCode: "internal_error", count: 1 });
+        }
+      });
+    const label = /^CertificateRotation: the rotation was applied, but reading the certificates to verify it failed: GET \/v1\/cluster\/certificates: 500 internal_error/;
+    let untap = failNextRead();
+    const failure = await provider.create({ connection, certificates: ["cm"], triggers: [1] }).catch((error: unknown) => error) as Error & { id?: string; properties?: Props };
+    untap();
+    assert.match(failure.message, label);
+    assert.equal(failure.message.match(/CertificateRotation/g)!.length, 1, failure.message);
+    assert.equal(typeof failure.id, "string", "recorded under an id: a partial failure");
+    assert.ok(isRsApiError(failure.cause) && failure.cause.status === 500, "the REST error stays reachable as the cause");
+    const recorded = failure.properties!;
+    assert.deepEqual((recorded.certificates as Info[]).map((c) => c.name), ["cm"]);
+    assert.equal(recorded.lastRotatedAt, null, "not verified: the next up rotates and verifies");
+
+    const news = { connection, certificates: ["cm"], triggers: [2] };
+    const before = cluster.admin.events({ type: "certificate_rotation" }).length;
+    untap = failNextRead();
+    const error = await provider.update!(failure.id!, recorded, news).catch((e: unknown) => e) as Error;
+    untap();
+    assert.equal(cluster.admin.events({ type: "certificate_rotation" }).length, before + 1);
+    assert.ok(isRsApiError(error) && error.status === 500, "the REST error object itself, class and fields kept");
+    assert.match(error.message, label);
+    assert.equal(error.message.match(/CertificateRotation/g)!.length, 1, error.message);
   });
 
   it("a rotation the cluster refuses is a plain error without key material", async () => {

@@ -807,7 +807,9 @@ export async function runCell(env: LaneEnvironment, cell: Cell): Promise<CellRes
 export const KNOWN_FINDINGS: ReadonlyArray<{ name: string; cells: RegExp; problem: RegExp }> = [
   {
     name: "F2: errors of a hook's REST call are not labelled with the resource",
-    cells: /^(Database|Cluster|CertificateRotation) /,
+    // The Cluster's and the CertificateRotation's errors all name the resource now (their re-run in
+    // docs/reliability.md); the Database's cells were not re-run with that filter, so they keep the entry.
+    cells: /^Database /,
     problem: /^the error does not name the object$/,
   },
   {
