@@ -4,12 +4,14 @@
 // table and verified); an update applies the settings and joins added nodes; adoption finds the members among
 // the declared nodes; reads go through the first node that answers as a member, so a node that is down does not
 // stop a refresh. Deleting it leaves the cluster running. The shim in sdk/shim.ts forwards the engine's calls here.
+import { setTimeout as sleep } from "node:timers/promises";
 import type * as pulumi from "@pulumi/pulumi";
 import { containsUnknown } from "../core";
 import { certificatesFromMap, describeCertificate } from "../certificates";
 import { type LifecycleHooks, type OperationContext, type Session, resourceProvider } from "../framework/lifecycle";
 import { printLine } from "../output";
-import { RsClient, isOutcomeUnknown, isRsApiError, isRsConnectionError, type Connection } from "../rest";
+import { DEFAULT_REFUSED_BUDGET_MS, DEFAULT_RETRY_POLICY, RsClient, backoffDelayMs, isOutcomeUnknown, isRsApiError, isRsConnectionError, type Connection } from "../rest";
+import { formatSeconds } from "../rest/errors";
 import type { StackSettings } from "../settings";
 import { createClusterBody, isBootstrapInProgress, joinClusterBody, parseBootstrapStatus, postBootstrap, waitForBootstrap } from "./bootstrap";
 import {
@@ -48,9 +50,14 @@ function recordedUids(props: Props | undefined): Map<number, string> {
   return byUid;
 }
 
-/** A node that cannot serve the cluster's API now: unreachable, down, or not a member. */
-function unavailable(error: unknown): boolean {
-  return isRsConnectionError(error) || (isRsApiError(error) && (error.status === 503 || error.status === 502 || error.status === 504));
+/**
+ * A probe failure worth riding out: no answer (the node is down or restarting), 409 (the cluster is busy with
+ * another change), or any 5xx (the node is not a member yet, a proxy could not reach it, a passing server error).
+ * The client's policy retries a GET on 409, 502, 503 and 504; a probe also rides out a 500, since sending it again
+ * changes nothing. Anything else (401, 403, 404, TLS) is the user's to fix: it ends the probe at once.
+ */
+export function transientProbeFailure(error: unknown): boolean {
+  return isRsConnectionError(error) || (isRsApiError(error) && (error.status === 409 || error.status >= 500));
 }
 
 /**
@@ -88,29 +95,49 @@ export class ClusterSession implements Session {
 
   /**
    * Runs `work` against the first node that answers as a cluster member: the known members, else the declared
-   * nodes. Other errors (credentials, TLS) are not hidden behind the next node: they are the user's to fix.
+   * nodes. Each round asks every node once, in order, so a node that is down or answers an error falls over to
+   * the next at once; when none answers, the rounds go on with the client's backoff until the operation's deadline
+   * (a read, which has none, gets the client's retry budget), so a busy window or a passing 500 is ridden out
+   * as the client rides them out for any other request. A node refused outright from the start (a wrong port, a
+   * stopped cluster) gets the client's short budget, not the whole deadline. Other errors (credentials, TLS) are
+   * not hidden behind the next node: they are the user's to fix, and end the probe at once.
    */
   async withMember<T>(work: (client: RsClient) => Promise<T>): Promise<T> {
     const urls = this.urlByUid.size > 0 ? [...new Set(this.urlByUid.values())] : urlsOf(this.inputs);
     if (urls.length === 0) throw new Error(`${this.label}: no node URL is recorded; declare nodes: [{ url }]`);
-    const reasons: string[] = [];
-    for (const url of urls) {
-      const client = this.client(url);
-      try {
-        await client.get("/v1/cluster", { retry: false, query: { fields: "name" } });
-      } catch (error) {
-        await client.close();
-        if (!unavailable(error)) throw error;
-        reasons.push(`${url}: ${(error as Error).message}`);
-        continue;
+    const started = Date.now();
+    const until = this.deadlineAt ?? started + DEFAULT_RETRY_POLICY.deadlineMs;
+    const last = new Map<string, string>();
+    // Whether anything but a refused connection came back: until then, the client's short budget applies.
+    let refusedOnly = true;
+    for (let round = 1; ; round++) {
+      for (const url of urls) {
+        const client = this.client(url);
+        try {
+          await client.get("/v1/cluster", { retry: false, query: { fields: "name" }, deadlineAt: Math.max(until, Date.now() + 1) });
+        } catch (error) {
+          await client.close();
+          if (!transientProbeFailure(error)) throw probeRefusal(error, url, this.label);
+          refusedOnly &&= isRsConnectionError(error) && error.causeCode === "ECONNREFUSED";
+          last.set(url, (error as Error).message);
+          continue;
+        }
+        try {
+          return await work(client);
+        } finally {
+          await client.close();
+        }
       }
-      try {
-        return await work(client);
-      } finally {
-        await client.close();
+      const elapsedMs = Date.now() - started;
+      const remainingMs = until - Date.now();
+      const reasons = [...last].map(([url, message]) => `${url}: ${message}`).join("; ");
+      if (refusedOnly && elapsedMs >= DEFAULT_REFUSED_BUDGET_MS) {
+        throw new Error(`${this.label}: every node refused the connection for ${formatSeconds(elapsedMs)} (${reasons}); check the nodes' URLs (the REST API port, 9443 by default) and that the cluster is running`);
       }
+      if (remainingMs <= 0) throw new Error(`${this.label}: no node answered as a cluster member in ${formatSeconds(elapsedMs)} (${reasons})`);
+      if (round === 1) printLine(`${this.label}: no node answered as a cluster member yet (${reasons}); asking again until ${this.deadlineAt !== undefined ? "the deadline" : `${formatSeconds(until - started)} have passed`}`);
+      await sleep(Math.min(backoffDelayMs(round, DEFAULT_RETRY_POLICY, Math.random), remainingMs));
     }
-    throw new Error(`${this.label}: no node answered as a cluster member (${reasons.join("; ")})`);
   }
 
   /** The three REST objects, the nodes and the API certificate's fingerprint (certificate keys are dropped at once). */
@@ -141,6 +168,23 @@ export class ClusterSession implements Session {
   close(): void {
     // Every client is closed after its use.
   }
+}
+
+/**
+ * A probe answer that ends the operation, with what to do. A 401 names the Cluster's own inputs (the client's
+ * words name a connection's, which a Cluster does not have); the error object stays the same (class and fields).
+ */
+function probeRefusal(error: unknown, url: string, label: string): unknown {
+  if (isRsApiError(error) && error.status === 401) {
+    try {
+      error.message =
+        `${label}: node ${url} refused the username or password (401${error.errorCode ? ` ${error.errorCode}` : ""} on GET /v1/cluster): ` +
+        "set the Cluster's username and password to the cluster's admin user";
+    } catch {
+      // A frozen error keeps its message.
+    }
+  }
+  return error;
 }
 
 /** The address a joining node is pointed at: an active member's. */

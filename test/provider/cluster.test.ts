@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { startCluster, type EmulatedCluster } from "../../emulator";
 import { configure, providers } from "../../provider";
+import { isRsApiError } from "../../provider/rest";
 import { bootstrapFirstNodeOutOfBand } from "./support/cluster";
 import { captureStderr, type StderrCapture } from "./support/stderr";
 
@@ -297,6 +298,41 @@ describe("Cluster provider against the emulator", function () {
         assert.match(error.message, new RegExp(`^Cluster "${emulator.clusterName.replace(/\./g, "\\.")}": PUT /v1/cluster: 400 invalid_schema`));
         return true;
       });
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it("the member probe rides out a busy window and a passing 500, and fails at once on refused credentials, naming the Cluster's inputs", async () => {
+    const emulator = await startCluster({ nodes: 2, operationDelayMs: 20, keyBits: 1024 });
+    try {
+      const declared = { name: emulator.clusterName, nodes: emulator.nodes.map((node) => ({ url: node.url })), username: emulator.username, password: emulator.password, tls: { caCertPem: emulator.caCertPem }, adopt: true };
+      const { outs } = await provider.create(await check(declared));
+      const probes = () => emulator.admin.events({ type: "fault" }).length;
+
+      // Every GET /v1/cluster is answered 409 busy for a second: the probe waits it out on the nodes in turn.
+      emulator.admin.addFault({ method: "GET", path: "^/v1/cluster$", busyMs: 1000 });
+      const afterBusy = await provider.read!(emulator.clusterName, outs as Props);
+      assert.equal((afterBusy.props as Props).name, emulator.clusterName);
+      assert.match(stderr.take(), /no node answered as a cluster member yet \(.*409 busy.*\); asking again/);
+
+      // One 500: the next node (or the next round) answers.
+      emulator.admin.clearFaults();
+      const before = probes();
+      emulator.admin.addFault({ method: "GET", path: "^/v1/cluster$", status: 500, errorCode: "internal_error", count: 1 });
+      const afterError = await provider.read!(emulator.clusterName, outs as Props);
+      assert.equal((afterError.props as Props).name, emulator.clusterName);
+      assert.equal(probes() - before, 1, "the 500 was answered once");
+
+      // A wrong password is the user's to fix: no second node, no second round, and the message names the inputs.
+      const started = Date.now();
+      await assert.rejects(provider.read!(emulator.clusterName, { ...(outs as Props), password: "not-the-password" }), (error: Error) => {
+        assert.match(error.message, /^Cluster "[^"]+": node \S+ refused the username or password \(401 unauthorized on GET \/v1\/cluster\): set the Cluster's username and password/);
+        assert.ok(isRsApiError(error) && error.status === 401, "the REST error object, class and fields kept");
+        assert.ok(!error.message.includes("not-the-password"));
+        return true;
+      });
+      assert.ok(Date.now() - started < 2000, "failed at once");
     } finally {
       await emulator.stop();
     }
