@@ -252,10 +252,10 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
         // Active before the delete was seen under way may only mean it has not started: that needs the action.
         let failed: ActionState | undefined;
         if (deleteSeen || deleteActionUid !== undefined) {
-          failed = await deleteFailure(client, uid, deleteActionUid, deleteSeen, signal);
+          failed = await deleteFailure(client, uid, deleteActionUid, deleteSeen ? "any" : "none", signal);
         } else {
           activeWithoutDeleteSince ??= clock.now();
-          if (clock.now() - activeWithoutDeleteSince >= DELETE_START_GRACE_MS) failed = await unstartedDeleteFailure(client, uid, signal);
+          if (clock.now() - activeWithoutDeleteSince >= DELETE_START_GRACE_MS) failed = await deleteFailure(client, uid, undefined, "newest", signal);
         }
         if (failed !== undefined || deleteSeen) {
           throw new RsOperationError({
@@ -311,33 +311,18 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
 export const DELETE_START_GRACE_MS = 2_000;
 
 /**
- * A delete that failed before the waiter ever saw it under way: the database's newest state machine is a failed
- * delete. An older failed delete followed by any other state machine does not count; one that is still the newest
- * after the grace is this delete's (the cluster accepted the DELETE and shows no newer work). Best effort.
- */
-async function unstartedDeleteFailure(client: RestRequester, uid: number, signal: AbortSignal | undefined): Promise<ActionState | undefined> {
-  try {
-    const answer = await client.request<unknown>("GET", `/v1/actions/bdb/${uid}`, { acceptStatuses: [404], retry: false, signal });
-    if (answer.status === 404) return undefined;
-    const newest = newestActionIn(answer.body);
-    return newest?.phase === "failed" && /delete/i.test(newest.name ?? "") ? newest : undefined;
-  } catch (error) {
-    if (isRsError(error)) return undefined;
-    throw error;
-  }
-}
-
-/**
- * The failed delete of a database that is active while a delete was awaited: its action when the waiter knows
- * it (GET /v1/actions/{uid}), else (once the delete was seen under way) a failed delete state machine in
- * GET /v1/actions/bdb/{uid}. Best effort, like
- * creationFailureReason: undefined when nothing says the delete failed.
+ * The failed delete of a database that is active while a delete was awaited; best effort, like
+ * creationFailureReason: undefined when nothing says the delete failed. Its action when the waiter knows its uid
+ * (GET /v1/actions/{uid}); else the database's state machines (GET /v1/actions/bdb/{uid}), as `machines` says:
+ * "any" failed delete once the delete was seen under way; only the "newest" state machine for a delete never seen
+ * under way (after the grace, a failed delete that is still the newest is this one; an older one followed by other
+ * work is not); "none" when neither holds (an older failed delete would mislead).
  */
 async function deleteFailure(
   client: RestRequester,
   uid: number,
   actionUid: string | undefined,
-  deleteSeen: boolean,
+  machines: "any" | "newest" | "none",
   signal: AbortSignal | undefined,
 ): Promise<ActionState | undefined> {
   try {
@@ -352,12 +337,11 @@ async function deleteFailure(
         return action.phase === "failed" ? action : undefined;
       }
     }
-    // Without the action's uid, only after the delete was seen under way: an older failed delete would mislead.
-    if (!deleteSeen) return undefined;
+    if (machines === "none") return undefined;
     const answer = await client.request<unknown>("GET", `/v1/actions/bdb/${uid}`, { acceptStatuses: [404], retry: false, signal });
     if (answer.status === 404) return undefined;
-    const failed = failedActionIn(answer.body);
-    return failed !== undefined && /delete/i.test(failed.name ?? "") ? failed : undefined;
+    const found = machines === "newest" ? newestActionIn(answer.body) : failedActionIn(answer.body);
+    return found?.phase === "failed" && /delete/i.test(found.name ?? "") ? found : undefined;
   } catch (error) {
     if (isRsError(error)) return undefined;
     throw error;
