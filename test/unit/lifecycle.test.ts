@@ -2,12 +2,13 @@
 // re-read and verified, one deadline per operation reaches every hook, adoption evaluates preconditions with
 // the row's own reader of the live value, and an action change calls its hook.
 import assert from "node:assert/strict";
-import { describe, it } from "mocha";
+import { afterEach, beforeEach, describe, it } from "mocha";
 import { type ResourceDefinition, type PropertyTable, booleanSchema, disruptionPolicySetting, rowBuilder, stringSchema } from "../../provider/core";
-import { type LifecycleHooks, type OperationContext, type PartialFailure, resourceProvider } from "../../provider/framework/lifecycle";
+import { type LifecycleHooks, type OperationContext, type PartialFailure, resourceProvider, unconfirmedCreate } from "../../provider/framework/lifecycle";
 import { DATABASE_RESOURCE, type LiveDatabase, type NodeVersionInfo } from "../../provider/database";
 import type { StackSettings } from "../../provider/settings";
 import { timeoutsProblems } from "../../provider/timeouts";
+import { captureStderr, type StderrCapture } from "../provider/support/stderr";
 
 type Props = Record<string, unknown>;
 const settings = (): StackSettings => ({ connection: {} });
@@ -319,5 +320,83 @@ describe("the framework life cycle (in-memory hooks)", () => {
     const again = new Error('Database "orders": a database named "orders" already exists');
     const before = resourceProvider(DATABASE_RESOURCE, memoryHooks(state, { beforeCreate: async () => Promise.reject(again) }), settings);
     await assert.rejects(before.create({ name: "orders", memorySize: 1024 }), { message: 'Database "orders": a database named "orders" already exists' });
+  });
+});
+
+describe("the life cycle of an unconfirmed create (a provisional id, finding F1)", () => {
+  let stderr: StderrCapture;
+  beforeEach(() => {
+    stderr = captureStderr();
+  });
+  afterEach(() => stderr.stop());
+
+  /** Hooks whose provisional ids look like "pending:<name>", resolved from `named` (name -> uid); calls are logged. */
+  function provisionalHooks(named: Record<string, number>, calls: string[], overrides: Partial<LifecycleHooks<LiveDatabase, typeof session>> = {}) {
+    const state = { live: { uid: 7, name: "orders", status: "active", memory_size: 1024 } as Record<string, unknown>, nodes: [], contexts: [] as OperationContext[] };
+    const provisional = (id: string) => (id.startsWith("pending:") ? id.slice("pending:".length) : undefined);
+    return memoryHooks(state, {
+      startCreate: async () => (calls.push("startCreate"), { id: "7" }),
+      completeCreate: async (_s, id) => (calls.push(`completeCreate ${id}`), state.live),
+      read: async (_s, id) => (calls.push(`read ${id}`), state.live),
+      delete: async (_s, id) => void calls.push(`delete ${id}`),
+      minimalRecord: (id, inputs) => (provisional(id) !== undefined ? { name: inputs.name, status: "unconfirmed" } : { uid: Number(id), name: inputs.name }),
+      unconfirmed: (id, recorded) => provisional(id) !== undefined && recorded.status === "unconfirmed",
+      resolveId: async (_s, id) => {
+        const name = provisional(id);
+        if (name === undefined) return id;
+        calls.push(`resolve ${name}`);
+        return named[name] === undefined ? undefined : String(named[name]);
+      },
+      ...overrides,
+    });
+  }
+  const record = { name: "orders", status: "unconfirmed", __provider: "shim" };
+
+  it("a create that startCreate reports unconfirmed is a partial failure with the provisional id, the minimal record and the shim", async () => {
+    const hooks = provisionalHooks({}, [], { startCreate: async () => Promise.reject(unconfirmedCreate('Database "orders": the create was sent but not answered', "pending:orders")) });
+    const error = (await resourceProvider(DATABASE_RESOURCE, hooks, settings).create({ name: "orders", memorySize: 1024, __provider: "shim" }).catch((e: unknown) => e)) as PartialFailure;
+    assert.equal(error.id, "pending:orders");
+    assert.deepEqual(error.properties, { name: "orders", status: "unconfirmed", __provider: "shim" });
+    assert.equal(error.message, 'Database "orders": the create was sent but not answered');
+    assert.deepEqual(error.reasons, [error.message]);
+  });
+
+  it("read returns the id the resource resolves to, or gone without reading when it resolves to nothing", async () => {
+    const calls: string[] = [];
+    const found = resourceProvider(DATABASE_RESOURCE, provisionalHooks({ orders: 7 }, calls), settings);
+    assert.equal((await found.read!("pending:orders", record)).id, "7");
+    const absent = resourceProvider(DATABASE_RESOURCE, provisionalHooks({}, calls), settings);
+    assert.deepEqual(await absent.read!("pending:orders", record), { id: "" });
+    assert.deepEqual(calls, ["resolve orders", "read 7", "resolve orders"]);
+  });
+
+  it("diff proposes an update, never a replacement, and asks nothing of the cluster", async () => {
+    const calls: string[] = [];
+    const provider = resourceProvider(DATABASE_RESOURCE, provisionalHooks({ orders: 7 }, calls), settings);
+    const diff = await provider.diff!("pending:orders", record, { name: "orders", memorySize: 1024 });
+    assert.equal(diff.changes, true);
+    assert.deepEqual(diff.replaces, []);
+    assert.deepEqual(calls, []);
+    assert.match(stderr.take(), /^Database "orders": its create was not confirmed \(recorded as pending:orders\); pulumi up looks it up and finishes it/);
+  });
+
+  it("update finishes the object it finds (wait, no second create), or creates it when there is none", async () => {
+    const calls: string[] = [];
+    const found = resourceProvider(DATABASE_RESOURCE, provisionalHooks({ orders: 7 }, calls), settings);
+    const { outs } = (await found.update!("pending:orders", record, { name: "orders", memorySize: 1024 })) as { outs: Props };
+    assert.equal(outs.uid, 7);
+    assert.deepEqual(calls, ["resolve orders", "completeCreate 7"]);
+    calls.length = 0;
+    const absent = resourceProvider(DATABASE_RESOURCE, provisionalHooks({}, calls), settings);
+    await absent.update!("pending:orders", record, { name: "orders", memorySize: 1024 });
+    assert.deepEqual(calls, ["resolve orders", "startCreate", "completeCreate 7"]);
+  });
+
+  it("delete deletes what the id resolves to, and nothing when it resolves to nothing", async () => {
+    const calls: string[] = [];
+    await resourceProvider(DATABASE_RESOURCE, provisionalHooks({ orders: 7 }, calls), settings).delete!("pending:orders", record);
+    await resourceProvider(DATABASE_RESOURCE, provisionalHooks({}, calls), settings).delete!("pending:orders", record);
+    await resourceProvider(DATABASE_RESOURCE, provisionalHooks({}, calls), settings).delete!("9", { uid: 9, name: "orders" });
+    assert.deepEqual(calls, ["resolve orders", "delete 7", "resolve orders", "delete 9"]);
   });
 });
