@@ -6,7 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { REST_FACTS, RestSession, restSessionHooks } from "../framework/rest-session";
 import { type LifecycleHooks, type OperationContext, resourceProvider, unconfirmedCreate } from "../framework/lifecycle";
 import { printLine } from "../output";
-import { type RsClient, describeErrorValue, excerpt, isOutcomeUnknown, isRsApiError, isRsConnectionError, waitForDatabase, type BdbObject } from "../rest";
+import { type RsClient, coalescedRead, describeErrorValue, excerpt, isOutcomeUnknown, isRsApiError, isRsConnectionError, waitForDatabase, type BdbObject } from "../rest";
 import type { StackSettings } from "../settings";
 import {
   DATABASE_RESOURCE,
@@ -177,17 +177,17 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
 
     completeCreate: ({ client }, id, pending, ctx) => waitActive(client, id, pending as string | undefined, ctx),
 
-    // One GET /v1/bdbs/{uid} per read, not the list shared among concurrent reads: the engine reads at most
-    // --parallel resources at once (8 by default on a 2-core machine), so a list shared only while in flight is
-    // fetched again for every few databases; measured at 500 databases it sent 141 list calls and 56 times the
-    // bytes of one list (docs/benchmarks.md, "Refresh at stack scale").
+    // The refresh's read: reads of one cluster running together share one GET /v1/bdbs when enough of them run
+    // to pay for it, else one GET /v1/bdbs/{uid} each (provider/rest/coalesce.ts: in flight only, never across a
+    // write this process finished, a uid missing from the list confirmed by its own GET; docs/benchmarks.md).
+    // A 404 of that GET is taken for gone only when GET /v1/bdbs agrees (confirmGone).
     async read({ client }, id, ctx) {
-      const answer = await client.request<LiveDatabase>("GET", `/v1/bdbs/${encodeURIComponent(id)}`, { acceptStatuses: [404] });
-      if (answer.status === 404) {
-        await confirmGone(client, id, `GET /v1/bdbs/${id}`, answer.body, ctx);
+      const live = await coalescedRead<LiveDatabase>(client, "/v1/bdbs", id);
+      if (live === undefined) {
+        await confirmGone(client, id, `GET /v1/bdbs/${id}`, undefined, ctx);
         return undefined;
       }
-      return answer.body;
+      return live;
     },
 
     readForRecord: ({ client }, id) => client.get<LiveDatabase>(`/v1/bdbs/${id}`, { retry: false }),

@@ -304,6 +304,14 @@ export class RsClient {
     }
   }
 
+  /**
+   * Where GETs of `path` by this client may be shared with other clients' (coalesce.ts): the dispatcher (origin
+   * and trust) and a key of the URL and a SHA-256 of the credentials, never the credentials themselves.
+   */
+  shareScope(path: string): { dispatcher: Dispatcher; key: string } {
+    return { dispatcher: this.#dispatcher, key: shareKey(`${this.origin}${this.#basePath}${path}`, this.#authorization, {}) };
+  }
+
   get<T>(path: string, options?: RequestOptions): Promise<T> {
     return this.#bodyOf<T>("GET", path, options, undefined);
   }

@@ -55,6 +55,11 @@ export function noteWriteFinished(): void {
   writeGeneration += 1;
 }
 
+/** The writes this process finished so far: a shared read records it when sent and is joined only while it holds. */
+export function currentWriteGeneration(): number {
+  return writeGeneration;
+}
+
 /**
  * The key of a GET: URL (origin, base path, path and query), a hash of the Authorization header and of the extra
  * headers. Trust is in the dispatcher the map belongs to.

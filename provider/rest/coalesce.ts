@@ -1,0 +1,286 @@
+// Coalesced reads of one object by uid: reads of one cluster's objects of a kind (the bdbs) that run at the same
+// time are served by one GET of the collection (`GET /v1/bdbs`, full objects) when that is cheaper than one
+// `GET /v1/bdbs/{uid}` each.
+//
+// Why: a refresh reads every resource at once. One read per resource costs one request each; the list answers
+// them all with one. The list is not free (a cluster of D databases renders and sends D objects), so it is used
+// only when enough reads run together to pay for it (listPaysFrom below, fitted to bench/refresh.ts).
+//
+// Not a cache: a list's answer serves the reads that were pending when it was sent and the reads that joined it
+// while it was in flight, exactly as inflight.ts lets a GET join an identical one in flight; it is dropped the
+// moment it settles, before any read sees it, and a read after that sends (or joins) a new request. A joiner may
+// get an answer the server computed just before the joiner started; that is the same trade inflight.ts makes, and
+// it is safe for the same reason: a read never joins a list sent before a write of this process finished (the
+// write generation of inflight.ts), so a read after a write always sees the write. Reads that need a fresher
+// answer than a concurrent read's (the waiter's polls after a write) do not come here; they GET the object.
+//
+// Answers are checked, never trusted for absence: a uid missing from the list is confirmed with its own GET
+// (404 then means gone), since a list is not a promise that an object it lacks is gone (it may have been
+// created, or be listed late). A list that fails (an error status, no answer, not an array) makes every read it
+// served fall back to its own GET with the client's normal retry policy, so one fault does not fail a whole
+// refresh; a 401 or a TLS failure fails them all with the list's error (credentials and trust do not change from
+// one request to the next, and the error says what to fix).
+//
+// What this module keeps between requests is one number per cluster: how many objects the last list held (D), a
+// statistic for the cost rule, never an answer. Groups are keyed per dispatcher (origin and trust) and by the
+// collection URL with a SHA-256 of the credentials (RsClient.shareScope), never the credentials.
+import { performance } from "node:perf_hooks";
+import type { Dispatcher } from "undici";
+import type { RsClient } from "./client";
+import { isRsApiError, isRsTlsError } from "./errors";
+import { currentWriteGeneration } from "./inflight";
+
+/** One read waiting for its object. */
+interface Waiter {
+  uid: string;
+  client: RsClient;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** A list request in flight and the reads it will serve. */
+interface ListInFlight {
+  /** The write generation when it was sent: a read joins only while no write of this process has finished since. */
+  generation: number;
+  waiters: Waiter[];
+}
+
+/** The coalescer state of one collection of one cluster (as seen through one set of credentials and trust). */
+interface Group {
+  /** Reads registered and not yet flushed (gathering). */
+  pending: Waiter[];
+  /** Whether a flush is scheduled for `pending`. */
+  flushScheduled: boolean;
+  list: ListInFlight | undefined;
+  /** Reads of this group registered and not yet answered (pending, in a list, or in their own GET). */
+  running: number;
+  /** How many objects the last successful list of this group held: a statistic for the cost rule, not data. */
+  lastListSize: number | undefined;
+  /** How long the last list and the last single GET took (ms), and when recent reads arrived: statistics too. */
+  lastListMs: number | undefined;
+  lastOwnGetMs: number | undefined;
+  arrivals: number[];
+  /** The most reads running at once since the group was last idle. */
+  peakRunning: number;
+}
+
+const groups = new WeakMap<Dispatcher, Map<string, Group>>();
+
+/** Counters for tests and the benchmarks. */
+const counters = { lists: 0, servedByList: 0, ownGets: 0, confirmations: 0, listFallbacks: 0 };
+
+/**
+ * How long a read that arrives while other reads of its cluster are running waits for more reads to join its batch,
+ * at most (ms). A read that finds no other read of its cluster running does not wait at all (one setImmediate).
+ * Reads through the provider host arrive about 0.3 ms apart in a refresh and each takes 5 to 20 ms in the host
+ * (docs/benchmarks.md "Refresh"), so a couple of milliseconds gathers a burst without adding visibly to it.
+ */
+export const GATHER_MS = 5;
+
+/**
+ * The cost rule: a list of a collection holding `size` objects pays when at least this many reads will share it.
+ * Fitted to bench/refresh.ts through the provider host (docs/benchmarks.md "Refresh"): there, always listing beat
+ * one GET each at 50 databases with about 10 reads running together, tied at 100 with 10 to 15, and lost badly at
+ * 500 with 15 to 30 (every list carries all 500 objects); the raw rows agree on the shape: a list costs about
+ * 0.08 ms per object and a single GET about 0.35 ms from a raw client, and about twice that inside the host,
+ * whose one event loop also runs every read. Hence size / 8, and never below 2 (one read alone never lists).
+ * An unknown size (no list answered yet for this cluster in this process) is taken as small (10): the first
+ * batch of a big cluster may then fetch one list it did not need, after which the size is known.
+ */
+export function listPaysFrom(size: number | undefined): number {
+  return Math.max(2, Math.ceil((size ?? 10) / 8));
+}
+
+/**
+ * `REDISENTERPRISE_READ_COALESCING`: `auto` (the default, the cost rule above), `off` (one GET per read, as before
+ * coalescing existed), or `always` (a list whenever two or more reads run together). For the benchmarks, which
+ * compare the three through the provider host, and as an escape hatch; read at each call.
+ */
+function mode(): "auto" | "off" | "always" {
+  const value = process.env.REDISENTERPRISE_READ_COALESCING;
+  return value === "off" || value === "always" ? value : "auto";
+}
+
+/** The reads a list must serve to pay, in the current mode. */
+function threshold(group: Group): number {
+  const current = mode();
+  return current === "always" ? 2 : current === "off" ? Number.POSITIVE_INFINITY : listPaysFrom(group.lastListSize);
+}
+
+/**
+ * How many reads a list sent now would serve, estimated: the reads pending, and the reads expected to join it
+ * while it is in flight, taken as the reads of this group that arrived during the last interval as long as a list
+ * takes (the last list's time; before any, the last single GET's). Never more than the most reads this group has
+ * had running at once since it was last idle: the engine runs at most --parallel reads at once, and reads waiting
+ * on a list hold their places, so with 8 at a time a list serves 8 reads however fast they come. Arrival times
+ * and the peak are statistics like the size.
+ */
+function expectedServed(group: Group, now: number): number {
+  const window = group.lastListMs ?? group.lastOwnGetMs ?? DEFAULT_WINDOW_MS;
+  while (group.arrivals.length > 0 && group.arrivals[0]! < now - window) group.arrivals.shift();
+  return Math.min(group.pending.length + group.arrivals.length, group.peakRunning);
+}
+
+/** The estimate's window before anything was timed for the group (ms): about one read's time in the host. */
+const DEFAULT_WINDOW_MS = 10;
+
+/** Arrival times kept per group, at most (the estimate needs no more than the largest threshold). */
+const MAX_ARRIVALS = 1024;
+
+function groupOf(client: RsClient, collection: string): Group {
+  const { dispatcher, key } = client.shareScope(collection);
+  let byKey = groups.get(dispatcher);
+  if (byKey === undefined) {
+    byKey = new Map();
+    groups.set(dispatcher, byKey);
+  }
+  let group = byKey.get(key);
+  if (group === undefined) {
+    group = { pending: [], flushScheduled: false, list: undefined, running: 0, lastListSize: undefined, lastListMs: undefined, lastOwnGetMs: undefined, arrivals: [], peakRunning: 0 };
+    byKey.set(key, group);
+  }
+  return group;
+}
+
+/** A uid as the list names it: a positive decimal integer with no leading zero; anything else reads by itself. */
+const CANONICAL_UID = /^[1-9][0-9]{0,15}$/;
+
+/**
+ * The object `collection/uid` (e.g. "/v1/bdbs", "3"), or undefined when the server answers 404 for it. Reads of
+ * the same cluster running at the same time may share one `GET collection` (see the top of this file); the object
+ * is the list's element for that uid, which for the bdbs is the same object `GET /v1/bdbs/{uid}` gives
+ * (test/provider/coalesce.test.ts holds that on the emulator; the real answers in fixtures/rs-real agree).
+ */
+export function coalescedRead<T>(client: RsClient, collection: string, uid: string): Promise<T | undefined> {
+  if (!CANONICAL_UID.test(uid) || mode() === "off") return ownGet<T>(client, collection, uid);
+  const group = groupOf(client, collection);
+  group.running += 1;
+  group.peakRunning = Math.max(group.peakRunning, group.running);
+  const done = () => {
+    group.running -= 1;
+    if (group.running === 0) group.peakRunning = 0;
+  };
+  return new Promise<T | undefined>((resolve, reject) => {
+    const waiter: Waiter = {
+      uid,
+      client,
+      resolve: (value) => {
+        done();
+        resolve(value as T | undefined);
+      },
+      reject: (error) => {
+        done();
+        reject(error);
+      },
+    };
+    if (group.list !== undefined && group.list.generation === currentWriteGeneration()) {
+      group.list.waiters.push(waiter);
+      return;
+    }
+    group.pending.push(waiter);
+    group.arrivals.push(performance.now());
+    if (group.arrivals.length > MAX_ARRIVALS) group.arrivals.shift();
+    schedule(group, collection);
+  });
+}
+
+function schedule(group: Group, collection: string): void {
+  if (group.flushScheduled) return;
+  group.flushScheduled = true;
+  const started = performance.now();
+  const check = () => {
+    // A lone read goes at once; reads among others wait (bounded) while the batch is not worth a list yet.
+    const now = performance.now();
+    const alone = group.running === 1;
+    if (alone || expectedServed(group, now) >= threshold(group) || now - started >= GATHER_MS) {
+      group.flushScheduled = false;
+      flush(group, collection);
+    } else {
+      setTimeout(check, 0.5);
+    }
+  };
+  setImmediate(check);
+}
+
+function flush(group: Group, collection: string): void {
+  if (group.pending.length === 0) return;
+  const listPays = expectedServed(group, performance.now()) >= threshold(group);
+  const waiters = group.pending.splice(0);
+  if (group.list !== undefined && group.list.generation === currentWriteGeneration()) {
+    // A list went out while these gathered (another batch's): they join it.
+    group.list.waiters.push(...waiters);
+    return;
+  }
+  if (!listPays) {
+    for (const waiter of waiters) serveByOwnGet(waiter, collection, group);
+    return;
+  }
+  const list: ListInFlight = { generation: currentWriteGeneration(), waiters };
+  group.list = list;
+  counters.lists += 1;
+  const sent = performance.now();
+  // Sent by the first read's client, once: a failure makes every read fall back to its own GET (with retries).
+  waiters[0]!.client.request<unknown>("GET", collection, { retry: false }).then(
+    (answer) => {
+      // Gone before any read sees the answer: nothing outlives the request.
+      if (group.list === list) group.list = undefined;
+      const body = answer.body;
+      if (!Array.isArray(body)) {
+        fallBack(list.waiters, collection, group);
+        return;
+      }
+      group.lastListSize = body.length;
+      group.lastListMs = performance.now() - sent;
+      const byUid = new Map<string, unknown>();
+      for (const item of body) {
+        if (item !== null && typeof item === "object" && "uid" in item) byUid.set(String((item as { uid: unknown }).uid), item);
+      }
+      const given = new Set<string>();
+      for (const waiter of list.waiters) {
+        const item = byUid.get(waiter.uid);
+        if (item === undefined) {
+          // Not in the list: not gone on the list's word; its own GET says (404 = gone).
+          counters.confirmations += 1;
+          serveByOwnGet(waiter, collection, group);
+          continue;
+        }
+        counters.servedByList += 1;
+        // Each read gets its own object: a second read of the same uid gets a copy.
+        waiter.resolve(given.has(waiter.uid) ? structuredClone(item) : item);
+        given.add(waiter.uid);
+      }
+    },
+    (error: unknown) => {
+      if (group.list === list) group.list = undefined;
+      if ((isRsApiError(error) && error.status === 401) || isRsTlsError(error)) {
+        for (const waiter of list.waiters) waiter.reject(error);
+        return;
+      }
+      fallBack(list.waiters, collection, group);
+    },
+  );
+}
+
+function fallBack(waiters: Waiter[], collection: string, group: Group): void {
+  counters.listFallbacks += 1;
+  for (const waiter of waiters) serveByOwnGet(waiter, collection, group);
+}
+
+function serveByOwnGet(waiter: Waiter, collection: string, group: Group): void {
+  const sent = performance.now();
+  ownGet(waiter.client, collection, waiter.uid).then((value) => {
+    group.lastOwnGetMs = performance.now() - sent;
+    waiter.resolve(value);
+  }, waiter.reject);
+}
+
+async function ownGet<T>(client: RsClient, collection: string, uid: string): Promise<T | undefined> {
+  counters.ownGets += 1;
+  const answer = await client.request<T>("GET", `${collection}/${encodeURIComponent(uid)}`, { acceptStatuses: [404] });
+  return answer.status === 404 ? undefined : answer.body;
+}
+
+/** What the coalescer did since the process started (for tests and the benchmarks). */
+export function coalescingCounters(): { lists: number; servedByList: number; ownGets: number; confirmations: number; listFallbacks: number } {
+  return { ...counters };
+}

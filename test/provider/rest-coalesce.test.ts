@@ -1,0 +1,174 @@
+// Coalesced reads by uid (provider/rest/coalesce.ts) against a local server whose answers the test controls:
+// reads running together share one list; a lone read sends its own GET; a uid missing from the list is confirmed
+// by its own GET; a failed list falls back to one GET each; a 401 fails them all at once; a read after a write of
+// this process never joins a list sent before it; credentials are never shared nor kept in clear.
+import assert from "node:assert/strict";
+import type { ServerResponse } from "node:http";
+import { RsClient, coalescedRead, isRsApiError, listPaysFrom } from "../../provider/rest";
+import { quietly, sendJson, startServer, type RecordedRequest, type TestServer } from "./support/servers";
+import { DISTINCTIVE_PASSWORD, USERNAME, assertNoSecrets, basicToken } from "./support/secrets";
+
+type Bdb = { uid: number; name: string; memory_size: number };
+
+const bdb = (uid: number, memory = 100): Bdb => ({ uid, name: `db-${uid}`, memory_size: memory });
+
+const isList = (request: RecordedRequest) => request.method === "GET" && request.url === "/v1/bdbs";
+const singleUid = (request: RecordedRequest) => /^\/v1\/bdbs\/(\d+)$/.exec(request.url)?.[1];
+
+describe("coalesced reads by uid", () => {
+  const servers: TestServer[] = [];
+  const clients: RsClient[] = [];
+  let previousMode: string | undefined;
+
+  before(() => {
+    previousMode = process.env.REDISENTERPRISE_READ_COALESCING;
+    delete process.env.REDISENTERPRISE_READ_COALESCING;
+  });
+  after(() => {
+    if (previousMode !== undefined) process.env.REDISENTERPRISE_READ_COALESCING = previousMode;
+  });
+
+  function clientFor(server: TestServer, password = DISTINCTIVE_PASSWORD): RsClient {
+    const client = quietly(() => new RsClient({ url: server.url, username: USERNAME, password }, { retry: { initialDelayMs: 5, maxDelayMs: 20, deadlineMs: 2000 } }));
+    clients.push(client);
+    return client;
+  }
+
+  /** A server of `uids` (memory per uid from `memory`): list and single GETs, PUT sets memory_size. */
+  async function clusterServer(uids: number[], options: { listStatus?: number; listUids?: number[]; holdListMs?: number } = {}) {
+    const memory = new Map(uids.map((uid) => [uid, 100]));
+    const server = await startServer(async (request, response: ServerResponse) => {
+      if (isList(request)) {
+        // The answer is what the cluster held when the request arrived, however late it is sent.
+        const snapshot = (options.listUids ?? [...memory.keys()]).filter((uid) => memory.has(uid)).map((uid) => bdb(uid, memory.get(uid)));
+        if (options.holdListMs) await new Promise((resolve) => setTimeout(resolve, options.holdListMs));
+        if (options.listStatus !== undefined) return sendJson(response, options.listStatus, { error_code: "internal_error", description: "list failed" });
+        return sendJson(response, 200, snapshot);
+      }
+      const text = singleUid(request);
+      const uid = Number(text);
+      if (request.method === "PUT") {
+        memory.set(uid, JSON.parse(request.body).memory_size);
+        return sendJson(response, 200, { uid });
+      }
+      if (text !== String(uid) || !memory.has(uid)) return sendJson(response, 404, { error_code: "db_not_exist", description: `database ${uid} does not exist` });
+      return sendJson(response, 200, bdb(uid, memory.get(uid)));
+    });
+    servers.push(server);
+    return server;
+  }
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.close()));
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+
+  it("serves reads running together with one GET /v1/bdbs, each with its own object", async () => {
+    const uids = [1, 2, 3, 4, 5, 6];
+    const server = await clusterServer(uids);
+    const results = await Promise.all(uids.map((uid) => coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", String(uid))));
+    assert.deepEqual(results, uids.map((uid) => bdb(uid)));
+    assert.deepEqual(server.requests.map((request) => request.url), ["/v1/bdbs"], "six reads together: one list, nothing else");
+  });
+
+  it("sends a lone read as its own GET /v1/bdbs/{uid}, and nothing else", async () => {
+    const server = await clusterServer([1, 2, 3]);
+    const result = await coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", "2");
+    assert.deepEqual(result, bdb(2));
+    assert.deepEqual(server.requests.map((request) => request.url), ["/v1/bdbs/2"]);
+  });
+
+  it("gives two reads of the same uid separate objects", async () => {
+    const server = await clusterServer([1, 2]);
+    const [a, b, c] = await Promise.all(["1", "1", "2"].map((uid) => coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", uid)));
+    assert.deepEqual(a, b);
+    assert.notEqual(a, b, "each read gets its own object");
+    assert.deepEqual(c, bdb(2));
+  });
+
+  it("does not take a uid missing from the list as gone: its own GET decides (404 = gone)", async () => {
+    // uid 3 exists but the list leaves it out (created late, listed late); uid 4 does not exist.
+    const server = await clusterServer([1, 2, 3], { listUids: [1, 2] });
+    const results = await Promise.all(["1", "2", "3", "4"].map((uid) => coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", uid)));
+    assert.deepEqual(results, [bdb(1), bdb(2), bdb(3), undefined]);
+    assert.equal(server.requests.filter(isList).length, 1);
+    assert.deepEqual(server.requests.map(singleUid).filter(Boolean).sort(), ["3", "4"], "only the missing uids are confirmed one by one");
+  });
+
+  it("falls back to one GET per read when the list is answered 500, so one fault fails no read", async () => {
+    const uids = [1, 2, 3, 4, 5];
+    const server = await clusterServer(uids, { listStatus: 500 });
+    const results = await Promise.all(uids.map((uid) => coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", String(uid))));
+    assert.deepEqual(results, uids.map((uid) => bdb(uid)));
+    assert.equal(server.requests.filter(isList).length, 1, "the list is sent once, not retried");
+    assert.deepEqual(server.requests.map(singleUid).filter(Boolean).sort(), ["1", "2", "3", "4", "5"]);
+  });
+
+  it("fails every read with the list's 401, which says what to fix, without sending more and without the password", async () => {
+    const server = await startServer((_request, response) => sendJson(response, 401, { error_code: "unauthorized", description: "bad credentials" }));
+    servers.push(server);
+    const outcomes = await Promise.allSettled([1, 2, 3, 4].map((uid) => coalescedRead(clientFor(server), "/v1/bdbs", String(uid))));
+    assert.deepEqual(server.requests.map((request) => request.url), ["/v1/bdbs"]);
+    for (const outcome of outcomes) {
+      assert.equal(outcome.status, "rejected");
+      const error = (outcome as PromiseRejectedResult).reason;
+      assert.ok(isRsApiError(error) && error.status === 401);
+      assert.match(error.message, /username or password/);
+      assertNoSecrets(error, [DISTINCTIVE_PASSWORD, basicToken(USERNAME, DISTINCTIVE_PASSWORD)]);
+    }
+  });
+
+  it("never serves a read with a list sent before a write this process finished: the read sees the write", async () => {
+    const uids = [1, 2, 3, 4];
+    // The list's answer is the state when it arrived, sent 300 ms later.
+    const server = await clusterServer(uids, { holdListMs: 300 });
+    const before = Promise.all(uids.map((uid) => coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", String(uid))));
+    for (let i = 0; i < 100 && !server.requests.some(isList); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(server.requests.some(isList), "the list is in flight");
+    await clientFor(server).put("/v1/bdbs/2", { memory_size: 200 });
+    // Sent while the old list is still in flight: without the write rule it would join it and read 100.
+    const afterWrite = await coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", "2");
+    assert.equal(afterWrite?.memory_size, 200, "a read after the write sees the write");
+    const old = await before;
+    assert.equal(old[1]?.memory_size, 100, "the reads pending before the write got the list sent before it (the test is meaningful)");
+  });
+
+  it("never shares a list between different credentials, and keeps no credentials in its key", async () => {
+    const other = "Other-Password-9917";
+    const server = await startServer((request, response) => {
+      const auth = String(request.headers.authorization);
+      const who = auth.includes(basicToken(USERNAME, other)) ? "other" : "first";
+      if (isList(request)) return sendJson(response, 200, [1, 2, 3].map((uid) => ({ ...bdb(uid), name: who })));
+      return sendJson(response, 200, { ...bdb(Number(singleUid(request))), name: who });
+    });
+    servers.push(server);
+    const reads = [1, 2, 3].flatMap((uid) => [
+      coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", String(uid)).then((value) => ["first", value?.name]),
+      coalescedRead<Bdb>(clientFor(server, other), "/v1/bdbs", String(uid)).then((value) => ["other", value?.name]),
+    ]);
+    for (const [asked, answered] of await Promise.all(reads)) assert.equal(answered, asked, "each read is answered with its own credentials");
+    const scope = clientFor(server).shareScope("/v1/bdbs");
+    for (const secret of [DISTINCTIVE_PASSWORD, basicToken(USERNAME, DISTINCTIVE_PASSWORD)]) assert.ok(!scope.key.includes(secret));
+  });
+
+  it("reads a uid that is not a plain number by itself (the list could not name it)", async () => {
+    const server = await clusterServer([1]);
+    const results = await Promise.all(["01", "01", "x"].map((uid) => coalescedRead(clientFor(server), "/v1/bdbs", uid)));
+    assert.deepEqual(results, [undefined, undefined, undefined]);
+    assert.equal(server.requests.filter(isList).length, 0);
+  });
+
+  it("keeps nothing once a list settled: the next reads send a new request", async () => {
+    const server = await clusterServer([1, 2, 3]);
+    await Promise.all([1, 2, 3].map((uid) => coalescedRead(clientFor(server), "/v1/bdbs", String(uid))));
+    await Promise.all([1, 2, 3].map((uid) => coalescedRead(clientFor(server), "/v1/bdbs", String(uid))));
+    assert.equal(server.requests.filter(isList).length, 2);
+  });
+
+  it("prices a list by the size of the collection: it pays from 2 reads when small, far more when large", () => {
+    assert.equal(listPaysFrom(undefined), 2);
+    assert.equal(listPaysFrom(10), 2);
+    assert.equal(listPaysFrom(100), 13);
+    assert.equal(listPaysFrom(500), 63);
+  });
+});
