@@ -1,18 +1,27 @@
 // Refresh at stack scale: 10, 100 and 500 databases read through the real @pulumi/pulumi provider host over gRPC,
-// all at once as the engine's refresh issues them, against one raw GET /v1/bdbs (the list of every database) on
-// the same emulator in the same run. REST calls are counted at the emulator, bytes at a relay in front of it
-// (bench/support.ts).
+// 8 at a time (the engine's default --parallel here) and all at once, against one raw GET /v1/bdbs (the list of
+// every database) on the same emulator in the same run. REST calls are counted at the emulator, bytes at a relay
+// in front of it (bench/support.ts).
 //
 // Rows per size:
-//   raw list       one GET /v1/bdbs: the least a client can do to learn every database's state;
-//   raw per uid    GET /v1/bdbs/{uid} for every database at once (what one read per resource costs on the wire);
-//   host check     a Check of every resource at once through the host: no REST at all, so its time is the host's
-//                  own per-resource cost (gRPC, Struct conversion, the serialized provider), the overhead the goal
-//                  allows on top of the list call;
-//   host refresh   a Read of every resource at once through the host.
-// The goal: host refresh <= 1.5 x raw list + host check, in time; calls and bytes as ratios to the list call.
+//   raw list          one GET /v1/bdbs: the least a client can do to learn every database's state;
+//   raw per uid       GET /v1/bdbs/{uid} for every database at once (what one read per resource costs on the wire);
+//   host check        a Check of every resource at once through the host (no REST);
+//   host read, no REST  a Read of every resource through the host with a provider whose read returns the stored
+//                  properties (and the same input keys) with no I/O: the host's own cost of a Read call, which
+//                  is the per-resource overhead the goal allows on top of the list call;
+//   host refresh      a Read of every resource through the host with the Database provider, reads of one cluster
+//                  coalesced (provider/rest/coalesce.ts, the default);
+//   ... one GET each  the same with REDISENTERPRISE_READ_COALESCING=off (how every read went before);
+//   ... list always   the same with REDISENTERPRISE_READ_COALESCING=always (a list whenever two reads run together),
+//                  which shows where the cost rule's choice of list or single GETs pays.
+// The goal: host refresh - host read (no REST) <= 1.5 x raw list, in time, at each parallelism; calls and bytes as
+// ratios to the list call.
 // Run: `npm run bench -- refresh` or `node dist/bench/refresh.js [sizes...]`.
+import { performance } from "node:perf_hooks";
 import { startCluster } from "../emulator";
+import { RsClient, coalescedRead, type Connection } from "../provider/rest";
+import type * as pulumi from "@pulumi/pulumi";
 import { providerShim } from "../sdk/shim";
 import { startProviderHost, serializeProvider, type ProviderHost, type PropertyMap } from "../test/engine/harness";
 import { EmulatorMeter, RawRest, inParallel, machineLine, median, type Counts } from "./support";
@@ -20,7 +29,7 @@ import { EmulatorMeter, RawRest, inParallel, machineLine, median, type Counts } 
 export interface RefreshBenchOptions {
   /** Stack sizes (databases). @default [10, 100, 500] */
   sizes?: number[];
-  /** Repetitions per row; the median is reported. @default 3 */
+  /** Repetitions per row; the median is reported. @default 5 */
   repetitions?: number;
 }
 
@@ -34,12 +43,18 @@ export interface RefreshRow {
 
 export interface RefreshSummary {
   size: number;
+  /** "8 at a time" or "all at once". */
+  parallelism: string;
   /** host refresh time / raw list time. */
   timeRatio: number;
-  /** (host refresh time - host check time) / raw list time: the goal is <= 1.5. */
+  /** (host refresh time - host read time with no REST) / raw list time: the goal is <= 1.5. */
   timeRatioBeyondHost: number;
   callsRatio: number;
   bytesRatio: number;
+  /** The same time ratio with one GET per read (coalescing off), for comparison. */
+  timeRatioBeyondHostOneGetEach: number;
+  /** The cost rule's fit from this run's raw rows: raw list ms / (raw per-uid ms / size). */
+  listCostInGets: number;
 }
 
 export interface RefreshBenchResult {
@@ -47,6 +62,35 @@ export interface RefreshBenchResult {
   repetitions: number;
   rows: RefreshRow[];
   summaries: RefreshSummary[];
+  /** A read with no other read running, median ms over LONE_READS: through the coalescer, and a plain GET. */
+  loneRead: { coalescedMs: number; directMs: number; samples: number };
+}
+
+/** Samples of the lone-read latency (alternating coalesced and direct, one at a time). */
+const LONE_READS = 200;
+
+/** The latency the coalescer adds to a read that runs alone: it must not wait for company. */
+async function measureLoneRead(connection: Connection, uid: string): Promise<RefreshBenchResult["loneRead"]> {
+  const client = new RsClient(connection);
+  try {
+    const coalesced: number[] = [];
+    const direct: number[] = [];
+    for (let i = 0; i < LONE_READS + 20; i++) {
+      let started = performance.now();
+      await coalescedRead(client, "/v1/bdbs", uid);
+      const a = performance.now() - started;
+      started = performance.now();
+      await client.request("GET", `/v1/bdbs/${uid}`, { acceptStatuses: [404] });
+      const b = performance.now() - started;
+      if (i >= 20) {
+        coalesced.push(a);
+        direct.push(b);
+      }
+    }
+    return { coalescedMs: median(coalesced), directMs: median(direct), samples: LONE_READS };
+  } finally {
+    await client.close();
+  }
 }
 
 /**
@@ -74,21 +118,45 @@ async function measured(repetitions: number, meter: EmulatorMeter, work: () => P
   return { ms: median(samples.map((s) => s.ms)), calls: median(samples.map((s) => s.calls)), bytes: median(samples.map((s) => s.bytes)) };
 }
 
+/**
+ * A dynamic provider whose read returns what the engine sent, and as inputs the same keys the Database's read
+ * returns, with no I/O: the host's own cost of a Read with the same payload sizes.
+ */
+function noRestProvider(inputKeys: readonly string[]): pulumi.dynamic.ResourceProvider {
+  return {
+    async read(id: string, props: Record<string, unknown>) {
+      const inputs: Record<string, unknown> = {};
+      for (const key of inputKeys) if (key in props) inputs[key] = props[key];
+      return { id, props, inputs };
+    },
+  } as pulumi.dynamic.ResourceProvider;
+}
+
+const MODES = ["auto", "off", "always"] as const;
+type Mode = (typeof MODES)[number];
+const MODE_LABEL: Record<Mode, string> = { auto: "host refresh", off: "host refresh, one GET each", always: "host refresh, list always" };
+
 export async function runRefreshBench(options: RefreshBenchOptions = {}): Promise<RefreshBenchResult> {
   const sizes = options.sizes ?? [10, 100, 500];
-  const repetitions = options.repetitions ?? 3;
+  const repetitions = options.repetitions ?? 5;
   const machine = machineLine();
   const cluster = await startCluster({ nodes: 3, operationDelayMs: 0, keyBits: 1024 });
   const meter = await new EmulatorMeter(cluster).start();
   const raw = new RawRest(meter.url, cluster);
-  let host: ProviderHost | undefined;
+  const hosts = new Map<Mode, ProviderHost>();
   const rows: RefreshRow[] = [];
   const summaries: RefreshSummary[] = [];
   try {
     const connection = { url: meter.url, username: cluster.username, password: cluster.password, caCertPem: cluster.caCertPem };
     const shim = await serializeProvider(providerShim("Database"));
-    host = await startProviderHost({ project: "bench", config: {} });
-    await host.configure({});
+    // One host per coalescing mode: the provider reads the mode from its environment at each read.
+    for (const mode of MODES) {
+      const host = await startProviderHost({ project: "bench", config: {}, env: { REDISENTERPRISE_READ_COALESCING: mode } });
+      hosts.set(mode, host);
+      await host.configure({});
+    }
+    const host = hosts.get("auto")!;
+    let noRest: string | undefined;
     const resources: Resource[] = [];
     for (const size of sizes) {
       // Grow the stack to `size` databases (raw POSTs; the emulator makes them active at once).
@@ -104,34 +172,50 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
         const inputs = { name, memorySize: "100MB", connection, __provider: shim };
         const read = await host.read(uid, urn, { uid: Number(uid), name, connection, __provider: shim }, inputs);
         resources.push({ id: uid, urn, properties: { ...read.properties, __provider: shim }, inputs: { ...(read.inputs ?? inputs), __provider: shim } });
+        noRest ??= await serializeProvider(noRestProvider(Object.keys(read.inputs ?? {}).filter((key) => key !== "__provider")));
       }
+      const noRestResources = resources.map((r) => ({ ...r, properties: { ...r.properties, __provider: noRest! } }));
       const list = await measured(repetitions, meter, () => raw.call("GET", "/v1/bdbs"));
       const perUid = await measured(repetitions, meter, () => Promise.all(resources.map((r) => raw.call("GET", `/v1/bdbs/${r.id}`))));
-      const check = await measured(repetitions, meter, () => Promise.all(resources.map((r) => host!.check(r.urn, r.inputs, r.inputs))));
-      const refreshAt = (parallel: number) =>
+      const check = await measured(repetitions, meter, () => Promise.all(resources.map((r) => host.check(r.urn, r.inputs, r.inputs))));
+      const readAt = (through: ProviderHost, stack: Resource[], parallel: number) =>
         measured(repetitions, meter, async () => {
-          const results = await inParallel(resources, parallel, (r) => host!.read(r.id, r.urn, r.properties, r.inputs));
+          const results = await inParallel(stack, parallel, (r) => through.read(r.id, r.urn, r.properties, r.inputs));
           const lost = results.filter((result) => result.id === "").length;
           if (lost > 0) throw new Error(`${lost} databases read as gone`);
         });
-      const refresh8 = await refreshAt(ENGINE_DEFAULT_PARALLEL);
-      const refresh = await refreshAt(Number.MAX_SAFE_INTEGER);
       rows.push({ size, variant: "raw list", ...list });
       rows.push({ size, variant: "raw per uid", ...perUid });
       rows.push({ size, variant: "host check", ...check });
-      rows.push({ size, variant: `host refresh, ${ENGINE_DEFAULT_PARALLEL} at a time`, ...refresh8 });
-      rows.push({ size, variant: "host refresh, all at once", ...refresh });
-      summaries.push({
-        size,
-        timeRatio: refresh.ms / list.ms,
-        timeRatioBeyondHost: Math.max(0, refresh.ms - check.ms) / list.ms,
-        callsRatio: refresh.calls / list.calls,
-        bytesRatio: refresh.bytes / list.bytes,
-      });
+      for (const [parallelism, parallel] of [
+        [`${ENGINE_DEFAULT_PARALLEL} at a time`, ENGINE_DEFAULT_PARALLEL],
+        ["all at once", Number.MAX_SAFE_INTEGER],
+      ] as const) {
+        const overhead = await readAt(host, noRestResources, parallel);
+        rows.push({ size, variant: `host read, no REST, ${parallelism}`, ...overhead });
+        const byMode = new Map<Mode, { ms: number } & Counts>();
+        for (const mode of MODES) {
+          const refresh = await readAt(hosts.get(mode)!, resources, parallel);
+          byMode.set(mode, refresh);
+          rows.push({ size, variant: `${MODE_LABEL[mode]}, ${parallelism}`, ...refresh });
+        }
+        const refresh = byMode.get("auto")!;
+        summaries.push({
+          size,
+          parallelism,
+          timeRatio: refresh.ms / list.ms,
+          timeRatioBeyondHost: Math.max(0, refresh.ms - overhead.ms) / list.ms,
+          callsRatio: refresh.calls / list.calls,
+          bytesRatio: refresh.bytes / list.bytes,
+          timeRatioBeyondHostOneGetEach: Math.max(0, byMode.get("off")!.ms - overhead.ms) / list.ms,
+          listCostInGets: list.ms / (perUid.ms / size),
+        });
+      }
     }
-    return { machine, repetitions, rows, summaries };
+    const loneRead = await measureLoneRead(connection, resources[0]!.id);
+    return { machine, repetitions, rows, summaries, loneRead };
   } finally {
-    await host?.stop();
+    for (const running of hosts.values()) await running.stop();
     await raw.close();
     await meter.stop();
     await cluster.stop();
@@ -143,17 +227,22 @@ export function formatRefreshBench(result: RefreshBenchResult): string {
   return [
     result.machine,
     "",
-    `Refresh of every database at once (median of ${result.repetitions}; calls counted at the emulator, bytes at a relay in front of it):`,
+    `Refresh of every database (median of ${result.repetitions}; calls counted at the emulator, bytes at a relay in front of it):`,
     "",
     "| databases | variant | ms | REST calls | KiB on the wire |",
     "| ---: | --- | ---: | ---: | ---: |",
     ...result.rows.map((row) => `| ${row.size} | ${row.variant} | ${row.ms.toFixed(1)} | ${row.calls} | ${kib(row.bytes)} |`),
     "",
-    "| databases | refresh time / list | (refresh - host check) / list (goal <= 1.5) | calls / list | bytes / list |",
-    "| ---: | ---: | ---: | ---: | ---: |",
+    "| databases | parallelism | refresh time / list | (refresh - host read) / list (goal <= 1.5) | calls / list | bytes / list | one GET each: (refresh - host read) / list | list cost in single GETs (raw) |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...result.summaries.map(
-      (s) => `| ${s.size} | ${s.timeRatio.toFixed(2)} | ${s.timeRatioBeyondHost.toFixed(2)} | ${s.callsRatio.toFixed(2)} | ${s.bytesRatio.toFixed(2)} |`,
+      (s) =>
+        `| ${s.size} | ${s.parallelism} | ${s.timeRatio.toFixed(2)} | ${s.timeRatioBeyondHost.toFixed(2)} | ${s.callsRatio.toFixed(2)} | ` +
+        `${s.bytesRatio.toFixed(2)} | ${s.timeRatioBeyondHostOneGetEach.toFixed(2)} | ${s.listCostInGets.toFixed(1)} |`,
     ),
+    "",
+    `A read alone (median of ${result.loneRead.samples}, one at a time, in this process): through the coalescer ` +
+      `${result.loneRead.coalescedMs.toFixed(3)} ms, a plain GET /v1/bdbs/{uid} ${result.loneRead.directMs.toFixed(3)} ms.`,
   ].join("\n");
 }
 

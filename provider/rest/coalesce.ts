@@ -60,8 +60,10 @@ interface Group {
   lastListMs: number | undefined;
   lastOwnGetMs: number | undefined;
   arrivals: number[];
-  /** The most reads running at once since the group was last idle. */
+  /** The most reads running at once since the group was last idle for PEAK_IDLE_RESET_MS. */
   peakRunning: number;
+  /** When the group last had no read running (performance.now()). */
+  idleSince: number;
 }
 
 const groups = new WeakMap<Dispatcher, Map<string, Group>>();
@@ -71,9 +73,11 @@ const counters = { lists: 0, servedByList: 0, ownGets: 0, confirmations: 0, list
 
 /**
  * How long a read that arrives while other reads of its cluster are running waits for more reads to join its batch,
- * at most (ms). A read that finds no other read of its cluster running does not wait at all (one setImmediate).
- * Reads through the provider host arrive about 0.3 ms apart in a refresh and each takes 5 to 20 ms in the host
- * (docs/benchmarks.md "Refresh"), so a couple of milliseconds gathers a burst without adding visibly to it.
+ * at most (ms), while the batch is not yet worth a list. A read that finds no other read of its cluster running
+ * does not wait at all (one setImmediate; bench/refresh.ts measures a lone read within 0.1 ms of a plain GET).
+ * In a refresh through the provider host, reads reach the provider in bursts of about three, 0.3 ms apart, bursts
+ * a few ms apart, and each read spends 5 to 20 ms in the host: 5 ms gathers two or three bursts and is small next
+ * to a read's own time (2 ms gave about twice the calls at 50 and 100 databases in the same bench).
  */
 export const GATHER_MS = 5;
 
@@ -109,20 +113,28 @@ function threshold(group: Group): number {
 
 /**
  * How many reads a list sent now would serve, estimated: the reads pending, and the reads expected to join it
- * while it is in flight, taken as the reads of this group that arrived during the last interval as long as a list
- * takes (the last list's time; before any, the last single GET's). Never more than the most reads this group has
+ * while it is in flight, taken as the reads of this group that arrived during the last window of twice the longer
+ * of the last list's and the last single GET's times (reads come in bursts a few ms apart; one such time alone
+ * often falls between two bursts and sees none). Never more than the most reads this group has
  * had running at once since it was last idle: the engine runs at most --parallel reads at once, and reads waiting
  * on a list hold their places, so with 8 at a time a list serves 8 reads however fast they come. Arrival times
  * and the peak are statistics like the size.
  */
 function expectedServed(group: Group, now: number): number {
-  const window = group.lastListMs ?? group.lastOwnGetMs ?? DEFAULT_WINDOW_MS;
+  const window = 2 * Math.max(group.lastListMs ?? 0, group.lastOwnGetMs ?? 0, DEFAULT_WINDOW_MS);
   while (group.arrivals.length > 0 && group.arrivals[0]! < now - window) group.arrivals.shift();
   return Math.min(group.pending.length + group.arrivals.length, group.peakRunning);
 }
 
 /** The estimate's window before anything was timed for the group (ms): about one read's time in the host. */
 const DEFAULT_WINDOW_MS = 10;
+
+/**
+ * How long a group must have had no read running before its peak is forgotten (ms). Within one refresh the reads
+ * of a cluster can all finish together (a list answers them all at once) a few milliseconds before the next ones
+ * arrive; that is the same refresh, and its peak still bounds what a list can serve.
+ */
+const PEAK_IDLE_RESET_MS = 1000;
 
 /** Arrival times kept per group, at most (the estimate needs no more than the largest threshold). */
 const MAX_ARRIVALS = 1024;
@@ -136,7 +148,7 @@ function groupOf(client: RsClient, collection: string): Group {
   }
   let group = byKey.get(key);
   if (group === undefined) {
-    group = { pending: [], flushScheduled: false, list: undefined, running: 0, lastListSize: undefined, lastListMs: undefined, lastOwnGetMs: undefined, arrivals: [], peakRunning: 0 };
+    group = { pending: [], flushScheduled: false, list: undefined, running: 0, lastListSize: undefined, lastListMs: undefined, lastOwnGetMs: undefined, arrivals: [], peakRunning: 0, idleSince: 0 };
     byKey.set(key, group);
   }
   return group;
@@ -149,16 +161,18 @@ const CANONICAL_UID = /^[1-9][0-9]{0,15}$/;
  * The object `collection/uid` (e.g. "/v1/bdbs", "3"), or undefined when the server answers 404 for it. Reads of
  * the same cluster running at the same time may share one `GET collection` (see the top of this file); the object
  * is the list's element for that uid, which for the bdbs is the same object `GET /v1/bdbs/{uid}` gives
- * (test/provider/coalesce.test.ts holds that on the emulator; the real answers in fixtures/rs-real agree).
+ * (test/provider/database-coalesce.test.ts holds that on the emulator, and the real list and single answers in
+ * /work/shared/fixtures/rs-real, bdbs_list.json and bdb_single.json, hold the same keys and values).
  */
 export function coalescedRead<T>(client: RsClient, collection: string, uid: string): Promise<T | undefined> {
   if (!CANONICAL_UID.test(uid) || mode() === "off") return ownGet<T>(client, collection, uid);
   const group = groupOf(client, collection);
+  if (group.running === 0 && performance.now() - group.idleSince > PEAK_IDLE_RESET_MS) group.peakRunning = 0;
   group.running += 1;
   group.peakRunning = Math.max(group.peakRunning, group.running);
   const done = () => {
     group.running -= 1;
-    if (group.running === 0) group.peakRunning = 0;
+    if (group.running === 0) group.idleSince = performance.now();
   };
   return new Promise<T | undefined>((resolve, reject) => {
     const waiter: Waiter = {
@@ -173,13 +187,13 @@ export function coalescedRead<T>(client: RsClient, collection: string, uid: stri
         reject(error);
       },
     };
+    group.arrivals.push(performance.now());
+    if (group.arrivals.length > MAX_ARRIVALS) group.arrivals.shift();
     if (group.list !== undefined && group.list.generation === currentWriteGeneration()) {
       group.list.waiters.push(waiter);
       return;
     }
     group.pending.push(waiter);
-    group.arrivals.push(performance.now());
-    if (group.arrivals.length > MAX_ARRIVALS) group.arrivals.shift();
     schedule(group, collection);
   });
 }
@@ -204,6 +218,8 @@ function schedule(group: Group, collection: string): void {
 
 function flush(group: Group, collection: string): void {
   if (group.pending.length === 0) return;
+  // A read with no other read of its cluster running is sent as its own GET: nothing would share a list.
+  const alone = group.running === 1;
   const listPays = expectedServed(group, performance.now()) >= threshold(group);
   const waiters = group.pending.splice(0);
   if (group.list !== undefined && group.list.generation === currentWriteGeneration()) {
@@ -211,7 +227,7 @@ function flush(group: Group, collection: string): void {
     group.list.waiters.push(...waiters);
     return;
   }
-  if (!listPays) {
+  if (!listPays || alone) {
     for (const waiter of waiters) serveByOwnGet(waiter, collection, group);
     return;
   }
