@@ -119,6 +119,23 @@ async function measured(repetitions: number, meter: EmulatorMeter, work: () => P
 }
 
 /**
+ * Like `measured` for several works compared with one another: each is warmed up, then the repetitions take
+ * turns (one of each, then the next round), so a change in the machine's load during the run falls on all of
+ * them alike rather than on whichever ran last (the bench machine is shared).
+ */
+async function measuredInTurns(repetitions: number, meter: EmulatorMeter, works: ReadonlyArray<() => Promise<unknown>>): Promise<Array<{ ms: number } & Counts>> {
+  for (const work of works) await work();
+  const samples = works.map(() => [] as Array<{ ms: number } & Counts>);
+  for (let i = 0; i < repetitions; i++) {
+    for (const [index, work] of works.entries()) {
+      const { counts, ms } = await meter.count(work);
+      samples[index]!.push({ ms, ...counts });
+    }
+  }
+  return samples.map((taken) => ({ ms: median(taken.map((s) => s.ms)), calls: median(taken.map((s) => s.calls)), bytes: median(taken.map((s) => s.bytes)) }));
+}
+
+/**
  * A dynamic provider whose read returns what the engine sent, and as inputs the same keys the Database's read
  * returns, with no I/O: the host's own cost of a Read with the same payload sizes.
  */
@@ -178,12 +195,11 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
       const list = await measured(repetitions, meter, () => raw.call("GET", "/v1/bdbs"));
       const perUid = await measured(repetitions, meter, () => Promise.all(resources.map((r) => raw.call("GET", `/v1/bdbs/${r.id}`))));
       const check = await measured(repetitions, meter, () => Promise.all(resources.map((r) => host.check(r.urn, r.inputs, r.inputs))));
-      const readAt = (through: ProviderHost, stack: Resource[], parallel: number) =>
-        measured(repetitions, meter, async () => {
-          const results = await inParallel(stack, parallel, (r) => through.read(r.id, r.urn, r.properties, r.inputs));
-          const lost = results.filter((result) => result.id === "").length;
-          if (lost > 0) throw new Error(`${lost} databases read as gone`);
-        });
+      const readAt = (through: ProviderHost, stack: Resource[], parallel: number) => async () => {
+        const results = await inParallel(stack, parallel, (r) => through.read(r.id, r.urn, r.properties, r.inputs));
+        const lost = results.filter((result) => result.id === "").length;
+        if (lost > 0) throw new Error(`${lost} databases read as gone`);
+      };
       rows.push({ size, variant: "raw list", ...list });
       rows.push({ size, variant: "raw per uid", ...perUid });
       rows.push({ size, variant: "host check", ...check });
@@ -191,23 +207,25 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
         [`${ENGINE_DEFAULT_PARALLEL} at a time`, ENGINE_DEFAULT_PARALLEL],
         ["all at once", Number.MAX_SAFE_INTEGER],
       ] as const) {
-        const overhead = await readAt(host, noRestResources, parallel);
-        rows.push({ size, variant: `host read, no REST, ${parallelism}`, ...overhead });
+        const [overhead, ...refreshes] = await measuredInTurns(repetitions, meter, [
+          readAt(host, noRestResources, parallel),
+          ...MODES.map((mode) => readAt(hosts.get(mode)!, resources, parallel)),
+        ]);
+        rows.push({ size, variant: `host read, no REST, ${parallelism}`, ...overhead! });
         const byMode = new Map<Mode, { ms: number } & Counts>();
-        for (const mode of MODES) {
-          const refresh = await readAt(hosts.get(mode)!, resources, parallel);
-          byMode.set(mode, refresh);
-          rows.push({ size, variant: `${MODE_LABEL[mode]}, ${parallelism}`, ...refresh });
+        for (const [index, mode] of MODES.entries()) {
+          byMode.set(mode, refreshes[index]!);
+          rows.push({ size, variant: `${MODE_LABEL[mode]}, ${parallelism}`, ...refreshes[index]! });
         }
         const refresh = byMode.get("auto")!;
         summaries.push({
           size,
           parallelism,
           timeRatio: refresh.ms / list.ms,
-          timeRatioBeyondHost: Math.max(0, refresh.ms - overhead.ms) / list.ms,
+          timeRatioBeyondHost: Math.max(0, refresh.ms - overhead!.ms) / list.ms,
           callsRatio: refresh.calls / list.calls,
           bytesRatio: refresh.bytes / list.bytes,
-          timeRatioBeyondHostOneGetEach: Math.max(0, byMode.get("off")!.ms - overhead.ms) / list.ms,
+          timeRatioBeyondHostOneGetEach: Math.max(0, byMode.get("off")!.ms - overhead!.ms) / list.ms,
           listCostInGets: list.ms / (perUid.ms / size),
         });
       }

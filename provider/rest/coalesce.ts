@@ -21,8 +21,9 @@
 // refresh; a 401 or a TLS failure fails them all with the list's error (credentials and trust do not change from
 // one request to the next, and the error says what to fix).
 //
-// What this module keeps between requests is one number per cluster: how many objects the last list held (D), a
-// statistic for the cost rule, never an answer. Groups are keyed per dispatcher (origin and trust) and by the
+// What this module keeps between requests are statistics per cluster for the cost rule, never an answer: how many
+// objects the last list held (D), how long the last list and single GET took, when recent reads arrived and how
+// many ran at once (Stats below). Groups are keyed per dispatcher (origin and trust) and by the
 // collection URL with a SHA-256 of the credentials (RsClient.shareScope), never the credentials.
 import { performance } from "node:perf_hooks";
 import type { Dispatcher } from "undici";
@@ -54,17 +55,32 @@ interface Group {
   list: ListInFlight | undefined;
   /** Reads of this group registered and not yet answered (pending, in a list, or in their own GET). */
   running: number;
-  /** How many objects the last successful list of this group held: a statistic for the cost rule, not data. */
+  stats: Stats;
+}
+
+/**
+ * Numbers about one collection of one cluster that the cost rule uses: statistics, never answers. Kept by URL and
+ * credentials hash rather than with the group, because the group lives with the connection pool, which closes
+ * whenever no client of it is open (between two bursts of one refresh, too), and a big cluster would otherwise be
+ * taken as small again, and listed, after each.
+ */
+interface Stats {
+  /** How many objects the last successful list held. */
   lastListSize: number | undefined;
-  /** How long the last list and the last single GET took (ms), and when recent reads arrived: statistics too. */
+  /** How long the last list and the last single GET took (ms). */
   lastListMs: number | undefined;
   lastOwnGetMs: number | undefined;
+  /** When recent reads arrived (performance.now()). */
   arrivals: number[];
-  /** The most reads running at once since the group was last idle for PEAK_IDLE_RESET_MS. */
+  /** The most reads running at once since the collection was last idle for PEAK_IDLE_RESET_MS. */
   peakRunning: number;
-  /** When the group last had no read running (performance.now()). */
+  /** When no read of it was last running. */
   idleSince: number;
 }
+
+/** Statistics of this many collections at most (clusters times credentials); the oldest is dropped first. */
+const MAX_STATS = 64;
+const statsByKey = new Map<string, Stats>();
 
 const groups = new WeakMap<Dispatcher, Map<string, Group>>();
 
@@ -108,7 +124,7 @@ function mode(): "auto" | "off" | "always" {
 /** The reads a list must serve to pay, in the current mode. */
 function threshold(group: Group): number {
   const current = mode();
-  return current === "always" ? 2 : current === "off" ? Number.POSITIVE_INFINITY : listPaysFrom(group.lastListSize);
+  return current === "always" ? 2 : current === "off" ? Number.POSITIVE_INFINITY : listPaysFrom(group.stats.lastListSize);
 }
 
 /**
@@ -121,9 +137,9 @@ function threshold(group: Group): number {
  * and the peak are statistics like the size.
  */
 function expectedServed(group: Group, now: number): number {
-  const window = 2 * Math.max(group.lastListMs ?? 0, group.lastOwnGetMs ?? 0, DEFAULT_WINDOW_MS);
-  while (group.arrivals.length > 0 && group.arrivals[0]! < now - window) group.arrivals.shift();
-  return Math.min(group.pending.length + group.arrivals.length, group.peakRunning);
+  const window = 2 * Math.max(group.stats.lastListMs ?? 0, group.stats.lastOwnGetMs ?? 0, DEFAULT_WINDOW_MS);
+  while (group.stats.arrivals.length > 0 && group.stats.arrivals[0]! < now - window) group.stats.arrivals.shift();
+  return Math.min(group.pending.length + group.stats.arrivals.length, group.stats.peakRunning);
 }
 
 /** The estimate's window before anything was timed for the group (ms): about one read's time in the host. */
@@ -148,7 +164,13 @@ function groupOf(client: RsClient, collection: string): Group {
   }
   let group = byKey.get(key);
   if (group === undefined) {
-    group = { pending: [], flushScheduled: false, list: undefined, running: 0, lastListSize: undefined, lastListMs: undefined, lastOwnGetMs: undefined, arrivals: [], peakRunning: 0, idleSince: 0 };
+    let stats = statsByKey.get(key);
+    if (stats === undefined) {
+      stats = { lastListSize: undefined, lastListMs: undefined, lastOwnGetMs: undefined, arrivals: [], peakRunning: 0, idleSince: 0 };
+      statsByKey.set(key, stats);
+      if (statsByKey.size > MAX_STATS) statsByKey.delete(statsByKey.keys().next().value!);
+    }
+    group = { pending: [], flushScheduled: false, list: undefined, running: 0, stats };
     byKey.set(key, group);
   }
   return group;
@@ -167,12 +189,12 @@ const CANONICAL_UID = /^[1-9][0-9]{0,15}$/;
 export function coalescedRead<T>(client: RsClient, collection: string, uid: string): Promise<T | undefined> {
   if (!CANONICAL_UID.test(uid) || mode() === "off") return ownGet<T>(client, collection, uid);
   const group = groupOf(client, collection);
-  if (group.running === 0 && performance.now() - group.idleSince > PEAK_IDLE_RESET_MS) group.peakRunning = 0;
+  if (group.running === 0 && performance.now() - group.stats.idleSince > PEAK_IDLE_RESET_MS) group.stats.peakRunning = 0;
   group.running += 1;
-  group.peakRunning = Math.max(group.peakRunning, group.running);
+  group.stats.peakRunning = Math.max(group.stats.peakRunning, group.running);
   const done = () => {
     group.running -= 1;
-    if (group.running === 0) group.idleSince = performance.now();
+    if (group.running === 0) group.stats.idleSince = performance.now();
   };
   return new Promise<T | undefined>((resolve, reject) => {
     const waiter: Waiter = {
@@ -187,8 +209,8 @@ export function coalescedRead<T>(client: RsClient, collection: string, uid: stri
         reject(error);
       },
     };
-    group.arrivals.push(performance.now());
-    if (group.arrivals.length > MAX_ARRIVALS) group.arrivals.shift();
+    group.stats.arrivals.push(performance.now());
+    if (group.stats.arrivals.length > MAX_ARRIVALS) group.stats.arrivals.shift();
     if (group.list !== undefined && group.list.generation === currentWriteGeneration()) {
       group.list.waiters.push(waiter);
       return;
@@ -245,8 +267,8 @@ function flush(group: Group, collection: string): void {
         fallBack(list.waiters, collection, group);
         return;
       }
-      group.lastListSize = body.length;
-      group.lastListMs = performance.now() - sent;
+      group.stats.lastListSize = body.length;
+      group.stats.lastListMs = performance.now() - sent;
       const byUid = new Map<string, unknown>();
       for (const item of body) {
         if (item !== null && typeof item === "object" && "uid" in item) byUid.set(String((item as { uid: unknown }).uid), item);
@@ -285,7 +307,7 @@ function fallBack(waiters: Waiter[], collection: string, group: Group): void {
 function serveByOwnGet(waiter: Waiter, collection: string, group: Group): void {
   const sent = performance.now();
   ownGet(waiter.client, collection, waiter.uid).then((value) => {
-    group.lastOwnGetMs = performance.now() - sent;
+    group.stats.lastOwnGetMs = performance.now() - sent;
     waiter.resolve(value);
   }, waiter.reject);
 }
