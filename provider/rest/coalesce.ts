@@ -99,11 +99,13 @@ export const GATHER_MS = 5;
 
 /**
  * The cost rule: a list of a collection holding `size` objects pays when at least this many reads will share it.
- * Fitted to bench/refresh.ts through the provider host (docs/benchmarks.md "Refresh"): there, always listing beat
- * one GET each at 50 databases with about 10 reads running together, tied at 100 with 10 to 15, and lost badly at
- * 500 with 15 to 30 (every list carries all 500 objects); the raw rows agree on the shape: a list costs about
- * 0.08 ms per object and a single GET about 0.35 ms from a raw client, and about twice that inside the host,
- * whose one event loop also runs every read. Hence size / 8, and never below 2 (one read alone never lists).
+ * From bench/refresh.ts (docs/benchmarks.md "Refresh"): a raw client's list costs as much as about size / 4.5
+ * single GETs run at once (3.5 to 4 at 10 databases, 10 to 12 at 50, 20 to 24 at 100, 106 to 122 at 500).
+ * Through the provider host, listing whenever two reads run together tied with one GET each in time at 50 and
+ * 100 databases all at once (10 to 20 reads running together, within the run-to-run noise of a shared 2-core
+ * machine) with a tenth of the calls, lost at 100 databases 8 at a time (20 to 30 % slower) and lost 2 to 4 times
+ * over at 500. The rule takes size / 8: lists where they tie or win, one GET each where the engine's default of 8
+ * reads at a time cannot fill a list (100 databases and more), and never below 2 (one read alone never lists).
  * An unknown size (no list answered yet for this cluster in this process) is taken as small (10): the first
  * batch of a big cluster may then fetch one list it did not need, after which the size is known.
  */
@@ -225,10 +227,13 @@ function schedule(group: Group, collection: string): void {
   group.flushScheduled = true;
   const started = performance.now();
   const check = () => {
-    // A lone read goes at once; reads among others wait (bounded) while the batch is not worth a list yet.
+    // A lone read goes at once; reads among others wait (bounded) while the batch is not worth a list yet, but only
+    // while a list could still pay: when fewer reads have ever run at once than the list needs (8 at a time on a
+    // cluster of 500), waiting would only delay their own GETs.
     const now = performance.now();
     const alone = group.running === 1;
-    if (alone || expectedServed(group, now) >= threshold(group) || now - started >= GATHER_MS) {
+    const hopeless = group.stats.peakRunning < threshold(group);
+    if (alone || hopeless || expectedServed(group, now) >= threshold(group) || now - started >= GATHER_MS) {
       group.flushScheduled = false;
       flush(group, collection);
     } else {
