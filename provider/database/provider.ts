@@ -182,12 +182,12 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
     // write this process finished, a uid missing from the list confirmed by its own GET; docs/benchmarks.md).
     // A 404 of that GET is taken for gone only when GET /v1/bdbs agrees (confirmGone).
     async read({ client }, id, ctx) {
-      const live = await coalescedRead<LiveDatabase>(client, "/v1/bdbs", id);
-      if (live === undefined) {
-        await confirmGone(client, id, `GET /v1/bdbs/${id}`, undefined, ctx);
+      const answer = await coalescedRead<LiveDatabase>(client, "/v1/bdbs", id);
+      if (answer.status === 404) {
+        await confirmGone(client, id, `GET /v1/bdbs/${id}`, answer.body, ctx);
         return undefined;
       }
-      return live;
+      return answer.body;
     },
 
     readForRecord: ({ client }, id) => client.get<LiveDatabase>(`/v1/bdbs/${id}`, { retry: false }),

@@ -35,7 +35,7 @@ import { currentWriteGeneration } from "./inflight";
 interface Waiter {
   uid: string;
   client: RsClient;
-  resolve: (value: unknown) => void;
+  resolve: (value: CoalescedAnswer<unknown>) => void;
   reject: (error: unknown) => void;
 }
 
@@ -181,14 +181,18 @@ function groupOf(client: RsClient, collection: string): Group {
 /** A uid as the list names it: a positive decimal integer with no leading zero; anything else reads by itself. */
 const CANONICAL_UID = /^[1-9][0-9]{0,15}$/;
 
+/** What a coalesced read gives: 200 and the object, or 404 and the error answer of the object's own GET. */
+export type CoalescedAnswer<T> = { status: 200; body: T } | { status: 404; body: unknown };
+
 /**
- * The object `collection/uid` (e.g. "/v1/bdbs", "3"), or undefined when the server answers 404 for it. Reads of
+ * The object `collection/uid` (e.g. "/v1/bdbs", "3"): `{ status: 200, body }`, or `{ status: 404, body }` with the
+ * error answer when the object's own GET answers 404 (a list is never taken for absence). Reads of
  * the same cluster running at the same time may share one `GET collection` (see the top of this file); the object
  * is the list's element for that uid, which for the bdbs is the same object `GET /v1/bdbs/{uid}` gives
  * (test/provider/database-coalesce.test.ts holds that on the emulator, and the real list and single answers in
  * /work/shared/fixtures/rs-real, bdbs_list.json and bdb_single.json, hold the same keys and values).
  */
-export function coalescedRead<T>(client: RsClient, collection: string, uid: string): Promise<T | undefined> {
+export function coalescedRead<T>(client: RsClient, collection: string, uid: string): Promise<CoalescedAnswer<T>> {
   if (!CANONICAL_UID.test(uid) || mode() === "off") return ownGet<T>(client, collection, uid);
   const group = groupOf(client, collection);
   if (group.running === 0 && performance.now() - group.stats.idleSince > PEAK_IDLE_RESET_MS) group.stats.peakRunning = 0;
@@ -198,13 +202,13 @@ export function coalescedRead<T>(client: RsClient, collection: string, uid: stri
     group.running -= 1;
     if (group.running === 0) group.stats.idleSince = performance.now();
   };
-  return new Promise<T | undefined>((resolve, reject) => {
+  return new Promise<CoalescedAnswer<T>>((resolve, reject) => {
     const waiter: Waiter = {
       uid,
       client,
       resolve: (value) => {
         done();
-        resolve(value as T | undefined);
+        resolve(value as CoalescedAnswer<T>);
       },
       reject: (error) => {
         done();
@@ -289,7 +293,7 @@ function flush(group: Group, collection: string): void {
         }
         counters.servedByList += 1;
         // Each read gets its own object: a second read of the same uid gets a copy.
-        waiter.resolve(given.has(waiter.uid) ? structuredClone(item) : item);
+        waiter.resolve({ status: 200, body: given.has(waiter.uid) ? structuredClone(item) : item });
         given.add(waiter.uid);
       }
     },
@@ -317,10 +321,10 @@ function serveByOwnGet(waiter: Waiter, collection: string, group: Group): void {
   }, waiter.reject);
 }
 
-async function ownGet<T>(client: RsClient, collection: string, uid: string): Promise<T | undefined> {
+async function ownGet<T>(client: RsClient, collection: string, uid: string): Promise<CoalescedAnswer<T>> {
   counters.ownGets += 1;
   const answer = await client.request<T>("GET", `${collection}/${encodeURIComponent(uid)}`, { acceptStatuses: [404] });
-  return answer.status === 404 ? undefined : answer.body;
+  return answer.status === 404 ? { status: 404, body: answer.body } : { status: 200, body: answer.body as T };
 }
 
 /** What the coalescer did since the process started (for tests and the benchmarks). */

@@ -12,6 +12,10 @@ type Bdb = { uid: number; name: string; memory_size: number };
 
 const bdb = (uid: number, memory = 100): Bdb => ({ uid, name: `db-${uid}`, memory_size: memory });
 
+/** The object, or undefined for a 404, as the Database's read takes it. */
+const read = (client: RsClient, uid: string): Promise<Bdb | undefined> =>
+  coalescedRead<Bdb>(client, "/v1/bdbs", uid).then((answer) => (answer.status === 404 ? undefined : answer.body));
+
 const isList = (request: RecordedRequest) => request.method === "GET" && request.url === "/v1/bdbs";
 const singleUid = (request: RecordedRequest) => /^\/v1\/bdbs\/(\d+)$/.exec(request.url)?.[1];
 
@@ -66,21 +70,21 @@ describe("coalesced reads by uid", () => {
   it("serves reads running together with one GET /v1/bdbs, each with its own object", async () => {
     const uids = [1, 2, 3, 4, 5, 6];
     const server = await clusterServer(uids);
-    const results = await Promise.all(uids.map((uid) => coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", String(uid))));
+    const results = await Promise.all(uids.map((uid) => read(clientFor(server), String(uid))));
     assert.deepEqual(results, uids.map((uid) => bdb(uid)));
     assert.deepEqual(server.requests.map((request) => request.url), ["/v1/bdbs"], "six reads together: one list, nothing else");
   });
 
   it("sends a lone read as its own GET /v1/bdbs/{uid}, and nothing else", async () => {
     const server = await clusterServer([1, 2, 3]);
-    const result = await coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", "2");
+    const result = await read(clientFor(server), "2");
     assert.deepEqual(result, bdb(2));
     assert.deepEqual(server.requests.map((request) => request.url), ["/v1/bdbs/2"]);
   });
 
   it("gives two reads of the same uid separate objects", async () => {
     const server = await clusterServer([1, 2]);
-    const [a, b, c] = await Promise.all(["1", "1", "2"].map((uid) => coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", uid)));
+    const [a, b, c] = await Promise.all(["1", "1", "2"].map((uid) => read(clientFor(server), uid)));
     assert.deepEqual(a, b);
     assert.notEqual(a, b, "each read gets its own object");
     assert.deepEqual(c, bdb(2));
@@ -89,16 +93,22 @@ describe("coalesced reads by uid", () => {
   it("does not take a uid missing from the list as gone: its own GET decides (404 = gone)", async () => {
     // uid 3 exists but the list leaves it out (created late, listed late); uid 4 does not exist.
     const server = await clusterServer([1, 2, 3], { listUids: [1, 2] });
-    const results = await Promise.all(["1", "2", "3", "4"].map((uid) => coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", uid)));
+    const results = await Promise.all(["1", "2", "3", "4"].map((uid) => read(clientFor(server), uid)));
     assert.deepEqual(results, [bdb(1), bdb(2), bdb(3), undefined]);
     assert.equal(server.requests.filter(isList).length, 1);
     assert.deepEqual(server.requests.map(singleUid).filter(Boolean).sort(), ["3", "4"], "only the missing uids are confirmed one by one");
   });
 
+  it("gives a 404 with the answer of the object's own GET, so the caller can name its error code", async () => {
+    const server = await clusterServer([1, 2], { listUids: [1, 2] });
+    const [, gone] = await Promise.all(["1", "9"].map((uid) => coalescedRead(clientFor(server), "/v1/bdbs", uid)));
+    assert.deepEqual(gone, { status: 404, body: { error_code: "db_not_exist", description: "database 9 does not exist" } });
+  });
+
   it("falls back to one GET per read when the list is answered 500, so one fault fails no read", async () => {
     const uids = [1, 2, 3, 4, 5];
     const server = await clusterServer(uids, { listStatus: 500 });
-    const results = await Promise.all(uids.map((uid) => coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", String(uid))));
+    const results = await Promise.all(uids.map((uid) => read(clientFor(server), String(uid))));
     assert.deepEqual(results, uids.map((uid) => bdb(uid)));
     assert.equal(server.requests.filter(isList).length, 1, "the list is sent once, not retried");
     assert.deepEqual(server.requests.map(singleUid).filter(Boolean).sort(), ["1", "2", "3", "4", "5"]);
@@ -107,7 +117,7 @@ describe("coalesced reads by uid", () => {
   it("fails every read with the list's 401, which says what to fix, without sending more and without the password", async () => {
     const server = await startServer((_request, response) => sendJson(response, 401, { error_code: "unauthorized", description: "bad credentials" }));
     servers.push(server);
-    const outcomes = await Promise.allSettled([1, 2, 3, 4].map((uid) => coalescedRead(clientFor(server), "/v1/bdbs", String(uid))));
+    const outcomes = await Promise.allSettled([1, 2, 3, 4].map((uid) => read(clientFor(server), String(uid))));
     assert.deepEqual(server.requests.map((request) => request.url), ["/v1/bdbs"]);
     for (const outcome of outcomes) {
       assert.equal(outcome.status, "rejected");
@@ -122,12 +132,12 @@ describe("coalesced reads by uid", () => {
     const uids = [1, 2, 3, 4];
     // The list's answer is the state when it arrived, sent 300 ms later.
     const server = await clusterServer(uids, { holdListMs: 300 });
-    const before = Promise.all(uids.map((uid) => coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", String(uid))));
+    const before = Promise.all(uids.map((uid) => read(clientFor(server), String(uid))));
     for (let i = 0; i < 100 && !server.requests.some(isList); i++) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.ok(server.requests.some(isList), "the list is in flight");
     await clientFor(server).put("/v1/bdbs/2", { memory_size: 200 });
     // Sent while the old list is still in flight: without the write rule it would join it and read 100.
-    const afterWrite = await coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", "2");
+    const afterWrite = await read(clientFor(server), "2");
     assert.equal(afterWrite?.memory_size, 200, "a read after the write sees the write");
     const old = await before;
     assert.equal(old[1]?.memory_size, 100, "the reads pending before the write got the list sent before it (the test is meaningful)");
@@ -143,8 +153,8 @@ describe("coalesced reads by uid", () => {
     });
     servers.push(server);
     const reads = [1, 2, 3].flatMap((uid) => [
-      coalescedRead<Bdb>(clientFor(server), "/v1/bdbs", String(uid)).then((value) => ["first", value?.name]),
-      coalescedRead<Bdb>(clientFor(server, other), "/v1/bdbs", String(uid)).then((value) => ["other", value?.name]),
+      read(clientFor(server), String(uid)).then((value) => ["first", value?.name]),
+      read(clientFor(server, other), String(uid)).then((value) => ["other", value?.name]),
     ]);
     for (const [asked, answered] of await Promise.all(reads)) assert.equal(answered, asked, "each read is answered with its own credentials");
     const scope = clientFor(server).shareScope("/v1/bdbs");
@@ -153,15 +163,15 @@ describe("coalesced reads by uid", () => {
 
   it("reads a uid that is not a plain number by itself (the list could not name it)", async () => {
     const server = await clusterServer([1]);
-    const results = await Promise.all(["01", "01", "x"].map((uid) => coalescedRead(clientFor(server), "/v1/bdbs", uid)));
+    const results = await Promise.all(["01", "01", "x"].map((uid) => read(clientFor(server), uid)));
     assert.deepEqual(results, [undefined, undefined, undefined]);
     assert.equal(server.requests.filter(isList).length, 0);
   });
 
   it("keeps nothing once a list settled: the next reads send a new request", async () => {
     const server = await clusterServer([1, 2, 3]);
-    await Promise.all([1, 2, 3].map((uid) => coalescedRead(clientFor(server), "/v1/bdbs", String(uid))));
-    await Promise.all([1, 2, 3].map((uid) => coalescedRead(clientFor(server), "/v1/bdbs", String(uid))));
+    await Promise.all([1, 2, 3].map((uid) => read(clientFor(server), String(uid))));
+    await Promise.all([1, 2, 3].map((uid) => read(clientFor(server), String(uid))));
     assert.equal(server.requests.filter(isList).length, 2);
   });
 
