@@ -806,13 +806,6 @@ export async function runCell(env: LaneEnvironment, cell: Cell): Promise<CellRes
  */
 export const KNOWN_FINDINGS: ReadonlyArray<{ name: string; cells: RegExp; problem: RegExp }> = [
   {
-    name: "F2: errors of a hook's REST call are not labelled with the resource",
-    // The Cluster's and the CertificateRotation's errors all name the resource now (their re-run in
-    // docs/reliability.md); the Database's cells were not re-run with that filter, so they keep the entry.
-    cells: /^Database /,
-    problem: /^the error does not name the object$/,
-  },
-  {
     name: "F3: the Cluster's and the rotation's reads ignore the operation's deadline",
     cells: /^(Cluster settings update \/ (probe|re-read)|CertificateRotation rotate \/ (before GET|POST rotate|after GET)) /,
     problem: /past the deadline/,
