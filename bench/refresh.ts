@@ -14,7 +14,9 @@
 //                  coalesced (provider/rest/coalesce.ts, the default);
 //   ... one GET each  the same with REDISENTERPRISE_READ_COALESCING=off (how every read went before);
 //   ... list always   the same with REDISENTERPRISE_READ_COALESCING=always (a list whenever two reads run together),
-//                  which shows where the cost rule's choice of list or single GETs pays.
+//                  which shows where the cost rule's choice of list or single GETs pays;
+//   provider read, no host  the Database provider's read of every resource called in this process (no host, no
+//                  gRPC), coalesced: what the provider itself adds to the REST calls, apart from the host.
 // The goal: host refresh - host read (no REST) <= 1.5 x raw list, in time, at each parallelism; calls and bytes as
 // ratios to the list call.
 // Run: `npm run bench -- refresh` or `node dist/bench/refresh.js [sizes...]`.
@@ -22,6 +24,7 @@ import { performance } from "node:perf_hooks";
 import { startCluster } from "../emulator";
 import { RsClient, coalescedRead, type Connection } from "../provider/rest";
 import type * as pulumi from "@pulumi/pulumi";
+import { databaseProvider } from "../provider/database/provider";
 import { providerShim } from "../sdk/shim";
 import { startProviderHost, serializeProvider, type ProviderHost, type PropertyMap } from "../test/engine/harness";
 import { EmulatorMeter, RawRest, inParallel, machineLine, median, type Counts } from "./support";
@@ -55,6 +58,8 @@ export interface RefreshSummary {
   timeRatioBeyondHostOneGetEach: number;
   /** The cost rule's fit from this run's raw rows: raw list ms / (raw per-uid ms / size). */
   listCostInGets: number;
+  /** The provider's reads called directly (no host), at this parallelism, / raw list time. */
+  providerRatio: number;
 }
 
 export interface RefreshBenchResult {
@@ -173,6 +178,8 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
       await host.configure({});
     }
     const host = hosts.get("auto")!;
+    // The same provider the host runs, called here: its reads coalesce as in the host (this process's mode is auto).
+    const provider = databaseProvider(() => ({ connection: {} }));
     let noRest: string | undefined;
     const resources: Resource[] = [];
     for (const size of sizes) {
@@ -207,6 +214,11 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
         [`${ENGINE_DEFAULT_PARALLEL} at a time`, ENGINE_DEFAULT_PARALLEL],
         ["all at once", Number.MAX_SAFE_INTEGER],
       ] as const) {
+        const direct = await measured(repetitions, meter, async () => {
+          const results = await inParallel(resources, parallel, (r) => provider.read!(r.id, r.properties));
+          if (results.some((result) => result.id === "")) throw new Error("a database read as gone");
+        });
+        rows.push({ size, variant: `provider read, no host, ${parallelism}`, ...direct });
         const [overhead, ...refreshes] = await measuredInTurns(repetitions, meter, [
           readAt(host, noRestResources, parallel),
           ...MODES.map((mode) => readAt(hosts.get(mode)!, resources, parallel)),
@@ -227,6 +239,7 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
           bytesRatio: refresh.bytes / list.bytes,
           timeRatioBeyondHostOneGetEach: Math.max(0, byMode.get("off")!.ms - overhead!.ms) / list.ms,
           listCostInGets: list.ms / (perUid.ms / size),
+          providerRatio: direct.ms / list.ms,
         });
       }
     }
@@ -251,12 +264,13 @@ export function formatRefreshBench(result: RefreshBenchResult): string {
     "| ---: | --- | ---: | ---: | ---: |",
     ...result.rows.map((row) => `| ${row.size} | ${row.variant} | ${row.ms.toFixed(1)} | ${row.calls} | ${kib(row.bytes)} |`),
     "",
-    "| databases | parallelism | refresh time / list | (refresh - host read) / list (goal <= 1.5) | calls / list | bytes / list | one GET each: (refresh - host read) / list | list cost in single GETs (raw) |",
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| databases | parallelism | refresh time / list | (refresh - host read) / list (goal <= 1.5) | calls / list | bytes / list | one GET each: (refresh - host read) / list | list cost in single GETs (raw) | provider, no host / list |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...result.summaries.map(
       (s) =>
         `| ${s.size} | ${s.parallelism} | ${s.timeRatio.toFixed(2)} | ${s.timeRatioBeyondHost.toFixed(2)} | ${s.callsRatio.toFixed(2)} | ` +
-        `${s.bytesRatio.toFixed(2)} | ${s.timeRatioBeyondHostOneGetEach.toFixed(2)} | ${s.listCostInGets.toFixed(1)} |`,
+        `${s.bytesRatio.toFixed(2)} | ${s.timeRatioBeyondHostOneGetEach.toFixed(2)} | ${s.listCostInGets.toFixed(1)} | ` +
+        `${s.providerRatio.toFixed(2)} |`,
     ),
     "",
     `A read alone (median of ${result.loneRead.samples}, one at a time, in this process): through the coalescer ` +
