@@ -14,6 +14,7 @@ import {
   describeChange,
   diffResource,
   checkResource,
+  erasedRows,
   liveMismatches,
   factsNeeded,
   noteLines,
@@ -570,6 +571,16 @@ export function resourceProvider<P, Live, S extends Session>(
       return withSession(props, ctx, async (session) => {
         // A provisional id becomes the real one here: the engine records the id read returns.
         const realId = hooks.resolveId ? await hooks.resolveId(session, id, props ?? {}, ctx) : id;
+        if (realId === undefined && hooks.unconfirmed?.(id, props ?? {})) {
+          // Not there yet is not gone: the unanswered create may still be applied (a cluster can hold a request
+          // past the client's deadline), and dropping the record then would orphan the object. The record stays
+          // pending; the next up creates the object if it is still absent, and destroy removes nothing.
+          ctx.print(`no ${definition.noun} of that name exists yet; the record stays pending (id ${id}): pulumi up creates it if it is still absent`);
+          // Its inputs: the declared values the record holds (the name), with the settings refreshedInputs keeps.
+          const inputs = refreshedInputs(definition, props);
+          for (const row of erasedRows(definition.table)) if (props?.[row.name] !== undefined) inputs[row.name] = props[row.name];
+          return { id, props, inputs };
+        }
         if (realId === undefined) return { id: "" };
         const live = await hooks.read(session, realId, ctx);
         if (live === undefined) return { id: "" };

@@ -181,8 +181,21 @@ describe("reliability: orphans and waits (Database provider against the emulator
       assert.equal(listDatabases(cluster).filter((b) => b.name === "helddel").length, 0);
       await db.delete!(failure.id, failure.properties);
       assert.match(stderr.take(), /nothing to delete: the create was never confirmed and no database of that name exists/);
-      // A refresh of it now drops it from the stack.
-      assert.deepEqual(await db.read!(failure.id, failure.properties), { id: "" });
+      // A refresh of a pending record whose database is absent keeps it pending (absent now may be not yet: see
+      // the next case); the engine drops the record after a delete anyway.
+      assert.equal((await db.read!(failure.id, failure.properties)).id, failure.id);
+    });
+
+    it("a refresh before the held create is applied keeps the record pending, and the next refresh finds the database", async () => {
+      // The create's POST is held 5 s past its 3 s deadline (heldCreate): the cluster applies it about 2 s later.
+      const { failure } = await heldCreate("heldlate");
+      assert.equal(listDatabases(cluster).some((b) => b.name === "heldlate"), false, "the cluster has not applied the create yet");
+      const early = (await db.read!(failure.id, failure.properties)) as { id: string; props: Props };
+      assert.equal(early.id, failure.id, "dropping the record now would orphan the database the cluster makes next");
+      assert.match(stderr.take(), /record stays pending \(id pending-create:heldlate\)/);
+      await until(() => listDatabases(cluster).some((b) => b.name === "heldlate"), 8000);
+      const uid = String(listDatabases(cluster).find((b) => b.name === "heldlate")!.uid);
+      assert.equal((await db.read!(failure.id, early.props)).id, uid);
     });
   });
 
