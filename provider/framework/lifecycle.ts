@@ -450,13 +450,18 @@ export function resourceProvider<P, Live, S extends Session>(
     }
   }
 
+  /** The real id behind a recorded one (resolveId; without that hook every id is real), undefined when none exists. */
+  function realIdOf(session: S, id: string, recorded: Props | undefined, ctx: OperationContext): Promise<string | undefined> {
+    return hooks.resolveId ? hooks.resolveId(session, id, recorded ?? {}, ctx) : Promise.resolve(id);
+  }
+
   /**
    * Finishes a create that was never confirmed (update of a provisional record): the object found by
    * resolveId is waited for and brought to the declared values; absent, it is created now. The engine keeps
    * the provisional id (an update cannot change it), so the outputs (uid, status) are what confirms it.
    */
   async function finishUnconfirmed(session: S, id: string, olds: Props, news: Props, ctx: OperationContext): Promise<Props> {
-    const found = await hooks.resolveId!(session, id, olds, ctx);
+    const found = await realIdOf(session, id, olds, ctx);
     if (found === undefined) {
       ctx.print(`the earlier create was not confirmed and no ${definition.noun} of that name exists (the cluster never created it): creating it now`);
       return (await createNew(session, news, ctx)).outs;
@@ -570,7 +575,7 @@ export function resourceProvider<P, Live, S extends Session>(
       const ctx = contextFor("read", definition.label(props ?? {}), undefined, resourceUrn(props));
       return withSession(props, ctx, async (session) => {
         // A provisional id becomes the real one here: the engine records the id read returns.
-        const realId = hooks.resolveId ? await hooks.resolveId(session, id, props ?? {}, ctx) : id;
+        const realId = await realIdOf(session, id, props, ctx);
         if (realId === undefined && hooks.unconfirmed?.(id, props ?? {})) {
           // Not there yet is not gone: the unanswered create may still be applied (a cluster can hold a request
           // past the client's deadline), and dropping the record then would orphan the object. The record stays
@@ -610,7 +615,7 @@ export function resourceProvider<P, Live, S extends Session>(
         news,
         ctx,
         async (session) => {
-          const realId = hooks.resolveId ? await hooks.resolveId(session, id, olds ?? {}, ctx) : id;
+          const realId = await realIdOf(session, id, olds, ctx);
           if (realId === undefined) throw new Error(`${ctx.label}: the ${definition.noun} no longer exists; run pulumi refresh, then pulumi up to create it again`);
           return { outs: await applyUpdate(session, realId, olds, news, ctx, changes) };
         },
@@ -624,7 +629,7 @@ export function resourceProvider<P, Live, S extends Session>(
         props,
         ctx,
         async (session) => {
-          const realId = hooks.resolveId ? await hooks.resolveId(session, id, props ?? {}, ctx) : id;
+          const realId = await realIdOf(session, id, props, ctx);
           if (realId === undefined) {
             ctx.print(`nothing to delete: the create was never confirmed and no ${definition.noun} of that name exists`);
             return;
