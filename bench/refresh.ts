@@ -22,7 +22,7 @@
 // Run: `npm run bench -- refresh` or `node dist/bench/refresh.js [sizes...]`.
 import { performance } from "node:perf_hooks";
 import { startCluster } from "../emulator";
-import { RsClient, coalescedRead, type Connection } from "../provider/rest";
+import { PEAK_IDLE_RESET_MS, RsClient, coalescedRead, type Connection } from "../provider/rest";
 import type * as pulumi from "@pulumi/pulumi";
 import { databaseProvider } from "../provider/database/provider";
 import { providerShim } from "../sdk/shim";
@@ -124,16 +124,28 @@ async function measured(repetitions: number, meter: EmulatorMeter, work: () => P
 }
 
 /**
+ * A pause between two refreshes through one host, longer than the coalescer's memory of how many reads ran at once
+ * (PEAK_IDLE_RESET_MS): a real `pulumi refresh` starts a new provider host, which remembers nothing of the last one.
+ */
+function idleBetweenRefreshes(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, PEAK_IDLE_RESET_MS + 100));
+}
+
+/**
  * Like `measured` for several works compared with one another: each is warmed up, then the repetitions take
  * turns (one of each, then the next round), so a change in the machine's load during the run falls on all of
  * them alike rather than on whichever ran last (the bench machine is shared).
  */
 async function measuredInTurns(repetitions: number, meter: EmulatorMeter, works: ReadonlyArray<() => Promise<unknown>>): Promise<Array<{ ms: number } & Counts>> {
-  for (const work of works) await work();
+  for (const work of works) {
+    await work();
+    await idleBetweenRefreshes();
+  }
   const samples = works.map(() => [] as Array<{ ms: number } & Counts>);
   for (let i = 0; i < repetitions; i++) {
     for (const [index, work] of works.entries()) {
       const { counts, ms } = await meter.count(work);
+      await idleBetweenRefreshes();
       samples[index]!.push({ ms, ...counts });
     }
   }

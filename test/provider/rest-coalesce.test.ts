@@ -4,7 +4,7 @@
 // this process never joins a list sent before it; credentials are never shared nor kept in clear.
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
-import { RsClient, coalescedRead, isRsApiError, listPaysFrom } from "../../provider/rest";
+import { PEAK_IDLE_RESET_MS, RsClient, coalescedRead, coalescingCounters, isRsApiError, listPaysFrom } from "../../provider/rest";
 import { quietly, sendJson, startServer, type RecordedRequest, type TestServer } from "./support/servers";
 import { DISTINCTIVE_PASSWORD, USERNAME, assertNoSecrets, basicToken } from "./support/secrets";
 
@@ -39,7 +39,7 @@ describe("coalesced reads by uid", () => {
   }
 
   /** A server of `uids` (memory per uid from `memory`): list and single GETs, PUT sets memory_size. */
-  async function clusterServer(uids: number[], options: { listStatus?: number; listUids?: number[]; holdListMs?: number } = {}) {
+  async function clusterServer(uids: number[], options: { listStatus?: number; listUids?: number[]; holdListMs?: number; holdSingleMs?: number } = {}) {
     const memory = new Map(uids.map((uid) => [uid, 100]));
     const server = await startServer(async (request, response: ServerResponse) => {
       if (isList(request)) {
@@ -55,6 +55,7 @@ describe("coalesced reads by uid", () => {
         memory.set(uid, JSON.parse(request.body).memory_size);
         return sendJson(response, 200, { uid });
       }
+      if (options.holdSingleMs) await new Promise((resolve) => setTimeout(resolve, options.holdSingleMs));
       if (text !== String(uid) || !memory.has(uid)) return sendJson(response, 404, { error_code: "db_not_exist", description: `database ${uid} does not exist` });
       return sendJson(response, 200, bdb(uid, memory.get(uid)));
     });
@@ -180,5 +181,54 @@ describe("coalesced reads by uid", () => {
     assert.equal(listPaysFrom(10), 2);
     assert.equal(listPaysFrom(100), 13);
     assert.equal(listPaysFrom(500), 63);
+  });
+
+  /** Learns the cluster's size the way a first refresh does (one list), then lets the coalescer forget the peak. */
+  async function knownSizeThenIdle(server: TestServer, uids: number[]): Promise<void> {
+    await Promise.all(uids.slice(0, 2).map((uid) => read(clientFor(server), String(uid))));
+    assert.equal(server.requests.filter(isList).length, 1, "the first reads list, and so learn the size");
+    await new Promise((resolve) => setTimeout(resolve, PEAK_IDLE_RESET_MS + 50));
+    server.requests.length = 0;
+  }
+
+  it("serves a refresh whose reads arrive one after another (as the provider host hands them over) with one list", async function () {
+    this.timeout(20_000);
+    // 300 databases: a list pays from 38 reads. Each single GET takes 20 ms, and the reads arrive 2 ms apart, as
+    // through the host: no window of a few ms ever holds 38 of them, so only waiting for the stream shares a list.
+    const uids = Array.from({ length: 300 }, (_, i) => i + 1);
+    const server = await clusterServer(uids, { holdSingleMs: 20 });
+    await knownSizeThenIdle(server, uids);
+    const waitsBefore = coalescingCounters().streamWaits;
+    const reads: Array<Promise<Bdb | undefined>> = [];
+    for (const uid of uids) {
+      reads.push(read(clientFor(server), String(uid)));
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    assert.deepEqual(await Promise.all(reads), uids.map((uid) => bdb(uid)));
+    const lists = server.requests.filter(isList).length;
+    const singles = server.requests.filter((request) => singleUid(request) !== undefined).length;
+    assert.ok(lists >= 1 && lists <= 3, `300 reads arriving over about 600 ms: ${lists} lists (at most 3)`);
+    assert.ok(singles <= 5, `${singles} single GETs: only reads alone go by themselves (one GET each sends 300)`);
+    assert.ok(coalescingCounters().streamWaits > waitsBefore, "the reads waited for the stream");
+  });
+
+  it("does not wait for a stream when reads come 8 at a time (the engine's default), on a cluster too big to list for 8", async function () {
+    this.timeout(20_000);
+    const uids = Array.from({ length: 300 }, (_, i) => i + 1);
+    const server = await clusterServer(uids, { holdSingleMs: 5 });
+    await knownSizeThenIdle(server, uids);
+    const waitsBefore = coalescingCounters().streamWaits;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < 120) {
+        const uid = uids[next++]!;
+        assert.deepEqual(await read(clientFor(server), String(uid)), bdb(uid));
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    assert.equal(server.requests.filter(isList).length, 0, "a list of 300 for 8 reads does not pay");
+    assert.equal(server.requests.length, 120, "one GET per read");
+    // The first 8 rise from nothing and wait once for more; after that the count never rises above 8 again.
+    assert.ok(coalescingCounters().streamWaits - waitsBefore <= 1, `${coalescingCounters().streamWaits - waitsBefore} waits for a stream`);
   });
 });
