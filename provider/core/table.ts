@@ -77,6 +77,11 @@ export interface PropertyRow<P, K extends keyof P & string, Live> {
   readonly name: K;
   /** The REST field(s) it maps to, for the README (the payload comes from `toRest`). */
   readonly restField: string;
+  /**
+   * Top-level REST fields `fromRest` reads besides `restField` (the port from `endpoints`). A read that asks the
+   * server for only the fields it uses (`?fields=`, liveFieldsRead) asks for these too.
+   */
+  readonly readsAlso?: readonly string[];
   /** The REST object it lives in, a name from the table's `objects`; the first object when omitted. */
   readonly object?: string;
   /**
@@ -194,6 +199,7 @@ export interface PropertyDiff {
 export interface ErasedRow<P, Live> {
   readonly name: keyof P & string;
   readonly restField: string;
+  readonly readsAlso?: readonly string[];
   readonly object?: string;
   readonly outputKey?: string;
   readonly schema: Schema<unknown>;
@@ -209,6 +215,14 @@ export interface ErasedRow<P, Live> {
   readonly precondition?: Precondition<P, unknown>;
   readonly expected?: unknown;
   readonly changes: readonly ChangeCase<unknown>[];
+}
+
+/**
+ * The top-level REST fields the table's rows read (`restField` and `readsAlso`), in row order: what a read asks for
+ * with `?fields=` when only the table's values (and the fields the caller adds) are needed.
+ */
+export function liveFieldsRead<P, Live>(table: PropertyTable<P, Live>): string[] {
+  return [...new Set(erasedRows(table).flatMap((row) => [row.restField, ...(row.readsAlso ?? [])]))];
 }
 
 export function erasedRows<P, Live>(table: PropertyTable<P, Live>): readonly ErasedRow<P, Live>[] {

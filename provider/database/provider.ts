@@ -9,6 +9,7 @@ import { printLine } from "../output";
 import { type RsClient, coalescedRead, describeErrorValue, excerpt, isOutcomeUnknown, isRsApiError, isRsConnectionError, waitForDatabase, type BdbObject } from "../rest";
 import type { StackSettings } from "../settings";
 import {
+  DATABASE_READ_FIELDS,
   DATABASE_RESOURCE,
   adoptTarget,
   confirmedUid,
@@ -22,6 +23,9 @@ import {
 import type { CheckedDatabaseInputs, LiveDatabase } from "./types";
 
 type Props = Record<string, unknown>;
+
+/** A refresh's read asks for only the fields it uses (DATABASE_READ_FIELDS), the list and the single GETs alike. */
+const READ_QUERY = { fields: DATABASE_READ_FIELDS.join(",") };
 
 /** GET /v1/bdbs with only what finds a database (uid, name, status), its retries ending at `deadline` when given. */
 async function listDatabases(client: RsClient, deadline?: number): Promise<LiveDatabase[]> {
@@ -182,7 +186,7 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
     // write this process finished, a uid missing from the list confirmed by its own GET; docs/benchmarks.md).
     // A 404 of that GET is taken for gone only when GET /v1/bdbs agrees (confirmGone).
     async read({ client }, id, ctx) {
-      const answer = await coalescedRead<LiveDatabase>(client, "/v1/bdbs", id);
+      const answer = await coalescedRead<LiveDatabase>(client, "/v1/bdbs", id, READ_QUERY);
       if (answer.status === 404) {
         await confirmGone(client, id, `GET /v1/bdbs/${id}`, answer.body, ctx);
         return undefined;

@@ -268,6 +268,7 @@ const memorySizeRow = row({
 const portRow = row({
   name: "port",
   restField: "port",
+  readsAlso: ["endpoints"],
   schema: integerSchema({ min: 10000, max: 19999, excluded: RESERVED_DATABASE_PORTS }),
   description: "Endpoint port; assigned by the cluster when omitted",
   notes: "Read from endpoints[0].port: the top-level port is 0 when the cluster assigned it",
@@ -350,6 +351,7 @@ const shardKeyRegexRow = row({
 const proxyPolicyRow = row({
   name: "proxyPolicy",
   restField: "proxy_policy",
+  readsAlso: ["endpoints"],
   schema: enumSchema(PROXY_POLICIES),
   description: "Which nodes run a proxy for the endpoint",
   // Not documented either way: no page says a proxy-policy change drops clients (rs-rest-api.md §8).
@@ -444,6 +446,7 @@ const tlsModeRow = row({
 const enforceClientAuthenticationRow = row({
   name: "enforceClientAuthentication",
   restField: "enforce_client_authentication",
+  readsAlso: ["tls_mode"],
   schema: booleanSchema(),
   description: "Require client certificates (mTLS)",
   notes: 'Sent as "enabled"/"disabled". Absent from a live database without TLS, which reads as false',
@@ -537,6 +540,7 @@ const modulesRow = row({
 const redisVersionRow = row({
   name: "redisVersion",
   restField: "redis_version",
+  readsAlso: ["version"],
   schema: redisVersionSchema,
   description: "Redis version, MAJOR.MINOR",
   notes: "Compared on MAJOR.MINOR with redis_version (falling back to version)",

@@ -61,7 +61,12 @@ interface Group {
   /** Reads of this group registered and not yet answered (pending, in a list, or in their own GET). */
   running: number;
   stats: Stats;
+  /** The query every request of the group carries (`fields`), the same for the list and the single GETs. */
+  query: ReadQuery | undefined;
 }
+
+/** A query sent with every request of a coalesced read, e.g. `{ fields: "uid,name,status" }`. */
+export type ReadQuery = Readonly<Record<string, string>>;
 
 /**
  * Numbers about one collection of one cluster that the cost rule uses: statistics, never answers. Kept by URL and
@@ -194,8 +199,9 @@ function streaming(group: Group, now: number, started: number): boolean {
 /** Arrival times kept per group, at most (the estimate needs no more than the largest threshold). */
 const MAX_ARRIVALS = 1024;
 
-function groupOf(client: RsClient, collection: string): Group {
-  const { dispatcher, key } = client.shareScope(collection);
+function groupOf(client: RsClient, collection: string, query: ReadQuery | undefined): Group {
+  // Reads asking for other fields are other groups: a list answers only the fields it was asked for.
+  const { dispatcher, key } = client.shareScope(query === undefined ? collection : `${collection}?${new URLSearchParams(query).toString()}`);
   let byKey = groups.get(dispatcher);
   if (byKey === undefined) {
     byKey = new Map();
@@ -209,7 +215,7 @@ function groupOf(client: RsClient, collection: string): Group {
       statsByKey.set(key, stats);
       if (statsByKey.size > MAX_STATS) statsByKey.delete(statsByKey.keys().next().value!);
     }
-    group = { pending: [], flushScheduled: false, list: undefined, running: 0, stats };
+    group = { pending: [], flushScheduled: false, list: undefined, running: 0, stats, query };
     byKey.set(key, group);
   }
   return group;
@@ -229,9 +235,9 @@ export type CoalescedAnswer<T> = { status: 200; body: T } | { status: 404; body:
  * (test/provider/database-coalesce.test.ts holds that on the emulator, and the real list and single answers in
  * /work/shared/fixtures/rs-real, bdbs_list.json and bdb_single.json, hold the same keys and values).
  */
-export function coalescedRead<T>(client: RsClient, collection: string, uid: string): Promise<CoalescedAnswer<T>> {
-  if (!CANONICAL_UID.test(uid) || mode() === "off") return ownGet<T>(client, collection, uid);
-  const group = groupOf(client, collection);
+export function coalescedRead<T>(client: RsClient, collection: string, uid: string, query?: ReadQuery): Promise<CoalescedAnswer<T>> {
+  if (!CANONICAL_UID.test(uid) || mode() === "off") return ownGet<T>(client, collection, uid, query);
+  const group = groupOf(client, collection, query);
   if (group.running === 0 && performance.now() - group.stats.idleSince > PEAK_IDLE_RESET_MS) group.stats.peakRunning = 0;
   group.running += 1;
   if (group.running > group.stats.peakRunning) {
@@ -316,7 +322,7 @@ function flush(group: Group, collection: string): void {
   counters.lists += 1;
   const sent = performance.now();
   // Sent by the first read's client, once: a failure makes every read fall back to its own GET (with retries).
-  waiters[0]!.client.request<unknown>("GET", collection, { retry: false }).then(
+  waiters[0]!.client.request<unknown>("GET", collection, { retry: false, ...(group.query === undefined ? {} : { query: group.query }) }).then(
     (answer) => {
       // Gone before any read sees the answer: nothing outlives the request.
       if (group.list === list) group.list = undefined;
@@ -364,15 +370,15 @@ function fallBack(waiters: Waiter[], collection: string, group: Group): void {
 
 function serveByOwnGet(waiter: Waiter, collection: string, group: Group): void {
   const sent = performance.now();
-  ownGet(waiter.client, collection, waiter.uid).then((value) => {
+  ownGet(waiter.client, collection, waiter.uid, group.query).then((value) => {
     group.stats.lastOwnGetMs = performance.now() - sent;
     waiter.resolve(value);
   }, waiter.reject);
 }
 
-async function ownGet<T>(client: RsClient, collection: string, uid: string): Promise<CoalescedAnswer<T>> {
+async function ownGet<T>(client: RsClient, collection: string, uid: string, query: ReadQuery | undefined): Promise<CoalescedAnswer<T>> {
   counters.ownGets += 1;
-  const answer = await client.request<T>("GET", `${collection}/${encodeURIComponent(uid)}`, { acceptStatuses: [404] });
+  const answer = await client.request<T>("GET", `${collection}/${encodeURIComponent(uid)}`, { acceptStatuses: [404], ...(query === undefined ? {} : { query }) });
   return answer.status === 404 ? { status: 404, body: answer.body } : { status: 200, body: answer.body as T };
 }
 

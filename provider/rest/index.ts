@@ -39,7 +39,7 @@ export {
 export type { RetryPolicy, AttemptFailure, RetryPlan } from "./retry";
 export { describeErrorValue, excerpt } from "./body";
 export { coalescedRead, coalescingCounters, listPaysFrom, GATHER_MS, PEAK_IDLE_RESET_MS } from "./coalesce";
-export type { CoalescedAnswer } from "./coalesce";
+export type { CoalescedAnswer, ReadQuery } from "./coalesce";
 export { normalizeFingerprint, checkPinnedChain } from "./tls";
 export { classifyBdbStatus, parseAction, parseProgress, describeAction } from "./status";
 export type { BdbPhase, ActionPhase, ActionState } from "./status";
