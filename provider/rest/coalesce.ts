@@ -88,6 +88,8 @@ interface Stats {
   idleSince: number;
   /** When a read last arrived that made more reads run at once than ever since the last idle period (a rise). */
   lastRiseAt: number;
+  /** Reads arrived since the last idle period (a refresh reads each object once: at the cluster's size, all came). */
+  arrivalsSinceIdle: number;
 }
 
 /** Statistics of this many collections at most (clusters times credentials); the oldest is dropped first. */
@@ -171,8 +173,8 @@ export const PEAK_IDLE_RESET_MS = 1000;
  * the last idle period) and came less than this long after the previous rise (ms). Measured through the provider
  * host, 500 reads sent at once and gathered here: 0.4 to 0.5 ms apart at the median, gaps of up to 13 ms in a warm
  * host, 22 ms at the 99th percentile and up to 78 ms in a cold one (its first refresh: JIT and GC); a gap longer
- * than this only splits the stream into two lists, while every stream ends with one such wait (unless it reaches
- * the cluster's size first). With 8 reads at a time the count stops rising at 8: the first 8 of a refresh wait
+ * than this only splits the stream into two lists, while every stream ends with one such wait (unless as many
+ * reads as the cluster has objects have come). With 8 reads at a time the count stops rising at 8: the first 8 of a refresh wait
  * this long once, and no read after them.
  */
 export const STREAM_GAP_MS = 20;
@@ -186,15 +188,15 @@ export const MAX_STREAM_GATHER_MS = 2000;
 
 /**
  * Whether a gathering batch should wait for more reads of a stream still rising: the last rise was recent, the batch
- * has not waited too long, and fewer reads are running than the collection has objects (when every object is being
- * read, no other read is coming).
+ * has not waited too long, and fewer reads have arrived since the group was idle than the collection has objects
+ * (a refresh reads each object once: when as many have come, no other read of it is coming).
  */
 function streaming(group: Group, now: number, started: number): boolean {
   return (
     mode() !== "off" &&
     now - group.stats.lastRiseAt < STREAM_GAP_MS &&
     now - started < MAX_STREAM_GATHER_MS &&
-    group.running < (group.stats.lastListSize ?? Number.POSITIVE_INFINITY)
+    group.stats.arrivalsSinceIdle < (group.stats.lastListSize ?? Number.POSITIVE_INFINITY)
   );
 }
 
@@ -213,7 +215,7 @@ function groupOf(client: RsClient, collection: string, query: ReadQuery | undefi
   if (group === undefined) {
     let stats = statsByKey.get(key);
     if (stats === undefined) {
-      stats = { lastListSize: undefined, lastListMs: undefined, lastOwnGetMs: undefined, arrivals: [], peakRunning: 0, idleSince: 0, lastRiseAt: Number.NEGATIVE_INFINITY };
+      stats = { lastListSize: undefined, lastListMs: undefined, lastOwnGetMs: undefined, arrivals: [], peakRunning: 0, idleSince: 0, lastRiseAt: Number.NEGATIVE_INFINITY, arrivalsSinceIdle: 0 };
       statsByKey.set(key, stats);
       if (statsByKey.size > MAX_STATS) statsByKey.delete(statsByKey.keys().next().value!);
     }
@@ -240,8 +242,12 @@ export type CoalescedAnswer<T> = { status: 200; body: T } | { status: 404; body:
 export function coalescedRead<T>(client: RsClient, collection: string, uid: string, query?: ReadQuery): Promise<CoalescedAnswer<T>> {
   if (!CANONICAL_UID.test(uid) || mode() === "off") return ownGet<T>(client, collection, uid, query);
   const group = groupOf(client, collection, query);
-  if (group.running === 0 && performance.now() - group.stats.idleSince > PEAK_IDLE_RESET_MS) group.stats.peakRunning = 0;
+  if (group.running === 0 && performance.now() - group.stats.idleSince > PEAK_IDLE_RESET_MS) {
+    group.stats.peakRunning = 0;
+    group.stats.arrivalsSinceIdle = 0;
+  }
   group.running += 1;
+  group.stats.arrivalsSinceIdle += 1;
   if (group.running > group.stats.peakRunning) {
     group.stats.peakRunning = group.running;
     group.stats.lastRiseAt = performance.now();
