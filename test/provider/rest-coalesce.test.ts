@@ -4,7 +4,7 @@
 // this process never joins a list sent before it; credentials are never shared nor kept in clear.
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
-import { PEAK_IDLE_RESET_MS, RsClient, coalescedRead, coalescingCounters, isRsApiError, listPaysFrom } from "../../provider/rest";
+import { PEAK_IDLE_RESET_MS, RsClient, STREAM_PROBES, coalescedRead, coalescingCounters, isRsApiError, listPaysFrom } from "../../provider/rest";
 import { quietly, sendJson, startServer, type RecordedRequest, type TestServer } from "./support/servers";
 import { DISTINCTIVE_PASSWORD, USERNAME, assertNoSecrets, basicToken } from "./support/secrets";
 
@@ -212,6 +212,24 @@ describe("coalesced reads by uid", () => {
     assert.ok(coalescingCounters().streamWaits > waitsBefore, "the reads waited for the stream");
   });
 
+  it("keeps one list for a stream that pauses early (a busy host), after sending the reads gathered before the pause", async function () {
+    this.timeout(20_000);
+    const uids = Array.from({ length: 300 }, (_, i) => i + 1);
+    const server = await clusterServer(uids, { holdSingleMs: 20 });
+    await knownSizeThenIdle(server, uids);
+    const reads: Array<Promise<Bdb | undefined>> = [];
+    for (const [index, uid] of uids.entries()) {
+      reads.push(read(clientFor(server), String(uid)));
+      // 30 reads, then a pause longer than the stream's gap for 30 gathered reads, then the other 270.
+      await new Promise((resolve) => setTimeout(resolve, index === 29 ? 150 : 2));
+    }
+    assert.deepEqual(await Promise.all(reads), uids.map((uid) => bdb(uid)));
+    const lists = server.requests.filter(isList).length;
+    const singles = server.requests.filter((request) => singleUid(request) !== undefined).length;
+    assert.ok(lists >= 1 && lists <= 3, `${lists} lists`);
+    assert.ok(singles <= 40, `${singles} single GETs: the 30 before the pause at most, and reads alone (one GET each sends 300)`);
+  });
+
   it("does not wait for a stream when reads come 8 at a time (the engine's default), on a cluster too big to list for 8", async function () {
     this.timeout(20_000);
     const uids = Array.from({ length: 300 }, (_, i) => i + 1);
@@ -228,7 +246,9 @@ describe("coalesced reads by uid", () => {
     await Promise.all(Array.from({ length: 8 }, worker));
     assert.equal(server.requests.filter(isList).length, 0, "a list of 300 for 8 reads does not pay");
     assert.equal(server.requests.length, 120, "one GET per read");
-    // The first 8 rise from nothing and wait once for more; after that the count never rises above 8 again.
-    assert.ok(coalescingCounters().streamWaits - waitsBefore <= 1, `${coalescingCounters().streamWaits - waitsBefore} waits for a stream`);
+    // The first 8 rise from nothing and wait once for more, then the probes (STREAM_PROBES) find that no more come;
+    // after that nothing waits: 120 reads, 15 batches of 8.
+    const waits = coalescingCounters().streamWaits - waitsBefore;
+    assert.ok(waits <= 1 + STREAM_PROBES, `${waits} waits for a stream (at most ${1 + STREAM_PROBES})`);
   });
 });
