@@ -161,7 +161,7 @@ export const DATABASE_RESOURCE: ResourceDefinition<DatabaseProperties, LiveDatab
 /**
  * The bdb fields a refresh's read uses: the table's (liveFieldsRead) and what liveOutputs reads (uid, status,
  * endpoints). The read asks for only these (`?fields=`, documented for GET /v1/bdbs and /v1/bdbs/{uid}): a real
- * bdb has about 139 keys and the read uses 27, so the answers are about a quarter the size, and a list of 500 is
+ * bdb has about 139 keys and the read uses 26, so the answers are about a quarter the size, and a list of 500 is
  * rendered and parsed in less than half the time (docs/benchmarks.md "Refresh").
  */
 export const DATABASE_READ_FIELDS: readonly string[] = [...new Set([...liveFieldsRead(DATABASE_TABLE), "uid", "status", "endpoints"])];

@@ -181,7 +181,7 @@ export const PEAK_IDLE_RESET_MS = 1000;
  * host, 22 ms at the 99th percentile and up to 78 ms in a cold one (its first refresh: JIT and GC); a gap longer
  * than this only splits the stream into two lists, while every stream ends with one such wait (unless as many
  * reads as the cluster has objects have come). With 8 reads at a time the count stops rising at 8: the first 8 of
- * a refresh wait this long once, and no read after them.
+ * a refresh wait this long once, then the probes (STREAM_PROBES), and no read after them.
  */
 export const STREAM_GAP_MS = 20;
 
