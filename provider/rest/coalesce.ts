@@ -105,7 +105,7 @@ const statsByKey = new Map<string, Stats>();
 const groups = new WeakMap<Dispatcher, Map<string, Group>>();
 
 /** Counters for tests and the benchmarks. */
-const counters = { lists: 0, servedByList: 0, ownGets: 0, confirmations: 0, listFallbacks: 0, streamWaits: 0 };
+const counters = { lists: 0, servedByList: 0, ownGets: 0, confirmations: 0, listFallbacks: 0, streamWaits: 0, direct: 0 };
 
 /**
  * How long a read that arrives while other reads of its cluster are running waits for more reads to join its batch,
@@ -316,9 +316,35 @@ export function coalescedRead<T>(client: RsClient, collection: string, uid: stri
       group.list.waiters.push(waiter);
       return;
     }
+    if (noListCanPay(group)) {
+      // What schedule() would decide one event-loop turn later, decided now: the read goes at once.
+      counters.direct += 1;
+      serveByOwnGet(waiter, collection, group);
+      return;
+    }
     group.pending.push(waiter);
     schedule(group, collection);
   });
+}
+
+/**
+ * Whether a read arriving now among others can go as its own GET without being gathered: fewer reads have ever run
+ * at once than a list needs (8 at a time on a cluster of 500), this read did not raise that count (no rising
+ * stream), no probe is gathering, and no batch is. That is the steady state of a refresh at the engine's default
+ * parallelism, where gathering would only cost each read an event-loop turn (bench/refresh.ts: about 0.1 ms a
+ * read in the bench process, more in a busy host). A read alone still goes through schedule(): reads that arrive
+ * in the same turn may join it.
+ */
+function noListCanPay(group: Group): boolean {
+  const now = performance.now();
+  return (
+    group.running > 1 &&
+    !group.flushScheduled &&
+    group.pending.length === 0 &&
+    !group.stats.probing &&
+    now - group.stats.lastRiseAt >= streamGapMs(0) &&
+    group.stats.peakRunning < threshold(group)
+  );
 }
 
 function schedule(group: Group, collection: string): void {
@@ -435,6 +461,6 @@ async function ownGet<T>(client: RsClient, collection: string, uid: string, quer
 }
 
 /** What the coalescer did since the process started (for tests and the benchmarks). */
-export function coalescingCounters(): { lists: number; servedByList: number; ownGets: number; confirmations: number; listFallbacks: number; streamWaits: number } {
+export function coalescingCounters(): { lists: number; servedByList: number; ownGets: number; confirmations: number; listFallbacks: number; streamWaits: number; direct: number } {
   return { ...counters };
 }

@@ -235,7 +235,7 @@ describe("coalesced reads by uid", () => {
     const uids = Array.from({ length: 300 }, (_, i) => i + 1);
     const server = await clusterServer(uids, { holdSingleMs: 5 });
     await knownSizeThenIdle(server, uids);
-    const waitsBefore = coalescingCounters().streamWaits;
+    const { streamWaits: waitsBefore, direct: directBefore } = coalescingCounters();
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < 120) {
@@ -250,5 +250,9 @@ describe("coalesced reads by uid", () => {
     // after that nothing waits: 120 reads, 15 batches of 8.
     const waits = coalescingCounters().streamWaits - waitsBefore;
     assert.ok(waits <= 1 + STREAM_PROBES, `${waits} waits for a stream (at most ${1 + STREAM_PROBES})`);
+    // And once no list can pay, a read is sent as it arrives, without an event-loop turn of gathering: every read
+    // but those of the first wait and of the probes (and the few replacing them while they still count as rising).
+    const direct = coalescingCounters().direct - directBefore;
+    assert.ok(direct >= 120 - 8 * (2 + STREAM_PROBES), `${direct} of 120 reads sent as they arrived`);
   });
 });
