@@ -13,6 +13,8 @@
 //   host read, no REST  a Read of every resource through the host with a provider whose read returns the stored
 //                  properties (and the same input keys) with no I/O: the host's own cost of a Read call, which
 //                  is the per-resource overhead the goal allows on top of the list call;
+//   ... answered together  (all at once only) the same, every read held until all have come, then all answered:
+//                  what the host pays for holding the reads of a refresh on one shared answer, as a list does;
 //   host refresh      a Read of every resource through the host with the Database provider, reads of one cluster
 //                  coalesced (provider/rest/coalesce.ts, the default);
 //   ... one GET each  the same with REDISENTERPRISE_READ_COALESCING=off (how every read went before);
@@ -56,6 +58,11 @@ export interface RefreshSummary {
   timeRatio: number;
   /** (host refresh time - host read time with no REST) / raw list time: the goal is <= 1.5. */
   timeRatioBeyondHost: number;
+  /**
+   * (host refresh time - host read time with no REST, every read answered together) / raw list time, all at once
+   * only: what the provider and its list add beyond what the host pays for holding the reads of a refresh.
+   */
+  timeRatioBeyondHostAnsweredTogether: number | undefined;
   /** The same against a raw list of only the fields the read asks for (what the read's own list costs). */
   timeRatioBeyondHostToFieldsList: number;
   /** Raw GETs per uid at this parallelism / raw list time: no provider keeping nothing between requests does better. */
@@ -174,6 +181,32 @@ function noRestProvider(inputKeys: readonly string[]): pulumi.dynamic.ResourcePr
   } as pulumi.dynamic.ResourceProvider;
 }
 
+/**
+ * The same with every read of a refresh answered together: each read waits until `readsPerRefresh` reads have come
+ * (or none came for HELD_READ_GAP_MS), then all return. What the host itself costs when the reads of a refresh wait
+ * for one shared answer, as they do for a list: the host holds them all and encodes every answer at the end instead
+ * of each as it goes. Only meaningful all at once (8 at a time, 8 reads would wait for 500).
+ */
+function noRestAnsweredTogetherProvider(inputKeys: readonly string[], readsPerRefresh: number): pulumi.dynamic.ResourceProvider {
+  const state: { held: Array<() => void>; timer: ReturnType<typeof setTimeout> | undefined } = { held: [], timer: undefined };
+  return {
+    async read(id: string, props: Record<string, unknown>) {
+      const inputs: Record<string, unknown> = {};
+      for (const key of inputKeys) if (key in props) inputs[key] = props[key];
+      await new Promise<void>((resolve) => {
+        state.held.push(resolve);
+        clearTimeout(state.timer);
+        const releaseAll = () => {
+          for (const release of state.held.splice(0)) release();
+        };
+        if (state.held.length >= readsPerRefresh) releaseAll();
+        else state.timer = setTimeout(releaseAll, 100);
+      });
+      return { id, props, inputs };
+    },
+  } as pulumi.dynamic.ResourceProvider;
+}
+
 const MODES = ["auto", "off", "always"] as const;
 type Mode = (typeof MODES)[number];
 const MODE_LABEL: Record<Mode, string> = { auto: "host refresh", off: "host refresh, one GET each", always: "host refresh, list always" };
@@ -201,6 +234,7 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
     // The same provider the host runs, called here: its reads coalesce as in the host (this process's mode is auto).
     const provider = databaseProvider(() => ({ connection: {} }));
     let noRest: string | undefined;
+    let inputKeys: string[] | undefined;
     const resources: Resource[] = [];
     for (const size of sizes) {
       // Grow the stack to `size` databases (raw POSTs; the emulator makes them active at once).
@@ -216,9 +250,12 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
         const inputs = { name, memorySize: "100MB", connection, __provider: shim };
         const read = await host.read(uid, urn, { uid: Number(uid), name, connection, __provider: shim }, inputs);
         resources.push({ id: uid, urn, properties: { ...read.properties, __provider: shim }, inputs: { ...(read.inputs ?? inputs), __provider: shim } });
-        noRest ??= await serializeProvider(noRestProvider(Object.keys(read.inputs ?? {}).filter((key) => key !== "__provider")));
+        inputKeys ??= Object.keys(read.inputs ?? {}).filter((key) => key !== "__provider");
+        noRest ??= await serializeProvider(noRestProvider(inputKeys));
       }
       const noRestResources = resources.map((r) => ({ ...r, properties: { ...r.properties, __provider: noRest! } }));
+      const answeredTogether = await serializeProvider(noRestAnsweredTogetherProvider(inputKeys!, size));
+      const answeredTogetherResources = resources.map((r) => ({ ...r, properties: { ...r.properties, __provider: answeredTogether } }));
       const list = await measured(repetitions, meter, () => raw.call("GET", "/v1/bdbs"));
       const fieldsList = await measured(repetitions, meter, () => raw.call("GET", `/v1/bdbs?fields=${encodeURIComponent(DATABASE_READ_FIELDS.join(","))}`));
       const perUid = await measured(repetitions, meter, () => Promise.all(resources.map((r) => raw.call("GET", `/v1/bdbs/${r.id}`))));
@@ -245,11 +282,16 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
           if (results.some((result) => result.id === "")) throw new Error("a database read as gone");
         });
         rows.push({ size, variant: `provider read, no host, ${parallelism}`, ...direct });
-        const [overhead, ...refreshes] = await measuredInTurns(repetitions, meter, [
+        const allAtOnce = parallel >= resources.length;
+        const [overhead, ...rest] = await measuredInTurns(repetitions, meter, [
           readAt(host, noRestResources, parallel),
+          ...(allAtOnce ? [readAt(host, answeredTogetherResources, parallel)] : []),
           ...MODES.map((mode) => readAt(hosts.get(mode)!, resources, parallel)),
         ]);
+        const together = allAtOnce ? rest.shift() : undefined;
+        const refreshes = rest;
         rows.push({ size, variant: `host read, no REST, ${parallelism}`, ...overhead! });
+        if (together !== undefined) rows.push({ size, variant: `host read, no REST, answered together, ${parallelism}`, ...together });
         const byMode = new Map<Mode, { ms: number } & Counts>();
         for (const [index, mode] of MODES.entries()) {
           byMode.set(mode, refreshes[index]!);
@@ -261,6 +303,7 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
           parallelism,
           timeRatio: refresh.ms / list.ms,
           timeRatioBeyondHost: Math.max(0, refresh.ms - overhead!.ms) / list.ms,
+          timeRatioBeyondHostAnsweredTogether: together === undefined ? undefined : Math.max(0, refresh.ms - together.ms) / list.ms,
           timeRatioBeyondHostToFieldsList: Math.max(0, refresh.ms - overhead!.ms) / fieldsList.ms,
           rawPerUidRatio: rawFloor.ms / list.ms,
           callsRatio: refresh.calls / list.calls,
@@ -292,11 +335,11 @@ export function formatRefreshBench(result: RefreshBenchResult): string {
     "| ---: | --- | ---: | ---: | ---: |",
     ...result.rows.map((row) => `| ${row.size} | ${row.variant} | ${row.ms.toFixed(1)} | ${row.calls} | ${kib(row.bytes)} |`),
     "",
-    "| databases | parallelism | refresh time / list | (refresh - host read) / list (goal <= 1.5) | the same / list of the read's fields | raw per uid at this parallelism / list | calls / list | bytes / list | one GET each: (refresh - host read) / list | list cost in single GETs (raw) | provider, no host / list |",
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| databases | parallelism | refresh time / list | (refresh - host read) / list (goal <= 1.5) | (refresh - host read answered together) / list | the same / list of the read's fields | raw per uid at this parallelism / list | calls / list | bytes / list | one GET each: (refresh - host read) / list | list cost in single GETs (raw) | provider, no host / list |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...result.summaries.map(
       (s) =>
-        `| ${s.size} | ${s.parallelism} | ${s.timeRatio.toFixed(2)} | ${s.timeRatioBeyondHost.toFixed(2)} | ${s.timeRatioBeyondHostToFieldsList.toFixed(2)} | ${s.rawPerUidRatio.toFixed(2)} | ${s.callsRatio.toFixed(2)} | ` +
+        `| ${s.size} | ${s.parallelism} | ${s.timeRatio.toFixed(2)} | ${s.timeRatioBeyondHost.toFixed(2)} | ${s.timeRatioBeyondHostAnsweredTogether?.toFixed(2) ?? "-"} | ${s.timeRatioBeyondHostToFieldsList.toFixed(2)} | ${s.rawPerUidRatio.toFixed(2)} | ${s.callsRatio.toFixed(2)} | ` +
         `${s.bytesRatio.toFixed(2)} | ${s.timeRatioBeyondHostOneGetEach.toFixed(2)} | ${s.listCostInGets.toFixed(1)} | ` +
         `${s.providerRatio.toFixed(2)} |`,
     ),
