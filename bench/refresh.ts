@@ -183,7 +183,7 @@ function noRestProvider(inputKeys: readonly string[]): pulumi.dynamic.ResourcePr
 
 /**
  * The same with every read of a refresh answered together: each read waits until `readsPerRefresh` reads have come
- * (or none came for HELD_READ_GAP_MS), then all return. What the host itself costs when the reads of a refresh wait
+ * (or none came for 100 ms), then all return. What the host itself costs when the reads of a refresh wait
  * for one shared answer, as they do for a list: the host holds them all and encodes every answer at the end instead
  * of each as it goes. Only meaningful all at once (8 at a time, 8 reads would wait for 500).
  */
