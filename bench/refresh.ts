@@ -283,13 +283,12 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
         });
         rows.push({ size, variant: `provider read, no host, ${parallelism}`, ...direct });
         const allAtOnce = parallel >= resources.length;
-        const [overhead, ...rest] = await measuredInTurns(repetitions, meter, [
+        const [overhead, ...refreshes] = await measuredInTurns(repetitions, meter, [
           readAt(host, noRestResources, parallel),
           ...(allAtOnce ? [readAt(host, answeredTogetherResources, parallel)] : []),
           ...MODES.map((mode) => readAt(hosts.get(mode)!, resources, parallel)),
         ]);
-        const together = allAtOnce ? rest.shift() : undefined;
-        const refreshes = rest;
+        const together = allAtOnce ? refreshes.shift() : undefined;
         rows.push({ size, variant: `host read, no REST, ${parallelism}`, ...overhead! });
         if (together !== undefined) rows.push({ size, variant: `host read, no REST, answered together, ${parallelism}`, ...together });
         const byMode = new Map<Mode, { ms: number } & Counts>();

@@ -317,7 +317,6 @@ export function coalescedRead<T>(client: RsClient, collection: string, uid: stri
       return;
     }
     if (noListCanPay(group)) {
-      // What schedule() would decide one event-loop turn later, decided now: the read goes at once.
       counters.direct += 1;
       serveByOwnGet(waiter, collection, group);
       return;
@@ -327,24 +326,22 @@ export function coalescedRead<T>(client: RsClient, collection: string, uid: stri
   });
 }
 
+/** Whether no list can pay however long reads wait: fewer reads have ever run at once than a list needs. */
+function listCannotPay(group: Group): boolean {
+  return group.stats.peakRunning < threshold(group);
+}
+
 /**
- * Whether a read arriving now among others can go as its own GET without being gathered: fewer reads have ever run
- * at once than a list needs (8 at a time on a cluster of 500), this read did not raise that count (no rising
- * stream), no probe is gathering, and no batch is. That is the steady state of a refresh at the engine's default
- * parallelism, where gathering would only cost each read an event-loop turn (bench/refresh.ts: about 0.1 ms a
- * read in the bench process, more in a busy host). A read alone still goes through schedule(): reads that arrive
- * in the same turn may join it.
+ * Whether a read arriving now among others can go as its own GET without being gathered: what schedule()'s check
+ * would decide one event-loop turn later, decided now. No list can pay (8 at a time on a cluster of 500), no
+ * stream or probe is gathering (streaming(), as the check asks it), and no batch is pending. That is the steady
+ * state of a refresh at the engine's default parallelism, where gathering would only cost each read an event-loop
+ * turn (bench/refresh.ts: about 0.1 ms a read in the bench process, more in a busy host). A read alone still goes
+ * through schedule(): reads that arrive in the same turn may join it.
  */
 function noListCanPay(group: Group): boolean {
   const now = performance.now();
-  return (
-    group.running > 1 &&
-    !group.flushScheduled &&
-    group.pending.length === 0 &&
-    !group.stats.probing &&
-    now - group.stats.lastRiseAt >= streamGapMs(0) &&
-    group.stats.peakRunning < threshold(group)
-  );
+  return group.running > 1 && !group.flushScheduled && group.pending.length === 0 && listCannotPay(group) && !streaming(group, now, now);
 }
 
 function schedule(group: Group, collection: string): void {
@@ -366,8 +363,7 @@ function schedule(group: Group, collection: string): void {
       setTimeout(check, 0.5);
       return;
     }
-    const hopeless = group.stats.peakRunning < threshold(group);
-    if (alone || hopeless || expectedServed(group, now) >= threshold(group) || now - started >= GATHER_MS) {
+    if (alone || listCannotPay(group) || expectedServed(group, now) >= threshold(group) || now - started >= GATHER_MS) {
       group.flushScheduled = false;
       const sent = flush(group, collection);
       if (waitedForStream) afterStreamBatch(group, sent);
