@@ -21,47 +21,50 @@ export interface ProviderImplementation {
 }
 
 /**
- * Builds the serialized shim for one resource kind. It loads the implementation, in order: the package by name
- * (a project that installed it as a dependency, resolved from the provider host's working directory, which the
- * engine sets to the project's folder, and NODE_PATH); then this package itself found by walking up from that
- * folder (this repository's own demo and tests, where the package is the project).
+ * Builds the serialized shim for one resource kind. Its `configure` loads the implementation by package name as a
+ * module in the provider host's working directory would (the engine sets it to the project's folder): a project
+ * that installed the package as a dependency, NODE_PATH, and, through the package's own "exports", any folder inside
+ * this package (this repository's demo and examples, where the package is the project).
+ *
+ * The text is stored twice in every resource's state (inputs and outputs) and travels in every request the engine
+ * sends for it (a refresh of 500 databases sends it 1,000 times), so it is kept short. One serialized function per
+ * method costs about 230 bytes each, so instead `configure`, which the provider host calls on a shim before any
+ * other method (its getProvider, in every @pulumi/pulumi from 3.141 to this package's devDependency;
+ * test/engine/shim.test.ts holds it on the installed one), puts the forwarding methods on the shim itself. Until
+ * then every method is one shared stand-in that fails saying so, rather than missing: the host skips a missing
+ * check, diff or read in silence. The methods are set before loading, so that when loading fails in configure,
+ * each later call fails with the loading error too.
  *
  * Nothing about the machine is captured: the text must not depend on where the package was installed when the
  * program ran, or moving a checkout or reinstalling into another folder would change every resource's state
  * and break refresh and destroy, which run the text stored in state.
  */
 export function providerShim(kind: ResourceKind): pulumi.dynamic.ResourceProvider {
-  // Everything below is serialized as text: keep it free of imports and of captured values.
-  const load = (): ProviderImplementation => {
-    try {
-      return require("pulumi-redis-enterprise/provider");
-    } catch (err) {
-      if ((err as { code?: string }).code !== "MODULE_NOT_FOUND") throw err;
-    }
-    const path = require("node:path") as typeof import("node:path");
-    const fs = require("node:fs") as typeof import("node:fs");
-    for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
-      const manifest = path.join(dir, "package.json");
-      if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, "utf8")).name === "pulumi-redis-enterprise") {
-        return require(path.join(dir, "dist", "provider", "index.js"));
-      }
-      if (path.dirname(dir) === dir) {
-        throw new Error(
-          `pulumi-redis-enterprise: the provider implementation cannot be loaded: the package does not resolve from ${process.cwd()} ` +
-            "(the folder the Pulumi engine runs the provider in) and that folder is not inside the package. " +
-            "Install it in the Pulumi project (npm install pulumi-redis-enterprise) and run pulumi in the project's folder " +
-            "(with the Automation API: set workDir to that folder)",
-        );
-      }
-    }
+  // Serialized as text: no imports, no captured values but `kind`, no comments inside the functions.
+  const notConfigured = (): never => {
+    throw new Error("pulumi-redis-enterprise: the provider host did not call configure first: this @pulumi/pulumi is not supported");
   };
   return {
-    configure: (req) => load().configure(req),
-    check: (olds, news) => load().providers[kind].check!(olds, news),
-    diff: (id, olds, news) => load().providers[kind].diff!(id, olds, news),
-    create: (inputs) => load().providers[kind].create(inputs),
-    read: (id, props) => load().providers[kind].read!(id, props),
-    update: (id, olds, news) => load().providers[kind].update!(id, olds, news),
-    delete: (id, props) => load().providers[kind].delete!(id, props),
+    configure: function (this: Record<string, unknown>, req: pulumi.dynamic.ConfigureRequest) {
+      const load = (): ProviderImplementation => {
+        try {
+          return require("node:module").createRequire(`${process.cwd()}/`)("pulumi-redis-enterprise/provider");
+        } catch (err) {
+          if ((err as { code?: string }).code !== "MODULE_NOT_FOUND") throw err;
+          throw new Error(`pulumi-redis-enterprise: the provider implementation cannot be loaded from ${process.cwd()} (${(err as Error).message.split("\n")[0]}): npm install pulumi-redis-enterprise in the Pulumi project and run pulumi in its folder`);
+        }
+      };
+      let provider: Record<string, (...args: unknown[]) => unknown> | undefined;
+      for (const method of ["check", "diff", "create", "read", "update", "delete"]) {
+        this[method] = (...args: unknown[]) => (provider ??= load().providers[kind] as never)[method]!(...args);
+      }
+      return load().configure(req);
+    },
+    check: notConfigured,
+    diff: notConfigured,
+    create: notConfigured,
+    read: notConfigured,
+    update: notConfigured,
+    delete: notConfigured,
   };
 }

@@ -71,7 +71,7 @@ describe("Database through the real provider host", function () {
     // The serialized shim is small: it requires the installed implementation instead of capturing it.
     const shimSize = await serializedProviderSize(created.state[urnOf("orders")]!);
     console.log(`      serialized provider per resource: ${shimSize} bytes`);
-    assert.ok(shimSize < 8 * 1024, `the __provider text is ${shimSize} bytes; a thin shim is a few KB`);
+    assert.ok(shimSize < 2 * 1024, `the __provider text is ${shimSize} bytes; a thin shim is under 2 KB`);
 
     // Preview of the encryption change: an update with the disconnect note, and nothing applied yet.
     let mark = host.mark();
