@@ -96,6 +96,8 @@ interface Stats {
   probing: boolean;
   /** Probes left in this idle period. */
   probesLeft: number;
+  /** Whether a request for the collection's size (sizeRequest below) is in flight. */
+  sizeRequested: boolean;
 }
 
 /** Statistics of this many collections at most (clusters times credentials); the oldest is dropped first. */
@@ -105,7 +107,7 @@ const statsByKey = new Map<string, Stats>();
 const groups = new WeakMap<Dispatcher, Map<string, Group>>();
 
 /** Counters for tests and the benchmarks. */
-const counters = { lists: 0, servedByList: 0, ownGets: 0, confirmations: 0, listFallbacks: 0, streamWaits: 0, direct: 0 };
+const counters = { lists: 0, servedByList: 0, ownGets: 0, confirmations: 0, listFallbacks: 0, streamWaits: 0, direct: 0, sizeRequests: 0, streamsEndedAtSize: 0 };
 
 /**
  * How long a read that arrives while other reads of its cluster are running waits for more reads to join its batch,
@@ -253,7 +255,7 @@ function groupOf(client: RsClient, collection: string, query: ReadQuery | undefi
   if (group === undefined) {
     let stats = statsByKey.get(key);
     if (stats === undefined) {
-      stats = { lastListSize: undefined, lastListMs: undefined, lastOwnGetMs: undefined, arrivals: [], peakRunning: 0, idleSince: 0, lastRiseAt: Number.NEGATIVE_INFINITY, arrivalsSinceIdle: 0, lastArrivalAt: Number.NEGATIVE_INFINITY, probing: false, probesLeft: STREAM_PROBES };
+      stats = { lastListSize: undefined, lastListMs: undefined, lastOwnGetMs: undefined, arrivals: [], peakRunning: 0, idleSince: 0, lastRiseAt: Number.NEGATIVE_INFINITY, arrivalsSinceIdle: 0, lastArrivalAt: Number.NEGATIVE_INFINITY, probing: false, probesLeft: STREAM_PROBES, sizeRequested: false };
       statsByKey.set(key, stats);
       if (statsByKey.size > MAX_STATS) statsByKey.delete(statsByKey.keys().next().value!);
     }
@@ -359,10 +361,12 @@ function schedule(group: Group, collection: string): void {
     const alone = group.running === 1;
     if (!alone && streaming(group, now, started)) {
       if (!waitedForStream) counters.streamWaits += 1;
+      if (group.pending.length >= SIZE_REQUEST_FROM) requestSize(group, collection);
       waitedForStream = true;
       setTimeout(check, 0.5);
       return;
     }
+    if (waitedForStream && group.stats.arrivalsSinceIdle >= (group.stats.lastListSize ?? Number.POSITIVE_INFINITY)) counters.streamsEndedAtSize += 1;
     if (alone || listCannotPay(group) || expectedServed(group, now) >= threshold(group) || now - started >= GATHER_MS) {
       group.flushScheduled = false;
       const sent = flush(group, collection);
@@ -372,6 +376,39 @@ function schedule(group: Group, collection: string): void {
     }
   };
   setImmediate(check);
+}
+
+/**
+ * The reads a stream must have gathered before the collection's size is asked (requestSize): the engine's default
+ * --parallel on a 2-core machine, so that the first reads of a refresh 8 at a time learn whether a list can pay.
+ */
+export const SIZE_REQUEST_FROM = 8;
+
+/**
+ * Asks the cluster how many objects the collection holds when a stream starts and this process does not know yet
+ * (the first refresh of every provider host, since a real `pulumi refresh` starts a new one): `GET collection
+ * ?fields=uid`, a few bytes per object. With the size known, a stream of reads of every object ends when the last
+ * one arrives instead of at the gap (up to MAX_STREAM_GAP_MS after it), and the cost rule prices the list by the
+ * real size (the first 8 reads of a refresh 8 at a time on a big cluster no longer fetch a whole list for
+ * themselves). A statistic like the sizes lists give, never an answer to a read; once per collection while the
+ * size is unknown, and a failed request changes nothing (the reads carry their own errors). Only for a stream of
+ * SIZE_REQUEST_FROM reads or more: a shorter one ends at a gap of under 30 ms anyway and is not worth a call.
+ */
+function requestSize(group: Group, collection: string): void {
+  const { stats } = group;
+  const client = group.pending[0]?.client;
+  if (stats.lastListSize !== undefined || stats.sizeRequested || client === undefined) return;
+  stats.sizeRequested = true;
+  counters.sizeRequests += 1;
+  client.request<unknown>("GET", collection, { retry: false, query: { fields: "uid" } }).then(
+    (answer) => {
+      stats.sizeRequested = false;
+      if (Array.isArray(answer.body) && stats.lastListSize === undefined) stats.lastListSize = answer.body.length;
+    },
+    () => {
+      stats.sizeRequested = false;
+    },
+  );
 }
 
 /** Sends the gathered reads: joined to a list in flight, as a new list, or one GET each (the answer says which). */
@@ -457,6 +494,6 @@ async function ownGet<T>(client: RsClient, collection: string, uid: string, quer
 }
 
 /** What the coalescer did since the process started (for tests and the benchmarks). */
-export function coalescingCounters(): { lists: number; servedByList: number; ownGets: number; confirmations: number; listFallbacks: number; streamWaits: number; direct: number } {
+export function coalescingCounters(): { lists: number; servedByList: number; ownGets: number; confirmations: number; listFallbacks: number; streamWaits: number; direct: number; sizeRequests: number; streamsEndedAtSize: number } {
   return { ...counters };
 }

@@ -4,7 +4,7 @@
 // this process never joins a list sent before it; credentials are never shared nor kept in clear.
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
-import { PEAK_IDLE_RESET_MS, RsClient, STREAM_PROBES, coalescedRead, coalescingCounters, isRsApiError, listPaysFrom } from "../../provider/rest";
+import { PEAK_IDLE_RESET_MS, RsClient, SIZE_REQUEST_FROM, STREAM_PROBES, coalescedRead, coalescingCounters, isRsApiError, listPaysFrom } from "../../provider/rest";
 import { quietly, sendJson, startServer, type RecordedRequest, type TestServer } from "./support/servers";
 import { DISTINCTIVE_PASSWORD, USERNAME, assertNoSecrets, basicToken } from "./support/secrets";
 
@@ -17,6 +17,7 @@ const read = (client: RsClient, uid: string): Promise<Bdb | undefined> =>
   coalescedRead<Bdb>(client, "/v1/bdbs", uid).then((answer) => (answer.status === 404 ? undefined : answer.body));
 
 const isList = (request: RecordedRequest) => request.method === "GET" && request.url === "/v1/bdbs";
+const isSizeRequest = (request: RecordedRequest) => request.method === "GET" && request.url === "/v1/bdbs?fields=uid";
 const singleUid = (request: RecordedRequest) => /^\/v1\/bdbs\/(\d+)$/.exec(request.url)?.[1];
 
 describe("coalesced reads by uid", () => {
@@ -42,6 +43,7 @@ describe("coalesced reads by uid", () => {
   async function clusterServer(uids: number[], options: { listStatus?: number; listUids?: number[]; holdListMs?: number; holdSingleMs?: number } = {}) {
     const memory = new Map(uids.map((uid) => [uid, 100]));
     const server = await startServer(async (request, response: ServerResponse) => {
+      if (isSizeRequest(request)) return sendJson(response, 200, [...memory.keys()].map((uid) => ({ uid })));
       if (isList(request)) {
         // The answer is what the cluster held when the request arrived, however late it is sent.
         const snapshot = (options.listUids ?? [...memory.keys()]).filter((uid) => memory.has(uid)).map((uid) => bdb(uid, memory.get(uid)));
@@ -70,10 +72,11 @@ describe("coalesced reads by uid", () => {
 
   it("serves reads running together with one GET /v1/bdbs, each with its own object", async () => {
     const uids = [1, 2, 3, 4, 5, 6];
+    assert.ok(uids.length < SIZE_REQUEST_FROM, "fewer reads than ask the collection's size");
     const server = await clusterServer(uids);
     const results = await Promise.all(uids.map((uid) => read(clientFor(server), String(uid))));
     assert.deepEqual(results, uids.map((uid) => bdb(uid)));
-    assert.deepEqual(server.requests.map((request) => request.url), ["/v1/bdbs"], "six reads together: one list, nothing else");
+    assert.deepEqual(server.requests.map((request) => request.url), ["/v1/bdbs"], "six reads together: one list, nothing else (not even the size)");
   });
 
   it("sends a lone read as its own GET /v1/bdbs/{uid}, and nothing else", async () => {
@@ -254,5 +257,42 @@ describe("coalesced reads by uid", () => {
     // but those of the first wait and of the probes (and the few replacing them while they still count as rising).
     const direct = coalescingCounters().direct - directBefore;
     assert.ok(direct >= 120 - 8 * (2 + STREAM_PROBES), `${direct} of 120 reads sent as they arrived`);
+  });
+
+  it("in a new process, asks the collection's size once when a stream starts, and ends a stream of every object when the last arrives", async function () {
+    this.timeout(20_000);
+    // No read of this cluster before (a new provider host): the size is unknown until the stream asks it.
+    const uids = Array.from({ length: 200 }, (_, i) => i + 1);
+    const server = await clusterServer(uids, { holdSingleMs: 20 });
+    const before = coalescingCounters();
+    const reads: Array<Promise<Bdb | undefined>> = [];
+    for (const uid of uids) {
+      reads.push(read(clientFor(server), String(uid)));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    assert.deepEqual(await Promise.all(reads), uids.map((uid) => bdb(uid)));
+    const after = coalescingCounters();
+    assert.equal(server.requests.filter(isSizeRequest).length, 1, "one size request");
+    assert.equal(after.sizeRequests - before.sizeRequests, 1);
+    assert.ok(server.requests.filter(isList).length <= 2, `${server.requests.filter(isList).length} lists`);
+    // Without the size, the stream could only end at its gap (up to 200 ms after the last read).
+    assert.ok(after.streamsEndedAtSize > before.streamsEndedAtSize, "the stream ended when all 200 had come");
+  });
+
+  it("in a new process, 8 reads at a time on a cluster too big to list for 8 fetch no list at all (the size says so)", async function () {
+    this.timeout(20_000);
+    const uids = Array.from({ length: 300 }, (_, i) => i + 1);
+    const server = await clusterServer(uids, { holdSingleMs: 5 });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < 40) {
+        const uid = uids[next++]!;
+        assert.deepEqual(await read(clientFor(server), String(uid)), bdb(uid));
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    assert.equal(server.requests.filter(isList).length, 0, "no list of 300 for 8 reads (before the size request, the first 8 fetched one)");
+    assert.equal(server.requests.filter(isSizeRequest).length, 1);
+    assert.equal(server.requests.filter((request) => singleUid(request) !== undefined).length, 40);
   });
 });
