@@ -6,7 +6,12 @@
 // way in here is `certificatesFromMap`, which keeps the `<name>_cert` entries and drops every other one, so no
 // key ever reaches an output, an error or a log line.
 import { createHash } from "node:crypto";
-import forge from "node-forge";
+import type forge from "node-forge";
+
+// node-forge is loaded at the first certificate parsed rather than with the provider: it takes about 20 ms to load,
+// which every new provider host (every `pulumi refresh`) would otherwise pay on its first call, for any resource.
+let forgeModule: typeof forge | undefined;
+const loadForge = (): typeof forge => (forgeModule ??= require("node-forge") as typeof forge);
 
 /** The certificates the cluster generates and rotates itself (rs-rest-api.md §4.1); the others are uploaded. */
 export const INTERNAL_CERTIFICATE_NAMES = [
@@ -54,7 +59,7 @@ const CERTIFICATE_BLOCKS = new Set(["CERTIFICATE", "X509 CERTIFICATE", "TRUSTED 
 export function certificateDers(pem: string): string[] {
   let blocks: forge.pem.ObjectPEM[];
   try {
-    blocks = forge.pem.decode(pem);
+    blocks = loadForge().pem.decode(pem);
   } catch {
     throw new Error("not a PEM text: expected one or more -----BEGIN CERTIFICATE----- blocks");
   }
@@ -65,7 +70,7 @@ export function certificateDers(pem: string): string[] {
 
 function parseDer(der: string): forge.pki.Certificate {
   try {
-    return forge.pki.certificateFromAsn1(forge.asn1.fromDer(der));
+    return loadForge().pki.certificateFromAsn1(loadForge().asn1.fromDer(der));
   } catch (error) {
     // forge rejects keys other than RSA when it builds the public key; the fields we report do not need it.
     const message = error instanceof Error ? error.message : String(error);
