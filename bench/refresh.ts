@@ -11,8 +11,10 @@
 //                  nothing between requests, since a list serves no more reads than run at once;
 //   host check        a Check of every resource at once through the host (no REST);
 //   host read, no REST  a Read of every resource through the host with a provider whose read returns the stored
-//                  properties (and the same input keys) with no I/O: the host's own cost of a Read call, which
-//                  is the per-resource overhead the goal allows on top of the list call;
+//                  properties (and the same input keys) with no I/O, its serialized text padded to the length of
+//                  the Database's shim (__provider travels twice in every request and once in every answer): the
+//                  host's own cost of a Read of the same state, which is the per-resource overhead the goal
+//                  allows on top of the list call; ... shortest provider text  the same unpadded (662 bytes);
 //   ... answered together  (all at once only) the same, every read held until all have come, then all answered:
 //                  what the host pays for holding the reads of a refresh on one shared answer, as a list does;
 //   host refresh      a Read of every resource through the host with the Database provider, reads of one cluster
@@ -21,7 +23,10 @@
 //   ... list always   the same with REDISENTERPRISE_READ_COALESCING=always (a list whenever two reads run together),
 //                  which shows where the cost rule's choice of list or single GETs pays;
 //   provider read, no host  the Database provider's read of every resource called in this process (no host, no
-//                  gRPC), coalesced: what the provider itself adds to the REST calls, apart from the host.
+//                  gRPC), coalesced: what the provider itself adds to the REST calls, apart from the host;
+//   ... new host each time  host refresh and host read (no REST) through a provider host started for each
+//                  refresh, as `pulumi refresh` does (the start is not timed): the first Read loads the
+//                  implementation, and the coalescer knows nothing of the cluster yet.
 // The goal: host refresh - host read (no REST) <= 1.5 x raw list, in time, at each parallelism; calls and bytes as
 // ratios to the list call.
 // Run: `npm run bench -- refresh` or `node dist/bench/refresh.js [sizes...]`.
@@ -63,6 +68,10 @@ export interface RefreshSummary {
    * only: what the provider and its list add beyond what the host pays for holding the reads of a refresh.
    */
   timeRatioBeyondHostAnsweredTogether: number | undefined;
+  /** (host refresh - host read with no REST and the shortest provider text) / raw list time. */
+  timeRatioBeyondHostShortestText: number;
+  /** (host refresh - host read with no REST), each through a new host per refresh, / raw list time. */
+  timeRatioBeyondHostNewHost: number;
   /** The same against a raw list of only the fields the read asks for (what the read's own list costs). */
   timeRatioBeyondHostToFieldsList: number;
   /** Raw GETs per uid at this parallelism / raw list time: no provider keeping nothing between requests does better. */
@@ -168,6 +177,35 @@ async function measuredInTurns(repetitions: number, meter: EmulatorMeter, works:
 }
 
 /**
+ * `text` (a serialized provider) made `length` characters long with a trailing comment: what the host decodes and
+ * encodes for a resource depends on the length of its __provider, so a baseline must carry as much as the shim.
+ */
+function paddedTo(text: string, length: number): string {
+  return length > text.length + 3 ? `${text}\n//${"x".repeat(length - text.length - 3)}` : text;
+}
+
+/**
+ * Like measuredInTurns, each refresh through a provider host started for it (not timed) and stopped after it, as
+ * every `pulumi refresh` starts one: the implementation is loaded by the first Read, and nothing is known yet.
+ */
+async function measuredInNewHosts(repetitions: number, meter: EmulatorMeter, works: ReadonlyArray<(host: ProviderHost) => Promise<unknown>>): Promise<Array<{ ms: number } & Counts>> {
+  const samples = works.map(() => [] as Array<{ ms: number } & Counts>);
+  for (let i = 0; i < repetitions; i++) {
+    for (const [index, work] of works.entries()) {
+      const host = await startProviderHost({ project: "bench", config: {} });
+      try {
+        await host.configure({});
+        const { counts, ms } = await meter.count(() => work(host));
+        samples[index]!.push({ ms, ...counts });
+      } finally {
+        await host.stop();
+      }
+    }
+  }
+  return samples.map((taken) => ({ ms: median(taken.map((s) => s.ms)), calls: median(taken.map((s) => s.calls)), bytes: median(taken.map((s) => s.bytes)) }));
+}
+
+/**
  * A dynamic provider whose read returns what the engine sent, and as inputs the same keys the Database's read
  * returns, with no I/O: the host's own cost of a Read with the same payload sizes.
  */
@@ -234,6 +272,7 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
     // The same provider the host runs, called here: its reads coalesce as in the host (this process's mode is auto).
     const provider = databaseProvider(() => ({ connection: {} }));
     let noRest: string | undefined;
+    let noRestShortest: string | undefined;
     let inputKeys: string[] | undefined;
     const resources: Resource[] = [];
     for (const size of sizes) {
@@ -251,11 +290,13 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
         const read = await host.read(uid, urn, { uid: Number(uid), name, connection, __provider: shim }, inputs);
         resources.push({ id: uid, urn, properties: { ...read.properties, __provider: shim }, inputs: { ...(read.inputs ?? inputs), __provider: shim } });
         inputKeys ??= Object.keys(read.inputs ?? {}).filter((key) => key !== "__provider");
-        noRest ??= await serializeProvider(noRestProvider(inputKeys));
+        noRestShortest ??= await serializeProvider(noRestProvider(inputKeys));
+        noRest ??= paddedTo(noRestShortest, shim.length);
       }
-      const noRestResources = resources.map((r) => ({ ...r, properties: { ...r.properties, __provider: noRest! } }));
-      const answeredTogether = await serializeProvider(noRestAnsweredTogetherProvider(inputKeys!, size));
-      const answeredTogetherResources = resources.map((r) => ({ ...r, properties: { ...r.properties, __provider: answeredTogether } }));
+      const withProvider = (text: string) => resources.map((r) => ({ ...r, properties: { ...r.properties, __provider: text }, inputs: { ...r.inputs, __provider: text } }));
+      const noRestResources = withProvider(noRest!);
+      const shortestTextResources = withProvider(noRestShortest!);
+      const answeredTogetherResources = withProvider(paddedTo(await serializeProvider(noRestAnsweredTogetherProvider(inputKeys!, size)), shim.length));
       const list = await measured(repetitions, meter, () => raw.call("GET", "/v1/bdbs"));
       const fieldsList = await measured(repetitions, meter, () => raw.call("GET", `/v1/bdbs?fields=${encodeURIComponent(DATABASE_READ_FIELDS.join(","))}`));
       const perUid = await measured(repetitions, meter, () => Promise.all(resources.map((r) => raw.call("GET", `/v1/bdbs/${r.id}`))));
@@ -283,25 +324,35 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
         });
         rows.push({ size, variant: `provider read, no host, ${parallelism}`, ...direct });
         const allAtOnce = parallel >= resources.length;
-        const [overhead, ...refreshes] = await measuredInTurns(repetitions, meter, [
+        const [overhead, shortest, ...refreshes] = await measuredInTurns(repetitions, meter, [
           readAt(host, noRestResources, parallel),
+          readAt(host, shortestTextResources, parallel),
           ...(allAtOnce ? [readAt(host, answeredTogetherResources, parallel)] : []),
           ...MODES.map((mode) => readAt(hosts.get(mode)!, resources, parallel)),
         ]);
         const together = allAtOnce ? refreshes.shift() : undefined;
         rows.push({ size, variant: `host read, no REST, ${parallelism}`, ...overhead! });
+        rows.push({ size, variant: `host read, no REST, shortest provider text, ${parallelism}`, ...shortest! });
         if (together !== undefined) rows.push({ size, variant: `host read, no REST, answered together, ${parallelism}`, ...together });
         const byMode = new Map<Mode, { ms: number } & Counts>();
         for (const [index, mode] of MODES.entries()) {
           byMode.set(mode, refreshes[index]!);
           rows.push({ size, variant: `${MODE_LABEL[mode]}, ${parallelism}`, ...refreshes[index]! });
         }
+        const [newHostOverhead, newHostRefresh] = await measuredInNewHosts(repetitions, meter, [
+          (fresh) => readAt(fresh, noRestResources, parallel)(),
+          (fresh) => readAt(fresh, resources, parallel)(),
+        ]);
+        rows.push({ size, variant: `host read, no REST, new host each time, ${parallelism}`, ...newHostOverhead! });
+        rows.push({ size, variant: `host refresh, new host each time, ${parallelism}`, ...newHostRefresh! });
         const refresh = byMode.get("auto")!;
         summaries.push({
           size,
           parallelism,
           timeRatio: refresh.ms / list.ms,
           timeRatioBeyondHost: Math.max(0, refresh.ms - overhead!.ms) / list.ms,
+          timeRatioBeyondHostShortestText: Math.max(0, refresh.ms - shortest!.ms) / list.ms,
+          timeRatioBeyondHostNewHost: Math.max(0, newHostRefresh!.ms - newHostOverhead!.ms) / list.ms,
           timeRatioBeyondHostAnsweredTogether: together === undefined ? undefined : Math.max(0, refresh.ms - together.ms) / list.ms,
           timeRatioBeyondHostToFieldsList: Math.max(0, refresh.ms - overhead!.ms) / fieldsList.ms,
           rawPerUidRatio: rawFloor.ms / list.ms,
@@ -334,11 +385,11 @@ export function formatRefreshBench(result: RefreshBenchResult): string {
     "| ---: | --- | ---: | ---: | ---: |",
     ...result.rows.map((row) => `| ${row.size} | ${row.variant} | ${row.ms.toFixed(1)} | ${row.calls} | ${kib(row.bytes)} |`),
     "",
-    "| databases | parallelism | refresh time / list | (refresh - host read) / list (goal <= 1.5) | (refresh - host read answered together) / list | the same / list of the read's fields | raw per uid at this parallelism / list | calls / list | bytes / list | one GET each: (refresh - host read) / list | list cost in single GETs (raw) | provider, no host / list |",
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| databases | parallelism | refresh time / list | (refresh - host read) / list (goal <= 1.5) | the same, new host each time | (refresh - host read, shortest provider text) / list | (refresh - host read answered together) / list | (refresh - host read) / list of the read's fields | raw per uid at this parallelism / list | calls / list | bytes / list | one GET each: (refresh - host read) / list | list cost in single GETs (raw) | provider, no host / list |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...result.summaries.map(
       (s) =>
-        `| ${s.size} | ${s.parallelism} | ${s.timeRatio.toFixed(2)} | ${s.timeRatioBeyondHost.toFixed(2)} | ${s.timeRatioBeyondHostAnsweredTogether?.toFixed(2) ?? "-"} | ${s.timeRatioBeyondHostToFieldsList.toFixed(2)} | ${s.rawPerUidRatio.toFixed(2)} | ${s.callsRatio.toFixed(2)} | ` +
+        `| ${s.size} | ${s.parallelism} | ${s.timeRatio.toFixed(2)} | ${s.timeRatioBeyondHost.toFixed(2)} | ${s.timeRatioBeyondHostNewHost.toFixed(2)} | ${s.timeRatioBeyondHostShortestText.toFixed(2)} | ${s.timeRatioBeyondHostAnsweredTogether?.toFixed(2) ?? "-"} | ${s.timeRatioBeyondHostToFieldsList.toFixed(2)} | ${s.rawPerUidRatio.toFixed(2)} | ${s.callsRatio.toFixed(2)} | ` +
         `${s.bytesRatio.toFixed(2)} | ${s.timeRatioBeyondHostOneGetEach.toFixed(2)} | ${s.listCostInGets.toFixed(1)} | ` +
         `${s.providerRatio.toFixed(2)} |`,
     ),
