@@ -194,6 +194,18 @@ describe("coalesced reads by uid", () => {
     server.requests.length = 0;
   }
 
+  /** Reads every uid, `parallel` at a time, each the next as one finishes (as the engine runs a refresh). */
+  async function readAtATime(server: TestServer, uids: number[], parallel: number): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < uids.length) {
+        const uid = uids[next++]!;
+        assert.deepEqual(await read(clientFor(server), String(uid)), bdb(uid));
+      }
+    };
+    await Promise.all(Array.from({ length: parallel }, worker));
+  }
+
   it("serves a refresh whose reads arrive one after another (as the provider host hands them over) with one list", async function () {
     this.timeout(20_000);
     // 300 databases: a list pays from 38 reads. Each single GET takes 20 ms, and the reads arrive 2 ms apart, as
@@ -239,14 +251,7 @@ describe("coalesced reads by uid", () => {
     const server = await clusterServer(uids, { holdSingleMs: 5 });
     await knownSizeThenIdle(server, uids);
     const { streamWaits: waitsBefore, direct: directBefore } = coalescingCounters();
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < 120) {
-        const uid = uids[next++]!;
-        assert.deepEqual(await read(clientFor(server), String(uid)), bdb(uid));
-      }
-    };
-    await Promise.all(Array.from({ length: 8 }, worker));
+    await readAtATime(server, uids.slice(0, 120), 8);
     assert.equal(server.requests.filter(isList).length, 0, "a list of 300 for 8 reads does not pay");
     assert.equal(server.requests.length, 120, "one GET per read");
     // The first 8 rise from nothing and wait once for more, then the probes (STREAM_PROBES) find that no more come;
@@ -283,14 +288,7 @@ describe("coalesced reads by uid", () => {
     this.timeout(20_000);
     const uids = Array.from({ length: 300 }, (_, i) => i + 1);
     const server = await clusterServer(uids, { holdSingleMs: 5 });
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < 40) {
-        const uid = uids[next++]!;
-        assert.deepEqual(await read(clientFor(server), String(uid)), bdb(uid));
-      }
-    };
-    await Promise.all(Array.from({ length: 8 }, worker));
+    await readAtATime(server, uids.slice(0, 40), 8);
     assert.equal(server.requests.filter(isList).length, 0, "no list of 300 for 8 reads (before the size request, the first 8 fetched one)");
     assert.equal(server.requests.filter(isSizeRequest).length, 1);
     assert.equal(server.requests.filter((request) => singleUid(request) !== undefined).length, 40);
