@@ -250,7 +250,7 @@ describe("coalesced reads by uid", () => {
     const uids = Array.from({ length: 300 }, (_, i) => i + 1);
     const server = await clusterServer(uids, { holdSingleMs: 5 });
     await knownSizeThenIdle(server, uids);
-    const { streamWaits: waitsBefore, direct: directBefore } = coalescingCounters();
+    const { streamWaits: waitsBefore, direct: directBefore, probesEndedAtPeak: atPeakBefore } = coalescingCounters();
     await readAtATime(server, uids.slice(0, 120), 8);
     assert.equal(server.requests.filter(isList).length, 0, "a list of 300 for 8 reads does not pay");
     assert.equal(server.requests.length, 120, "one GET per read");
@@ -258,6 +258,10 @@ describe("coalesced reads by uid", () => {
     // after that nothing waits: 120 reads, 15 batches of 8.
     const waits = coalescingCounters().streamWaits - waitsBefore;
     assert.ok(waits <= 1 + STREAM_PROBES, `${waits} waits for a stream (at most ${1 + STREAM_PROBES})`);
+    // A probe ends at the short gap once it holds all 8 reads (nothing else can come but a rise), not the whole stream
+    // gap: both probes here when the machine is quiet, at least one when a pause of the test process ends one early.
+    const atPeak = coalescingCounters().probesEndedAtPeak - atPeakBefore;
+    assert.ok(atPeak >= 1 && atPeak <= STREAM_PROBES, `${atPeak} probes ended holding every read at the peak`);
     // And once no list can pay, a read is sent as it arrives, without an event-loop turn of gathering: every read
     // but those of the first wait and of the probes (and the few replacing them while they still count as rising).
     const direct = coalescingCounters().direct - directBefore;
