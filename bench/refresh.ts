@@ -137,6 +137,11 @@ interface Resource {
   inputs: PropertyMap;
 }
 
+/** The median time, calls and bytes of some samples of one work. */
+function medianSample(samples: ReadonlyArray<{ ms: number } & Counts>): { ms: number } & Counts {
+  return { ms: median(samples.map((s) => s.ms)), calls: median(samples.map((s) => s.calls)), bytes: median(samples.map((s) => s.bytes)) };
+}
+
 async function measured(repetitions: number, meter: EmulatorMeter, work: () => Promise<unknown>): Promise<{ ms: number } & Counts> {
   await work(); // warm-up: connections, JIT
   const samples: Array<{ ms: number } & Counts> = [];
@@ -144,7 +149,7 @@ async function measured(repetitions: number, meter: EmulatorMeter, work: () => P
     const { counts, ms } = await meter.count(work);
     samples.push({ ms, ...counts });
   }
-  return { ms: median(samples.map((s) => s.ms)), calls: median(samples.map((s) => s.calls)), bytes: median(samples.map((s) => s.bytes)) };
+  return medianSample(samples);
 }
 
 /**
@@ -173,7 +178,7 @@ async function measuredInTurns(repetitions: number, meter: EmulatorMeter, works:
       samples[index]!.push({ ms, ...counts });
     }
   }
-  return samples.map((taken) => ({ ms: median(taken.map((s) => s.ms)), calls: median(taken.map((s) => s.calls)), bytes: median(taken.map((s) => s.bytes)) }));
+  return samples.map(medianSample);
 }
 
 /**
@@ -202,7 +207,7 @@ async function measuredInNewHosts(repetitions: number, meter: EmulatorMeter, wor
       }
     }
   }
-  return samples.map((taken) => ({ ms: median(taken.map((s) => s.ms)), calls: median(taken.map((s) => s.calls)), bytes: median(taken.map((s) => s.bytes)) }));
+  return samples.map(medianSample);
 }
 
 /**

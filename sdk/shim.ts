@@ -32,8 +32,8 @@ export interface ProviderImplementation {
  * calls on a shim before any other method (its getProvider does, in @pulumi/pulumi 3.141, 3.160, 3.190, 3.210, 3.230
  * and 3.248, the versions read; test/engine/shim.test.ts holds it on the installed one), puts the forwarding methods
  * on the shim itself. Until then every method is one shared stand-in that fails saying so, rather than missing: the
- * host skips a missing check, diff or read in silence. The methods are set before loading, so that when loading fails in configure,
- * each later call fails with the loading error too.
+ * host skips a missing check, diff or read in silence. The methods are set before loading, so that when loading
+ * fails in configure, each later call fails with the loading error too.
  *
  * Nothing about the machine is captured: the text must not depend on where the package was installed when the
  * program ran, or moving a checkout or reinstalling into another folder would change every resource's state

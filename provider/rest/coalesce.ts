@@ -96,7 +96,7 @@ interface Stats {
   probing: boolean;
   /** Probes left in this idle period. */
   probesLeft: number;
-  /** Whether a request for the collection's size (sizeRequest below) is in flight. */
+  /** Whether a request for the collection's size (requestSize below) is in flight. */
   sizeRequested: boolean;
 }
 
@@ -245,17 +245,21 @@ export const STREAM_PROBES = 2;
  */
 export const PROBE_AT_PEAK_GAP_MS = 10;
 
+/** Whether the batch holds every read running, and as many as have ever run at once: only a rise can follow. */
+function holdsEveryReadAtPeak(group: Group): boolean {
+  return group.pending.length >= group.running && group.running >= group.stats.peakRunning;
+}
+
 /** The gap a probe survives: PROBE_AT_PEAK_GAP_MS once it holds every read running at the peak, else the stream's. */
 function probeGapMs(group: Group, gap: number): number {
-  const holdsEveryRead = group.pending.length >= group.running && group.running >= group.stats.peakRunning;
-  return holdsEveryRead ? Math.min(gap, PROBE_AT_PEAK_GAP_MS) : gap;
+  return holdsEveryReadAtPeak(group) ? Math.min(gap, PROBE_AT_PEAK_GAP_MS) : gap;
 }
 
 /** Counts why a batch that waited for a stream stopped waiting, when the reason is one the counters name. */
 function countStreamEnd(group: Group): void {
   const { stats } = group;
   if (stats.arrivalsSinceIdle >= (stats.lastListSize ?? Number.POSITIVE_INFINITY)) counters.streamsEndedAtSize += 1;
-  if (stats.probing && probeGapMs(group, Number.POSITIVE_INFINITY) === PROBE_AT_PEAK_GAP_MS) counters.probesEndedAtPeak += 1;
+  if (stats.probing && holdsEveryReadAtPeak(group)) counters.probesEndedAtPeak += 1;
 }
 
 /** After a batch that waited for a stream was sent: arm a probe when it went one GET each and probes are left. */
@@ -415,8 +419,9 @@ export const SIZE_REQUEST_FROM = 8;
  * ?fields=uid`, a few bytes per object. With the size known, a stream of reads of every object ends when the last
  * one arrives instead of at the gap (up to MAX_STREAM_GAP_MS after it), and the cost rule prices the list by the
  * real size (the first 8 reads of a refresh 8 at a time on a big cluster no longer fetch a whole list for
- * themselves). A statistic like the sizes lists give, never an answer to a read; once per collection while the
- * size is unknown, and a failed request changes nothing (the reads carry their own errors). Only for a stream of
+ * themselves). A statistic like the sizes lists give, never an answer to a read; one request at a time, none once
+ * the size is known, and a failed one changes nothing (the reads carry their own errors; the next stream asks
+ * again). Only for a stream of
  * SIZE_REQUEST_FROM reads or more: a shorter one ends at a gap of under 30 ms anyway and is not worth a call.
  */
 function requestSize(group: Group, collection: string): void {
