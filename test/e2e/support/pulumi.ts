@@ -85,8 +85,71 @@ export function makeSandbox(cliFolder: string): PulumiSandbox {
   };
 }
 
-/** An inline-program stack in the sandbox. */
+/** The gRPC clients a program's run opens (the SDK's own objects; only what is closed here is typed). */
+export interface RunClients {
+  settings: { monitor?: { close(): void }; engine?: { close(): void } };
+}
+
+/** The SDK's store of the inline run calling this, or undefined outside a run (an internal of @pulumi/pulumi 3.x). */
+export function currentRunClients(): RunClients | undefined {
+  const state = require("@pulumi/pulumi/runtime/state") as { getLocalStore?: () => RunClients | undefined };
+  return state.getLocalStore?.();
+}
+
+/**
+ * Closes the clients of the runs recorded in `runs`, and forgets them.
+ *
+ * Why: under the Automation API each inline run keeps its monitor and engine clients in a store of its own, and the
+ * SDK (3.248) closes only the process-wide ones when a run ends. A client whose CLI exited while it was calling (a
+ * failed up) keeps reconnecting to that dead port. grpc-js shares connections by address, so when a later CLI of this
+ * process listens on the same port, the later run's fresh client takes over the failing connection and its first call
+ * fails: "14 UNAVAILABLE: No connection established. Last error: null" (seen once in CI, in an up right after a
+ * refresh). Closing every run's clients when its operation ends leaves nothing to share.
+ */
+function closeRunClients(runs: Set<RunClients>): void {
+  for (const run of runs) {
+    for (const client of [run.settings.monitor, run.settings.engine]) {
+      try {
+        client?.close();
+      } catch {
+        // already closed
+      }
+    }
+    run.settings.monitor = undefined;
+    run.settings.engine = undefined;
+  }
+  runs.clear();
+}
+
+/** The Automation API's operations that run the CLI (and, for up and preview, the program). */
+const OPERATIONS = ["up", "preview", "refresh", "destroy"] as const;
+
+/**
+ * An inline-program stack in the sandbox. Each operation closes the gRPC clients its program's run opened when it
+ * ends, as the SDK does not (see closeRunClients).
+ */
 export async function inlineStack(sandbox: PulumiSandbox, projectName: string, stackName: string, program: PulumiFn): Promise<Stack> {
+  const runs = new Set<RunClients>();
+  const recordingProgram: PulumiFn = () => {
+    const run = currentRunClients();
+    if (run) runs.add(run);
+    return program();
+  };
+  const stack = await selectInlineStack(sandbox, projectName, stackName, recordingProgram);
+  for (const operation of OPERATIONS) {
+    const run = stack[operation].bind(stack) as (...args: unknown[]) => Promise<unknown>;
+    (stack as unknown as Record<string, unknown>)[operation] = async (...args: unknown[]) => {
+      try {
+        return await run(...args);
+      } finally {
+        closeRunClients(runs);
+      }
+    };
+  }
+  return stack;
+}
+
+async function selectInlineStack(sandbox: PulumiSandbox, projectName: string, stackName: string, program: PulumiFn): Promise<Stack> {
   // PulumiCommand.get wants `<root>/bin/pulumi`, wherever the CLI really is.
   const root = path.join(sandbox.root, "cli");
   if (!fs.existsSync(root)) {
