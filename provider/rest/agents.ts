@@ -4,7 +4,8 @@
 // stays open for a short grace period, so the next operation of the same engine run (the engine calls the
 // provider once per resource) reuses the connection instead of paying a new TCP + TLS handshake.
 import { createHash } from "node:crypto";
-import { Agent, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
+import { Agent } from "./undici";
 import { buildTrustingConnector, type TrustSettings } from "./tls";
 
 /** Time allowed for TCP connect + TLS handshake (undici's default, stated here so it is visible). */

@@ -11,7 +11,8 @@
 // - insecureSkipVerify: no verification at all (the client warns each time it is constructed).
 import { X509Certificate } from "node:crypto";
 import { TLSSocket, type DetailedPeerCertificate } from "node:tls";
-import { buildConnector } from "undici";
+import type { buildConnector as BuildConnector } from "undici";
+import { buildConnector } from "./undici";
 
 /** The trust settings of one connection, normalised. Part of the key of the shared dispatcher cache. */
 export interface TrustSettings {
@@ -166,7 +167,7 @@ function oneLine(distinguishedName: string): string {
  * The undici `connect` option for these trust settings: plain TLS options, wrapped with the pin check when a pin
  * is set. TLS sessions are not cached with a pin, because a resumed session presents no certificate to check.
  */
-export function buildTrustingConnector(trust: TrustSettings, connectTimeoutMs: number): buildConnector.connector {
+export function buildTrustingConnector(trust: TrustSettings, connectTimeoutMs: number): BuildConnector.connector {
   if (trust.insecureSkipVerify) {
     return buildConnector({ timeout: connectTimeoutMs, rejectUnauthorized: false });
   }
