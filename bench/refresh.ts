@@ -29,7 +29,7 @@
 //                  implementation, and the coalescer knows nothing of the cluster yet.
 // The goal: host refresh - host read (no REST) <= 1.5 x raw list, in time, at each parallelism; calls and bytes as
 // ratios to the list call.
-// Run: `npm run bench -- refresh` or `node dist/bench/refresh.js [sizes...]`.
+// Run: `npm run bench -- refresh` or `node dist/bench/refresh.js [--repetitions N] [sizes...]` (5 turns by default).
 import { performance } from "node:perf_hooks";
 import { startCluster } from "../emulator";
 import { PEAK_IDLE_RESET_MS, RsClient, coalescedRead, type Connection } from "../provider/rest";
@@ -63,6 +63,8 @@ export interface RefreshSummary {
   timeRatio: number;
   /** (host refresh time - host read time with no REST) / raw list time: the goal is <= 1.5. */
   timeRatioBeyondHost: number;
+  /** The same taken turn by turn (each refresh against the host read of its turn): median, lowest and highest. */
+  timeRatioBeyondHostPaired: PairedRatio;
   /**
    * (host refresh time - host read time with no REST, every read answered together) / raw list time, all at once
    * only: what the provider and its list add beyond what the host pays for holding the reads of a refresh.
@@ -84,6 +86,13 @@ export interface RefreshSummary {
   listCostInGets: number;
   /** The provider's reads called directly (no host), at this parallelism, / raw list time. */
   providerRatio: number;
+}
+
+/** A ratio taken in each turn: its median, and the lowest and highest turn. */
+export interface PairedRatio {
+  median: number;
+  low: number;
+  high: number;
 }
 
 export interface RefreshBenchResult {
@@ -165,7 +174,7 @@ function idleBetweenRefreshes(): Promise<void> {
  * turns (one of each, then the next round), so a change in the machine's load during the run falls on all of
  * them alike rather than on whichever ran last (the bench machine is shared).
  */
-async function measuredInTurns(repetitions: number, meter: EmulatorMeter, works: ReadonlyArray<() => Promise<unknown>>): Promise<Array<{ ms: number } & Counts>> {
+async function measuredInTurns(repetitions: number, meter: EmulatorMeter, works: ReadonlyArray<() => Promise<unknown>>): Promise<Array<Measured>> {
   for (const work of works) {
     await work();
     await idleBetweenRefreshes();
@@ -178,7 +187,20 @@ async function measuredInTurns(repetitions: number, meter: EmulatorMeter, works:
       samples[index]!.push({ ms, ...counts });
     }
   }
-  return samples.map(medianSample);
+  return samples.map((own) => ({ ...medianSample(own), turns: own.map((sample) => sample.ms) }));
+}
+
+/** A work's median sample, and its time in each turn (in the order the turns ran). */
+type Measured = { ms: number; turns: number[] } & Counts;
+
+/**
+ * (a - b) / unit in each turn, a and b measured in the same turns: its median and its range. A pair of refreshes
+ * of one turn runs within a few seconds, so a change of the machine's load falls on both; the difference of two
+ * medians of 5 swung from 1.3 to 6.4 lists at 500 databases in three runs of the same code within an hour.
+ */
+function pairedRatio(a: Measured, b: Measured, unit: number): PairedRatio {
+  const ratios = a.turns.map((ms, turn) => (ms - b.turns[turn]!) / unit);
+  return { median: median(ratios), low: Math.min(...ratios), high: Math.max(...ratios) };
 }
 
 /**
@@ -339,7 +361,7 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
         rows.push({ size, variant: `host read, no REST, ${parallelism}`, ...overhead! });
         rows.push({ size, variant: `host read, no REST, shortest provider text, ${parallelism}`, ...shortest! });
         if (together !== undefined) rows.push({ size, variant: `host read, no REST, answered together, ${parallelism}`, ...together });
-        const byMode = new Map<Mode, { ms: number } & Counts>();
+        const byMode = new Map<Mode, Measured>();
         for (const [index, mode] of MODES.entries()) {
           byMode.set(mode, refreshes[index]!);
           rows.push({ size, variant: `${MODE_LABEL[mode]}, ${parallelism}`, ...refreshes[index]! });
@@ -356,6 +378,7 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
           parallelism,
           timeRatio: refresh.ms / list.ms,
           timeRatioBeyondHost: Math.max(0, refresh.ms - overhead!.ms) / list.ms,
+          timeRatioBeyondHostPaired: pairedRatio(refresh, overhead!, list.ms),
           timeRatioBeyondHostShortestText: Math.max(0, refresh.ms - shortest!.ms) / list.ms,
           timeRatioBeyondHostNewHost: Math.max(0, newHostRefresh!.ms - newHostOverhead!.ms) / list.ms,
           timeRatioBeyondHostAnsweredTogether: together === undefined ? undefined : Math.max(0, refresh.ms - together.ms) / list.ms,
@@ -379,6 +402,10 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
   }
 }
 
+function formatPaired(ratio: PairedRatio): string {
+  return `${ratio.median.toFixed(2)} (${ratio.low.toFixed(2)} to ${ratio.high.toFixed(2)})`;
+}
+
 export function formatRefreshBench(result: RefreshBenchResult): string {
   const kib = (bytes: number) => (bytes / 1024).toFixed(1);
   return [
@@ -390,11 +417,11 @@ export function formatRefreshBench(result: RefreshBenchResult): string {
     "| ---: | --- | ---: | ---: | ---: |",
     ...result.rows.map((row) => `| ${row.size} | ${row.variant} | ${row.ms.toFixed(1)} | ${row.calls} | ${kib(row.bytes)} |`),
     "",
-    "| databases | parallelism | refresh time / list | (refresh - host read) / list (goal <= 1.5) | the same, new host each time | (refresh - host read, shortest provider text) / list | (refresh - host read answered together) / list | (refresh - host read) / list of the read's fields | raw per uid at this parallelism / list | calls / list | bytes / list | one GET each: (refresh - host read) / list | list cost in single GETs (raw) | provider, no host / list |",
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| databases | parallelism | refresh time / list | (refresh - host read) / list (goal <= 1.5) | the same turn by turn: median (lowest to highest) | the same, new host each time | (refresh - host read, shortest provider text) / list | (refresh - host read answered together) / list | (refresh - host read) / list of the read's fields | raw per uid at this parallelism / list | calls / list | bytes / list | one GET each: (refresh - host read) / list | list cost in single GETs (raw) | provider, no host / list |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...result.summaries.map(
       (s) =>
-        `| ${s.size} | ${s.parallelism} | ${s.timeRatio.toFixed(2)} | ${s.timeRatioBeyondHost.toFixed(2)} | ${s.timeRatioBeyondHostNewHost.toFixed(2)} | ${s.timeRatioBeyondHostShortestText.toFixed(2)} | ${s.timeRatioBeyondHostAnsweredTogether?.toFixed(2) ?? "-"} | ${s.timeRatioBeyondHostToFieldsList.toFixed(2)} | ${s.rawPerUidRatio.toFixed(2)} | ${s.callsRatio.toFixed(2)} | ` +
+        `| ${s.size} | ${s.parallelism} | ${s.timeRatio.toFixed(2)} | ${s.timeRatioBeyondHost.toFixed(2)} | ${formatPaired(s.timeRatioBeyondHostPaired)} | ${s.timeRatioBeyondHostNewHost.toFixed(2)} | ${s.timeRatioBeyondHostShortestText.toFixed(2)} | ${s.timeRatioBeyondHostAnsweredTogether?.toFixed(2) ?? "-"} | ${s.timeRatioBeyondHostToFieldsList.toFixed(2)} | ${s.rawPerUidRatio.toFixed(2)} | ${s.callsRatio.toFixed(2)} | ` +
         `${s.bytesRatio.toFixed(2)} | ${s.timeRatioBeyondHostOneGetEach.toFixed(2)} | ${s.listCostInGets.toFixed(1)} | ` +
         `${s.providerRatio.toFixed(2)} |`,
     ),
@@ -405,8 +432,13 @@ export function formatRefreshBench(result: RefreshBenchResult): string {
 }
 
 if (require.main === module) {
-  const sizes = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0);
-  runRefreshBench(sizes.length > 0 ? { sizes } : {}).then(
+  // node dist/bench/refresh.js [--repetitions N] [sizes...]
+  const args = process.argv.slice(2);
+  const flag = args.indexOf("--repetitions");
+  const repetitions = flag >= 0 ? Number(args.splice(flag, 2)[1]) : undefined;
+  if (repetitions !== undefined && !(Number.isInteger(repetitions) && repetitions > 0)) throw new Error("--repetitions: give a whole number of turns, such as 11");
+  const sizes = args.map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  runRefreshBench({ ...(sizes.length > 0 ? { sizes } : {}), ...(repetitions !== undefined ? { repetitions } : {}) }).then(
     (result) => console.log(formatRefreshBench(result)),
     (error: unknown) => {
       console.error(error);
