@@ -28,7 +28,8 @@
 //                  refresh, as `pulumi refresh` does (the start is not timed): the first Read loads the
 //                  implementation, and the coalescer knows nothing of the cluster yet.
 // The goal: host refresh - host read (no REST) <= 1.5 x raw list, in time, at each parallelism; calls and bytes as
-// ratios to the list call.
+// ratios to the list call. Where the time goes: for the host refresh and host reads, when the first REST request
+// reached the cluster (counted at the relay) and when the first and last answers came back, from the first Read sent.
 // Run: `npm run bench -- refresh` or `node dist/bench/refresh.js [--repetitions N] [sizes...]` (5 turns by default).
 import { performance } from "node:perf_hooks";
 import { startCluster } from "../emulator";
@@ -65,6 +66,8 @@ export interface RefreshSummary {
   timeRatioBeyondHost: number;
   /** The same taken turn by turn (each refresh against the host read of its turn): median, lowest and highest. */
   timeRatioBeyondHostPaired: PairedRatio;
+  /** Where the time goes (medians): the host refresh, the host read with no REST, and the same answered together. */
+  phases: { refresh: Phases | undefined; hostRead: Phases | undefined; answeredTogether: Phases | undefined };
   /**
    * (host refresh time - host read time with no REST, every read answered together) / raw list time, all at once
    * only: what the provider and its list add beyond what the host pays for holding the reads of a refresh.
@@ -179,19 +182,43 @@ async function measuredInTurns(repetitions: number, meter: EmulatorMeter, works:
     await work();
     await idleBetweenRefreshes();
   }
-  const samples = works.map(() => [] as Array<{ ms: number } & Counts>);
+  const samples = works.map(() => [] as Array<{ ms: number } & Counts & Partial<Phases>>);
   for (let i = 0; i < repetitions; i++) {
     for (const [index, work] of works.entries()) {
-      const { counts, ms } = await meter.count(work);
+      const { counts, ms, firstRequestMs, result } = await meter.count(work);
       await idleBetweenRefreshes();
-      samples[index]!.push({ ms, ...counts });
+      samples[index]!.push({ ms, ...counts, firstRequestMs, ...(isAnswerTimes(result) ? result : {}) });
     }
   }
-  return samples.map((own) => ({ ...medianSample(own), turns: own.map((sample) => sample.ms) }));
+  return samples.map((own) => ({ ...medianSample(own), turns: own.map((sample) => sample.ms), phases: medianPhases(own) }));
 }
 
-/** A work's median sample, and its time in each turn (in the order the turns ran). */
-type Measured = { ms: number; turns: number[] } & Counts;
+/** A work's median sample, its time in each turn (in the order the turns ran), and its phases (refreshes only). */
+type Measured = { ms: number; turns: number[]; phases: Phases | undefined } & Counts;
+
+/**
+ * Where the time of one refresh goes, in ms after its first Read was sent: when the first REST request reached the
+ * cluster (undefined when it sent none; with one call, that call), and when the first and the last answers came back.
+ */
+export interface Phases {
+  firstRequestMs: number | undefined;
+  firstAnswerMs: number;
+  lastAnswerMs: number;
+}
+
+type AnswerTimes = Pick<Phases, "firstAnswerMs" | "lastAnswerMs">;
+
+function isAnswerTimes(value: unknown): value is AnswerTimes {
+  return typeof value === "object" && value !== null && "firstAnswerMs" in value && "lastAnswerMs" in value;
+}
+
+/** The median of each phase over the turns that have it. */
+function medianPhases(samples: ReadonlyArray<Partial<Phases>>): Phases | undefined {
+  const of = (key: keyof Phases) => samples.map((sample) => sample[key]).filter((value): value is number => value !== undefined);
+  const [requests, firsts, lasts] = [of("firstRequestMs"), of("firstAnswerMs"), of("lastAnswerMs")];
+  if (firsts.length === 0 || lasts.length === 0) return undefined;
+  return { firstRequestMs: requests.length === samples.length ? median(requests) : undefined, firstAnswerMs: median(firsts), lastAnswerMs: median(lasts) };
+}
 
 /**
  * (a - b) / unit in each turn, a and b measured in the same turns: its median and its range. A pair of refreshes
@@ -328,10 +355,17 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
       const fieldsList = await measured(repetitions, meter, () => raw.call("GET", `/v1/bdbs?fields=${encodeURIComponent(DATABASE_READ_FIELDS.join(","))}`));
       const perUid = await measured(repetitions, meter, () => Promise.all(resources.map((r) => raw.call("GET", `/v1/bdbs/${r.id}`))));
       const check = await measured(repetitions, meter, () => Promise.all(resources.map((r) => host.check(r.urn, r.inputs, r.inputs))));
-      const readAt = (through: ProviderHost, stack: Resource[], parallel: number) => async () => {
-        const results = await inParallel(stack, parallel, (r) => through.read(r.id, r.urn, r.properties, r.inputs));
+      const readAt = (through: ProviderHost, stack: Resource[], parallel: number) => async (): Promise<AnswerTimes> => {
+        const started = performance.now();
+        const answeredAt: number[] = [];
+        const results = await inParallel(stack, parallel, async (r) => {
+          const result = await through.read(r.id, r.urn, r.properties, r.inputs);
+          answeredAt.push(performance.now() - started);
+          return result;
+        });
         const lost = results.filter((result) => result.id === "").length;
         if (lost > 0) throw new Error(`${lost} databases read as gone`);
+        return { firstAnswerMs: answeredAt[0]!, lastAnswerMs: answeredAt[answeredAt.length - 1]! };
       };
       rows.push({ size, variant: "raw list", ...list });
       rows.push({ size, variant: "raw list, the read's fields", ...fieldsList });
@@ -379,6 +413,7 @@ export async function runRefreshBench(options: RefreshBenchOptions = {}): Promis
           timeRatio: refresh.ms / list.ms,
           timeRatioBeyondHost: Math.max(0, refresh.ms - overhead!.ms) / list.ms,
           timeRatioBeyondHostPaired: pairedRatio(refresh, overhead!, list.ms),
+          phases: { refresh: refresh.phases, hostRead: overhead!.phases, answeredTogether: together?.phases },
           timeRatioBeyondHostShortestText: Math.max(0, refresh.ms - shortest!.ms) / list.ms,
           timeRatioBeyondHostNewHost: Math.max(0, newHostRefresh!.ms - newHostOverhead!.ms) / list.ms,
           timeRatioBeyondHostAnsweredTogether: together === undefined ? undefined : Math.max(0, refresh.ms - together.ms) / list.ms,
@@ -425,6 +460,21 @@ export function formatRefreshBench(result: RefreshBenchResult): string {
         `${s.bytesRatio.toFixed(2)} | ${s.timeRatioBeyondHostOneGetEach.toFixed(2)} | ${s.listCostInGets.toFixed(1)} | ` +
         `${s.providerRatio.toFixed(2)} |`,
     ),
+    "",
+    "Where the time goes (medians of the turns, ms after the first Read was sent; with one REST call, the first request is that call):",
+    "",
+    "| databases | parallelism | variant | first REST request reached the cluster | first answer | last answer |",
+    "| ---: | --- | --- | ---: | ---: | ---: |",
+    ...result.summaries.flatMap((s) => {
+      const variants: Array<[string, Phases | undefined]> = [
+        ["host read, no REST", s.phases.hostRead],
+        ["host read, no REST, answered together", s.phases.answeredTogether],
+        ["host refresh", s.phases.refresh],
+      ];
+      return variants.flatMap(([variant, phases]) =>
+        phases === undefined ? [] : [`| ${s.size} | ${s.parallelism} | ${variant} | ${phases.firstRequestMs?.toFixed(1) ?? "-"} | ${phases.firstAnswerMs.toFixed(1)} | ${phases.lastAnswerMs.toFixed(1)} |`],
+      );
+    }),
     "",
     `A read alone (median of ${result.loneRead.samples}, one at a time, in this process): through the coalescer ` +
       `${result.loneRead.coalescedMs.toFixed(3)} ms, a plain GET /v1/bdbs/{uid} ${result.loneRead.directMs.toFixed(3)} ms.`,

@@ -22,6 +22,8 @@ export class EmulatorMeter {
   private readonly sockets = new Set<net.Socket>();
   private ruleId = "";
   private bytes = 0;
+  /** When the first byte from a client reached the relay since `count` began (performance.now()). */
+  private firstUpstreamAt: number | undefined;
   url = "";
 
   constructor(private readonly cluster: EmulatedCluster) {}
@@ -38,7 +40,10 @@ export class EmulatorMeter {
           server.destroy();
         });
       }
-      client.on("data", (chunk: Buffer) => (this.bytes += chunk.length));
+      client.on("data", (chunk: Buffer) => {
+        this.bytes += chunk.length;
+        this.firstUpstreamAt ??= performance.now();
+      });
       server.on("data", (chunk: Buffer) => (this.bytes += chunk.length));
       client.pipe(server);
       server.pipe(client);
@@ -56,14 +61,19 @@ export class EmulatorMeter {
     return { calls: rule?.hits ?? 0, bytes: this.bytes };
   }
 
-  /** Calls and bytes of `work`. */
-  async count<T>(work: () => Promise<T>): Promise<{ result: T; counts: Counts; ms: number }> {
+  /**
+   * Calls and bytes of `work`, and when its first request reached the relay (ms after `work` started; undefined
+   * when it sent none): with one call, when that call was sent.
+   */
+  async count<T>(work: () => Promise<T>): Promise<{ result: T; counts: Counts; ms: number; firstRequestMs: number | undefined }> {
     const before = this.read();
+    this.firstUpstreamAt = undefined;
     const started = performance.now();
     const result = await work();
     const ms = performance.now() - started;
     const after = this.read();
-    return { result, counts: { calls: after.calls - before.calls, bytes: after.bytes - before.bytes }, ms };
+    const firstRequestMs = this.firstUpstreamAt === undefined ? undefined : this.firstUpstreamAt - started;
+    return { result, counts: { calls: after.calls - before.calls, bytes: after.bytes - before.bytes }, ms, firstRequestMs };
   }
 
   async stop(): Promise<void> {
