@@ -76,26 +76,69 @@ function pendingAdvice(name: string): string {
 }
 
 /**
+ * `databasesNamed`, tried again after a failure that `retryable` accepts (0.5 s doubling to 5 s) while the pause
+ * still ends before `deadline`; the last failure is thrown as it is. `onRetry` hears the first failure retried.
+ */
+async function databasesNamedUntil(
+  client: RsClient,
+  name: string,
+  deadline: number,
+  retryable: (error: unknown) => boolean,
+  onRetry: (error: Error) => void,
+): Promise<LiveDatabase[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await databasesNamed(client, name, deadline);
+    } catch (error) {
+      const pauseMs = Math.min(5000, 250 * 2 ** attempt);
+      if (!retryable(error) || Date.now() + pauseMs > deadline) throw error;
+      if (attempt === 1) onRetry(error as Error);
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
+}
+
+/** A 5xx answer, which the client does not retry when it is a 500 (it may be the request's own fault, not a passing one). */
+function serverError(error: unknown): boolean {
+  return isRsApiError(error) && error.status >= 500;
+}
+
+/**
  * The databases named `name`, looked up after a create whose outcome is unknown. This lookup is what keeps the
  * database from being orphaned, so a transient failure of it is retried to the operation's deadline (the client
  * itself does not retry a GET answered 500); when it never succeeds, the create is unconfirmed: the stack
  * records the provisional id, and the next operation looks again.
  */
 async function lookupAfterUnknownCreate(client: RsClient, name: string, label: string, cause: unknown, deadline: number): Promise<LiveDatabase[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await databasesNamed(client, name, deadline);
-    } catch (error) {
-      if (!transientLookupFailure(error) || Date.now() + 250 * 2 ** attempt > deadline) {
-        throw unconfirmedCreate(
-          `${label}: the create was sent but its outcome is unknown (${(cause as Error).message}) and looking the database up ` +
-            `by name failed until the deadline (${(error as Error).message})${pendingAdvice(name)}`,
-          provisionalId(name),
-        );
-      }
-      if (attempt === 1) printLine(`${label}: looking the database up by name failed (${(error as Error).message}); trying again until the deadline`);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)));
-    }
+  try {
+    return await databasesNamedUntil(client, name, deadline, transientLookupFailure, (error) =>
+      printLine(`${label}: looking the database up by name failed (${error.message}); trying again until the deadline`),
+    );
+  } catch (error) {
+    throw unconfirmedCreate(
+      `${label}: the create was sent but its outcome is unknown (${(cause as Error).message}) and looking the database up ` +
+        `by name failed until the deadline (${(error as Error).message})${pendingAdvice(name)}`,
+      provisionalId(name),
+    );
+  }
+}
+
+/**
+ * The databases named `name`, looked up before a create (one that exists is refused or adopted, never created
+ * twice). Nothing is sent until it answers, so a 5xx of it is tried again to the operation's deadline, as the
+ * lookup after an unknown create is: a passing fault of the cluster should not fail the up. The client has
+ * already spent the deadline on 502, 503, 504 and dropped connections; a refused connection, a 401 or a 4xx are
+ * final at once. When it never answers, the error says what was being done and that nothing was created.
+ */
+async function lookupBeforeCreate(client: RsClient, name: string, ctx: OperationContext): Promise<LiveDatabase[]> {
+  try {
+    return await databasesNamedUntil(client, name, ctx.deadline.at, serverError, (error) =>
+      ctx.print(`looking for a database named "${name}" before creating it failed (${error.message}); trying again until the deadline`),
+    );
+  } catch (error) {
+    if (!serverError(error)) throw error;
+    (error as Error).message = `${ctx.label}: looking for a database named "${name}" before creating it failed until the deadline (${(error as Error).message}); nothing was created, so apply again`;
+    throw error;
   }
 }
 
@@ -165,7 +208,7 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
 
     async beforeCreate({ client }, inputs, ctx) {
       const name = String(inputs.name);
-      const existing = await databasesNamed(client, name, ctx.deadline.at);
+      const existing = await lookupBeforeCreate(client, name, ctx);
       if (existing.length > 0) {
         throw new Error(
           `${ctx.label}: a database named "${name}" already exists (uid ${existing.map((d) => String(d.uid)).join(", ")}); ` +

@@ -90,6 +90,41 @@ describe("reliability: orphans and waits (Database provider against the emulator
     assert.equal(listDatabases(cluster).length, 0);
   });
 
+  it("a 500 of the lookup by name before a create is tried again, and the create goes on (a passing fault does not fail the up)", async () => {
+    cluster.admin.addFault({ method: "GET", path: "^/v1/bdbs$", status: 500, count: 1 });
+    const { id, outs } = await create({ name: "prelookup500", memorySize: "100MB", connection });
+    const named = listDatabases(cluster).filter((b) => b.name === "prelookup500");
+    assert.equal(named.length, 1);
+    assert.equal(id, String(named[0]!.uid));
+    assert.equal(outs.status, "active");
+    assert.match(stderr.take(), /looking for a database named "prelookup500" before creating it failed \(.*500.*\); trying again until the deadline/);
+  });
+
+  it("a lookup before a create that keeps answering 500 ends at the deadline, saying what it did and that nothing was created", async () => {
+    cluster.admin.addFault({ method: "GET", path: "^/v1/bdbs$", status: 500 });
+    const started = Date.now();
+    const error = await create({ name: "prelookupdown", memorySize: "100MB", connection, timeouts: { create: "2s" } }).then(
+      () => assert.fail("the create should fail"),
+      (failure: Error) => failure,
+    );
+    const took = Date.now() - started;
+    assert.ok(took < 2000 + 1000, `took ${took} ms with a 2 s create deadline`);
+    assert.ok(took >= 500, `gave up after ${took} ms, before trying again`);
+    assert.match(error.message, /^Database "prelookupdown": looking for a database named "prelookupdown" before creating it failed until the deadline \(.*500 internal_error.*\); nothing was created, so apply again$/);
+    assert.equal((error as Partial<PartialFailure>).id, undefined, "nothing was created, so nothing is recorded");
+    assert.equal(listDatabases(cluster).length, 0);
+  });
+
+  it("a 401 of the lookup before a create is final at once (credentials do not change by waiting)", async () => {
+    const started = Date.now();
+    await assert.rejects(
+      create({ name: "prelookup401", memorySize: "100MB", connection: { ...connection, password: "wrong-password" }, timeouts: { create: "20s" } }),
+      (error: Error) => /401/.test(error.message) && !/trying again/.test(error.message),
+    );
+    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+    assert.doesNotMatch(stderr.take(), /before creating it failed/);
+  });
+
   it("a lookup that never succeeds ends at the deadline with a pending record, which the next read resolves (F1)", async () => {
     const started = Date.now();
     const creating = create({ name: "lookupdown", memorySize: "100MB", connection, timeouts: { create: "3s" } }).then(
