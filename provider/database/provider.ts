@@ -98,11 +98,6 @@ async function databasesNamedUntil(
   }
 }
 
-/** A 5xx answer, which the client does not retry when it is a 500 (it may be the request's own fault, not a passing one). */
-function serverError(error: unknown): boolean {
-  return isRsApiError(error) && error.status >= 500;
-}
-
 /**
  * The databases named `name`, looked up after a create whose outcome is unknown. This lookup is what keeps the
  * database from being orphaned, so a transient failure of it is retried to the operation's deadline (the client
@@ -125,19 +120,17 @@ async function lookupAfterUnknownCreate(client: RsClient, name: string, label: s
 
 /**
  * The databases named `name`, looked up before a create (one that exists is refused or adopted, never created
- * twice). Nothing is sent until it answers, so a 5xx of it is tried again to the operation's deadline, as the
- * lookup after an unknown create is: a passing fault of the cluster should not fail the up. The client has
- * already spent the deadline on 502, 503, 504 and dropped connections; a refused connection, a 401 or a 4xx are
- * final at once. When it never answers, the error says what was being done and that nothing was created.
+ * twice). The client rides out what passes: 502, 503, 504 and dropped connections to the deadline, a 500 twice
+ * (READ_500_RETRIES); a refused connection from the start, a 401 or a 4xx are final at once. A 5xx that lasts
+ * says what was being done and that nothing was created: it is not held for the create's whole deadline (30
+ * minutes by default), since nothing is at stake yet.
  */
 async function lookupBeforeCreate(client: RsClient, name: string, ctx: OperationContext): Promise<LiveDatabase[]> {
   try {
-    return await databasesNamedUntil(client, name, ctx.deadline.at, serverError, (error) =>
-      ctx.print(`looking for a database named "${name}" before creating it failed (${error.message}); trying again until the deadline`),
-    );
+    return await databasesNamed(client, name, ctx.deadline.at);
   } catch (error) {
-    if (!serverError(error)) throw error;
-    (error as Error).message = `${ctx.label}: looking for a database named "${name}" before creating it failed until the deadline (${(error as Error).message}); nothing was created, so apply again`;
+    if (!(isRsApiError(error) && error.status >= 500)) throw error;
+    error.message = `${ctx.label}: looking for a database named "${name}" before creating it failed (${error.message}); nothing was created, so apply again`;
     throw error;
   }
 }

@@ -361,7 +361,7 @@ export class RsClient {
       }
       if (resentAfterBusy && result.error instanceof RsApiError) result.error = this.#possiblyApplied(result.error);
       refusedFromStart &&= !this.#answered && result.failure.kind === "transport" && result.failure.causeCode === "ECONNREFUSED";
-      if (policy === undefined || !isRetryableFailure(result.failure, idempotent)) {
+      if (policy === undefined || !isRetryableFailure(result.failure, idempotent, method === "GET", attempt)) {
         log.flush();
         throw result.error;
       }

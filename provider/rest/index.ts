@@ -32,6 +32,7 @@ export {
   resolveRetryPolicy,
   isIdempotentMethod,
   isRetryableFailure,
+  READ_500_RETRIES,
   backoffDelayMs,
   parseRetryAfterMs,
   planRetry,

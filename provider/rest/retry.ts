@@ -5,7 +5,7 @@
 //   of a database that is already going answers 409 or 404, never a second deletion). They are retried on
 //   409 (busy with another change / not active yet), 503 (node not responding or not a cluster member), 502 and
 //   504 (a proxy in front of the API could not reach it), and on transient transport failures (reset, socket
-//   closed, refused, timeouts).
+//   closed, refused, timeouts). A GET is also tried again after a 500, at most READ_500_RETRIES times.
 // - POST creates things, so it is never sent twice when it may have reached the server. It is retried only when
 //   the failure proves it was not applied: a connect-phase failure (refused, DNS, connect timeout), or a 409
 //   whose error_code is `busy` (the cluster refused to start it). Anything else is thrown, and the caller
@@ -130,12 +130,24 @@ export type AttemptFailure =
 
 const RETRIED_STATUSES: ReadonlySet<number> = new Set([409, 502, 503, 504]);
 
-/** Whether this failure may be retried at all (deadline aside). */
-export function isRetryableFailure(failure: AttemptFailure, idempotent: boolean): boolean {
+/**
+ * How many times a read (GET) answered 500 is tried again, at most. No read this provider makes documents a 500
+ * (../shared/reference/rs-rest-api.md: none for bdb or cluster CRUD), so one is an internal fault of the
+ * cluster, which may pass, and a read is safe to repeat; one that lasts is reported after about a second, not
+ * after the whole deadline. Writes answered 500 are not resent: their callers read back what was applied.
+ */
+export const READ_500_RETRIES = 2;
+
+/**
+ * Whether this failure may be retried at all (deadline aside). `read`: the request is a GET; `retryNumber`: the
+ * retry this would be (1 after the first attempt), which bounds the retries of a read answered 500.
+ */
+export function isRetryableFailure(failure: AttemptFailure, idempotent: boolean, read = false, retryNumber = 1): boolean {
   switch (failure.kind) {
     case "tls":
       return false;
     case "status":
+      if (read && failure.status === 500) return retryNumber <= READ_500_RETRIES;
       return idempotent ? RETRIED_STATUSES.has(failure.status) : failure.status === 409 && failure.errorCode === "busy";
     case "transport":
       return failure.transient && (idempotent || !failure.mayHaveReachedServer);

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { startCluster, type EmulatedCluster } from "../../emulator";
 import {
   DEFAULT_REFUSED_BUDGET_MS,
+  READ_500_RETRIES,
   RsClient,
   isOutcomeUnknown,
   isRsApiError,
@@ -82,9 +83,30 @@ describe("REST layer against the emulator's faults (issue 11)", function () {
     assert.equal(isOutcomeUnknown(plain), false);
   });
 
+  it("tries a GET answered 500 again, at most READ_500_RETRIES times; never resends a PUT answered 500", async () => {
+    const uid = await created("fivehundred");
+    const once = cluster.admin.addFault({ method: "GET", path: `^/v1/bdbs/${uid}$`, status: 500, count: 1 });
+    const read = await client.get<{ uid: number }>(`/v1/bdbs/${uid}`);
+    assert.equal(read.uid, uid);
+    assert.equal(cluster.admin.faults().some((rule) => rule.id === once.id), false, "the one 500 was answered");
+
+    const lasting = cluster.admin.addFault({ method: "GET", path: `^/v1/bdbs/${uid}$`, status: 500 });
+    const started = Date.now();
+    const error = await failureOf(client.get(`/v1/bdbs/${uid}`));
+    assert.ok(isRsApiError(error) && error.status === 500, String(error));
+    assert.equal(cluster.admin.faults().find((rule) => rule.id === lasting.id)!.hits, READ_500_RETRIES + 1);
+    assert.ok(Date.now() - started < 3000, `gave up after ${Date.now() - started} ms`);
+    cluster.admin.clearFaults();
+
+    const put = cluster.admin.addFault({ method: "PUT", path: `^/v1/bdbs/${uid}$`, status: 500 });
+    await failureOf(client.put(`/v1/bdbs/${uid}`, { memory_size: 209_715_200 }));
+    assert.equal(cluster.admin.faults().find((rule) => rule.id === put.id)!.hits, 1, "a write answered 500 is never resent");
+  });
+
   it("rides out a transient 500 on a polling GET, as the retry policy does for other requests", async () => {
     const answer = await client.post<{ uid: number; action_uid?: string }>("/v1/bdbs", { name: "sessions", memory_size: 104_857_600 });
-    cluster.admin.addFault({ method: "GET", path: `^/v1/bdbs/${answer.uid}$`, status: 500, count: 1 });
+    // More 500s than the client rides out by itself (READ_500_RETRIES): the poll itself fails once.
+    cluster.admin.addFault({ method: "GET", path: `^/v1/bdbs/${answer.uid}$`, status: 500, count: READ_500_RETRIES + 1 });
     const lines: string[] = [];
     const final = await waitForDatabase(client, answer.uid, {
       until: "active",

@@ -11,6 +11,7 @@ import {
   isIdempotentMethod,
   isRetryableFailure,
   parseRetryAfterMs,
+  READ_500_RETRIES,
   planRetry,
   resolveRetryPolicy,
   transportErrorCode,
@@ -146,6 +147,19 @@ describe("REST pure logic", () => {
         statuses.filter((code) => isRetryableFailure(status(code), false)),
         [],
       );
+    });
+
+    it("tries a read answered 500 again at most READ_500_RETRIES times, and never a write answered 500", () => {
+      assert.equal(READ_500_RETRIES, 2);
+      const retries = [1, 2, 3, 4].filter((retryNumber) => isRetryableFailure(status(500, "internal_error"), true, true, retryNumber));
+      assert.deepEqual(retries, [1, 2]);
+      // PUT and DELETE are idempotent, but their callers read back what a 500 left (the write may have been applied).
+      assert.equal(isRetryableFailure(status(500, "internal_error"), true, false, 1), false);
+      assert.equal(isRetryableFailure(status(500, "internal_error"), false, false, 1), false);
+      // The bound is only for 500: a read's 503 goes on to the deadline, its 4xx are final.
+      assert.equal(isRetryableFailure(status(503), true, true, 40), true);
+      assert.equal(isRetryableFailure(status(501), true, true, 1), false);
+      assert.equal(isRetryableFailure(status(404), true, true, 1), false);
     });
 
     it("retries a POST answered 409 only when error_code is busy", () => {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { startCluster, type EmulatedCluster } from "../../emulator";
 import { configure, providers } from "../../provider";
-import { isRsApiError, type Connection } from "../../provider/rest";
+import { READ_500_RETRIES, isRsApiError, type Connection } from "../../provider/rest";
 import { tapRequests } from "../reliability/tap";
 import { captureStderr, type StderrCapture } from "./support/stderr";
 
@@ -164,11 +164,12 @@ describe("CertificateRotation provider against the emulator", function () {
   });
 
   it("a failed read after the rotation names the resource once, keeps the REST error, and records the rotation (create: partial failure; update: the error itself)", async () => {
-    // The first request after each rotate request is the verification's read: it is answered 500 once.
+    // The first requests after each rotate request are the verification's read: answered 500 more times than the
+    // client rides out by itself (READ_500_RETRIES), so the read fails.
     const failNextRead = () =>
       tapRequests(cluster, (method, path) => {
         if (method === "POST" && path === "/v1/cluster/certificates/rotate") {
-          cluster.admin.addFault({ method: "GET", path: "^/v1/cluster/certificates$", status: 500, errorCode: "internal_error", count: 1 });
+          cluster.admin.addFault({ method: "GET", path: "^/v1/cluster/certificates$", status: 500, errorCode: "internal_error", count: READ_500_RETRIES + 1 });
         }
       });
     const label = /^CertificateRotation: the rotation was applied, but reading the certificates to verify it failed: GET \/v1\/cluster\/certificates: 500 internal_error/;
