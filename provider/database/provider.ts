@@ -76,45 +76,26 @@ function pendingAdvice(name: string): string {
 }
 
 /**
- * `databasesNamed`, tried again after a failure that `retryable` accepts (0.5 s doubling to 5 s) while the pause
- * still ends before `deadline`; the last failure is thrown as it is. `onRetry` hears the first failure retried.
+ * The databases named `name`, looked up after a create whose outcome is unknown. This lookup is what keeps the
+ * database from being orphaned, so a transient failure of it is retried to the operation's deadline (the client
+ * itself gives up on a GET answered 500 after READ_500_RETRIES); when it never succeeds, the create is
+ * unconfirmed: the stack records the provisional id, and the next operation looks again.
  */
-async function databasesNamedUntil(
-  client: RsClient,
-  name: string,
-  deadline: number,
-  retryable: (error: unknown) => boolean,
-  onRetry: (error: Error) => void,
-): Promise<LiveDatabase[]> {
+async function lookupAfterUnknownCreate(client: RsClient, name: string, label: string, cause: unknown, deadline: number): Promise<LiveDatabase[]> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await databasesNamed(client, name, deadline);
     } catch (error) {
-      const pauseMs = Math.min(5000, 250 * 2 ** attempt);
-      if (!retryable(error) || Date.now() + pauseMs > deadline) throw error;
-      if (attempt === 1) onRetry(error as Error);
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      if (!transientLookupFailure(error) || Date.now() + 250 * 2 ** attempt > deadline) {
+        throw unconfirmedCreate(
+          `${label}: the create was sent but its outcome is unknown (${(cause as Error).message}) and looking the database up ` +
+            `by name failed until the deadline (${(error as Error).message})${pendingAdvice(name)}`,
+          provisionalId(name),
+        );
+      }
+      if (attempt === 1) printLine(`${label}: looking the database up by name failed (${(error as Error).message}); trying again until the deadline`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)));
     }
-  }
-}
-
-/**
- * The databases named `name`, looked up after a create whose outcome is unknown. This lookup is what keeps the
- * database from being orphaned, so a transient failure of it is retried to the operation's deadline (the client
- * itself does not retry a GET answered 500); when it never succeeds, the create is unconfirmed: the stack
- * records the provisional id, and the next operation looks again.
- */
-async function lookupAfterUnknownCreate(client: RsClient, name: string, label: string, cause: unknown, deadline: number): Promise<LiveDatabase[]> {
-  try {
-    return await databasesNamedUntil(client, name, deadline, transientLookupFailure, (error) =>
-      printLine(`${label}: looking the database up by name failed (${error.message}); trying again until the deadline`),
-    );
-  } catch (error) {
-    throw unconfirmedCreate(
-      `${label}: the create was sent but its outcome is unknown (${(cause as Error).message}) and looking the database up ` +
-        `by name failed until the deadline (${(error as Error).message})${pendingAdvice(name)}`,
-      provisionalId(name),
-    );
   }
 }
 
