@@ -99,6 +99,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Epoch milliseconds at which this call's retries end (an operation's deadline); see ClientOptions.deadlineAt. */
   deadlineAt?: number;
+  /**
+   * Told each failure this call rides out by retrying, in words ("409 busy", "ECONNRESET"): a caller that gives
+   * up later (a wait at its deadline) can say what took the time, which the successful answer no longer shows.
+   */
+  onRetry?: (failure: string) => void;
 }
 
 export interface RawRequestOptions extends RequestOptions {
@@ -381,7 +386,9 @@ export class RsClient {
         throw result.error;
       }
       if (method === "POST" && result.failure.kind === "status") resentAfterBusy = true;
-      log.retry(this.#redact(describeFailure(result.failure)), attempt + 1, plan.delayMs);
+      const failure = this.#redact(describeFailure(result.failure));
+      options.onRetry?.(failure);
+      log.retry(failure, attempt + 1, plan.delayMs);
       try {
         await sleep(plan.delayMs, undefined, { signal: options.signal });
       } catch (error) {

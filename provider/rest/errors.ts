@@ -255,6 +255,8 @@ export interface RsTimeoutErrorInit {
   lastObserved?: string;
   /** The id of the object concerned, so a create that timed out leaves nothing orphaned. */
   objectId?: string;
+  /** Failures the wait's requests rode out by retrying, e.g. "GET /v1/bdbs/7 answered 409 busy 6 times". */
+  retried?: string;
 }
 
 /** A wait reached its deadline. The operation may still complete on the cluster. */
@@ -267,11 +269,13 @@ export class RsTimeoutError extends RsError {
   readonly waitedMs: number;
   readonly lastObserved: string | undefined;
   readonly objectId: string | undefined;
+  readonly retried: string | undefined;
 
   constructor(init: RsTimeoutErrorInit) {
     super(
       `timed out after ${formatSeconds(init.waitedMs)} waiting for ${init.description}` +
         (init.lastObserved !== undefined ? ` (last observed: ${init.lastObserved})` : " (nothing observed yet)") +
+        (init.retried !== undefined ? `; meanwhile ${init.retried}` : "") +
         (init.objectId !== undefined ? `; object id ${init.objectId}` : "") +
         "; it may still complete on the cluster: look at it again (pulumi refresh) before retrying, or allow more time",
     );
@@ -279,6 +283,7 @@ export class RsTimeoutError extends RsError {
     this.waitedMs = init.waitedMs;
     this.lastObserved = init.lastObserved;
     this.objectId = init.objectId;
+    this.retried = init.retried;
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {

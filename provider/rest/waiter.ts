@@ -51,6 +51,8 @@ export interface PollOptions {
    * fails, that error is thrown. Every other error ends the wait as it is.
    */
   transientError?: (error: unknown) => string | undefined;
+  /** What the probes' requests rode out by retrying, in words, for the error at the deadline (RsTimeoutError.retried). */
+  retried?: () => string | undefined;
 }
 
 export const DEFAULT_INITIAL_INTERVAL_MS = 200;
@@ -116,6 +118,7 @@ export async function pollUntil<T>(probe: () => Promise<ProbeResult<T>>, options
         waitedMs: elapsed,
         lastObserved,
         objectId: options.objectId,
+        retried: options.retried?.(),
       });
     }
     // The interval runs from the start of a probe, not its end: a probe that took 150 ms (two requests on a busy
@@ -151,8 +154,8 @@ export interface WaitForDatabaseOptions {
 }
 
 /**
- * A poll's error worth riding out, in words: a 5xx answer (the client's policy does not resend a GET answered
- * 500, but a poll can simply be repeated), or no answer once the client's own retries ran out. Undefined for
+ * A poll's error worth riding out, in words: a 5xx answer (the client tries a GET answered 500 only twice more,
+ * but a poll can simply be repeated), or no answer once the client's own retries ran out. Undefined for
  * anything else (401, 404 of another path, TLS), which ends the wait.
  */
 export function transientPollError(error: unknown): string | undefined {
@@ -183,12 +186,20 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
   const { actionUid, until, signal } = options;
   const clock = options.clock ?? systemClock;
   const started = clock.now();
-  // The client's own retries (409, 503, resets) must not carry a probe past the waiter's deadline.
-  const requestOptions = () => ({
+  // The client's own retries (409, 503, resets) must not carry a probe past the waiter's deadline. What they rode
+  // out is counted: a wait that spent its time on 409 busy says so at its deadline, not only the state it saw last.
+  const retried = new Map<string, number>();
+  const requestOptions = (path: string) => ({
     acceptStatuses: [404],
     signal,
     retry: { deadlineMs: Math.max(0, options.deadlineMs - (clock.now() - started)) },
+    onRetry: (failure: string) => {
+      const key = `GET ${path} answered ${failure}`;
+      retried.set(key, (retried.get(key) ?? 0) + 1);
+    },
   });
+  const retriedSummary = (): string | undefined =>
+    retried.size === 0 ? undefined : [...retried].map(([what, times]) => `${what} ${times === 1 ? "once" : `${times} times`}`).join(", ");
   let actionDone = actionUid === undefined;
   // Deleting: the delete's action (a DELETE answers with no body; the bdb names it while delete-pending), and
   // whether the delete was seen under way, so a database back to `active` means it failed.
@@ -215,20 +226,24 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
 
   const probe = async (): Promise<ProbeResult<B>> => {
     const seen: string[] = [];
+    const bdbPath = `/v1/bdbs/${uid}`;
+    const answer = await client.request<B>("GET", bdbPath, requestOptions(bdbPath));
+    if (answer.status === 404 && until === "gone") return { done: true, observed: "gone" };
+    // The action is read after the database, so its state is never older than the database's: a database read
+    // that the client retried for seconds (409 busy) must not be judged with an action state from before it.
     if (!actionDone && actionUid !== undefined) {
-      const answer = await client.request<unknown>("GET", `/v1/actions/${encodeURIComponent(actionUid)}`, requestOptions());
-      if (answer.status === 404) {
+      const actionPath = `/v1/actions/${encodeURIComponent(actionUid)}`;
+      const action = await client.request<unknown>("GET", actionPath, requestOptions(actionPath));
+      if (action.status === 404) {
         actionDone = true;
       } else {
-        const action = parseAction(answer.body);
-        if (action.phase === "failed") throw operationFailed(action, failureAdvice);
-        if (action.phase === "completed") actionDone = true;
-        seen.push(describeAction(action));
+        const state = parseAction(action.body);
+        if (state.phase === "failed") throw operationFailed(state, failureAdvice);
+        if (state.phase === "completed") actionDone = true;
+        seen.push(describeAction(state));
       }
     }
-    const answer = await client.request<B>("GET", `/v1/bdbs/${uid}`, requestOptions());
     if (answer.status === 404) {
-      if (until === "gone") return { done: true, observed: ["gone", ...seen].join(", ") };
       // The answer's own code and words (db_not_exist from a cluster, whatever a proxy in between said), so the
       // message shows what answered 404, not only that something did.
       const { errorCode, description } = describeErrorValue(answer.body, 404);
@@ -301,6 +316,7 @@ export async function waitForDatabase<B extends BdbObject = BdbObject>(
     signal,
     clock,
     transientError: transientPollError,
+    retried: retriedSummary,
   });
 }
 

@@ -61,6 +61,19 @@ describe("RsClient retries", () => {
     assert.match(lines[2], /^retrying GET \/v1\/bdbs\/3 after (UND_ERR_SOCKET|ECONNRESET) \(attempt 4, next in \d+\.\d s\)$/);
   });
 
+  it("tells the caller's onRetry each failure it rode out, and nothing for the final one", async () => {
+    const server = await serve((_request, response, { index }) => {
+      if (index <= 2) sendJson(response, 409, { error_code: "busy", description: "another change is running" });
+      else if (index === 3) sendJson(response, 503, { error_code: "node_unavailable", description: "not responding" });
+      else sendJson(response, 404, { error_code: "db_not_exist", description: "no such database" });
+    });
+    const { client } = clientFor(server.url);
+    const seen: string[] = [];
+    await assert.rejects(client.get("/v1/bdbs/3", { onRetry: (failure) => seen.push(failure) }), (error: unknown) => isRsApiError(error) && error.status === 404);
+    assert.equal(server.requests.length, 4);
+    assert.deepEqual(seen, ["409 busy", "409 busy", "503 node_unavailable"]);
+  });
+
   it("retries PUT on 409 and DELETE on 502/504 answered by a proxy", async () => {
     const server = await serve((request, response, { index }) => {
       if (request.method === "PUT") {

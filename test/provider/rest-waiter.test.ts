@@ -115,6 +115,55 @@ describe("waiter", () => {
     });
   });
 
+  describe("waitForDatabase with a database read the client retried for a long time", () => {
+    /**
+     * A client stub on a fake clock: GET /v1/bdbs/{uid} is answered active after the client rode out `busyRetries`
+     * answers of 409 busy that took `busyMs`; the action runs until `actionEndsAt`, then is completed.
+     */
+    function slowBdbClient(clock: ReturnType<typeof fakeClock>, busyRetries: number, busyMs: number, actionEndsAt: number) {
+      const order: string[] = [];
+      const requester = {
+        async request(_method: string, path: string, options?: { onRetry?: (failure: string) => void }) {
+          order.push(path);
+          if (path.startsWith("/v1/bdbs/")) {
+            for (let retry = 0; retry < busyRetries; retry++) options?.onRetry?.("409 busy");
+            await clock.sleep(busyMs);
+            return { status: 200, headers: {}, body: { uid: 5, status: "active" } };
+          }
+          const done = clock.now() >= actionEndsAt;
+          return { status: 200, headers: {}, body: { action_uid: "a5", name: "SMUpdateBDB", status: done ? "completed" : "active", progress: done ? "100" : "3" } };
+        },
+      };
+      return { requester: requester as unknown as Parameters<typeof waitForDatabase>[0], order };
+    }
+
+    it("judges the database with an action state read after it, so a read retried up to the deadline still finishes the wait", async () => {
+      const clock = fakeClock();
+      const start = clock.now();
+      // The database read takes the whole 1 s (409 busy, retried); the action finished meanwhile, at 0.5 s.
+      const { requester, order } = slowBdbClient(clock, 4, 1_000, start + 500);
+      const final = await waitForDatabase(requester, 5, { until: "active", actionUid: "a5", deadlineMs: 1_000, clock, ...FAST });
+      assert.equal(final?.status, "active");
+      assert.deepEqual(order, ["/v1/bdbs/5", "/v1/actions/a5"]);
+    });
+
+    it("names what the client rode out when the wait reaches its deadline", async () => {
+      const clock = fakeClock();
+      // Each database read rides out two 409 busy answers in 300 ms; the action never ends.
+      const { requester, order } = slowBdbClient(clock, 2, 300, Number.POSITIVE_INFINITY);
+      const error = await waitForDatabase(requester, 5, { until: "active", actionUid: "a5", deadlineMs: 1_000, clock, ...FAST }).then(
+        () => assert.fail("the wait should time out"),
+        (caught: unknown) => caught,
+      );
+      assert.ok(isRsTimeoutError(error), String(error));
+      const reads = order.filter((path) => path === "/v1/bdbs/5").length;
+      assert.ok(reads >= 3, `${reads} database reads`);
+      assert.match(error.message, /^timed out after 1\.\d s waiting for database 5 to become active \(last observed: status active, SMUpdateBDB active \(3%\)\)/);
+      assert.ok(error.message.includes(`; meanwhile GET /v1/bdbs/5 answered 409 busy ${reads * 2} times; object id 5;`), error.message);
+      assert.equal(error.retried, `GET /v1/bdbs/5 answered 409 busy ${reads * 2} times`);
+    });
+  });
+
   describe("waitForDatabase against a scripted cluster", () => {
     let server: TestServer;
     let client: RsClient;
