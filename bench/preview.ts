@@ -3,7 +3,8 @@
 // default --parallel on the bench machine), and the REST calls that preview makes (counted at the emulator: none
 // is expected; test/engine/preview.test.ts holds that for Cluster, Database and CertificateRotation). For scale,
 // the same databases read one GET /v1/bdbs/{uid} each (raw), which is what a preview that asked the cluster
-// would cost at the least. No `?dry_run` option exists: a server-side validation would add at least that.
+// would cost at the least. And the Check of as many new databases, without and with validation at preview
+// (redisenterprise:validateAtPreview: one POST /v1/bdbs?dry_run each), against the raw dry runs alone.
 // Run: `npm run bench -- preview` or `node dist/bench/preview.js [databases]`.
 import { startCluster } from "../emulator";
 import { providerShim } from "../sdk/shim";
@@ -18,6 +19,15 @@ export interface PreviewBenchResult {
   previewCalls: number;
   rawReadMs: number;
   rawReadCalls: number;
+  /** Check of as many new databases (a preview of their creation), by default. */
+  newCheckMs: number;
+  newCheckCalls: number;
+  /** The same with redisenterprise:validateAtPreview (a dry run each), in a host configured so. */
+  validatedCheckMs: number;
+  validatedCheckCalls: number;
+  /** POST /v1/bdbs?dry_run of the same bodies, raw. */
+  rawDryRunMs: number;
+  rawDryRunCalls: number;
 }
 
 const URN = (name: string) => `urn:pulumi:bench::bench::pulumi-nodejs:dynamic/redisenterprise:Database::${name}`;
@@ -30,6 +40,7 @@ export async function runPreviewBench(options: { databases?: number; parallel?: 
   const meter = await new EmulatorMeter(cluster).start();
   const raw = new RawRest(meter.url, cluster);
   let host: ProviderHost | undefined;
+  let validatingHost: ProviderHost | undefined;
   try {
     const connection = { url: meter.url, username: cluster.username, password: cluster.password, caCertPem: cluster.caCertPem };
     const shim = await serializeProvider(providerShim("Database"));
@@ -57,6 +68,28 @@ export async function runPreviewBench(options: { databases?: number; parallel?: 
     const preview = await meter.count(previewOnce);
     await inParallel(stack, parallel, (r) => raw.call("GET", `/v1/bdbs/${r.id}`)); // warm-up
     const rawRead = await meter.count(() => inParallel(stack, parallel, (r) => raw.call("GET", `/v1/bdbs/${r.id}`)));
+
+    // New databases: what a preview of their creation sends, by default and when validation is asked for.
+    const validating = { "redisenterprise:validateAtPreview": "true" };
+    validatingHost = await startProviderHost({ project: "bench", config: validating });
+    await validatingHost.configure(validating);
+    const fresh = Array.from({ length: databases }, (_, i) => `new-${i + 1}`);
+    const checkNew = (on: ProviderHost) =>
+      inParallel(fresh, parallel, async (name) => {
+        const { failures } = await on.check(URN(name), {}, { name, memorySize: "100MB", connection, __provider: shim });
+        if (failures.length > 0) throw new Error(`check of ${name} failed: ${JSON.stringify(failures)}`);
+      });
+    const dryRuns = () =>
+      inParallel(fresh, parallel, async (name) => {
+        const answer = await raw.call("POST", "/v1/bdbs?dry_run", { type: "redis", name, memory_size: 100 * 1024 * 1024 });
+        if (answer.status !== 200) throw new Error(`dry run of ${name} answered ${answer.status}`);
+      });
+    await checkNew(host); // warm-up
+    await checkNew(validatingHost);
+    await dryRuns();
+    const newCheck = await meter.count(() => checkNew(host!));
+    const validatedCheck = await meter.count(() => checkNew(validatingHost!));
+    const rawDryRun = await meter.count(dryRuns);
     return {
       machine,
       databases,
@@ -65,8 +98,15 @@ export async function runPreviewBench(options: { databases?: number; parallel?: 
       previewCalls: preview.counts.calls,
       rawReadMs: rawRead.ms,
       rawReadCalls: rawRead.counts.calls,
+      newCheckMs: newCheck.ms,
+      newCheckCalls: newCheck.counts.calls,
+      validatedCheckMs: validatedCheck.ms,
+      validatedCheckCalls: validatedCheck.counts.calls,
+      rawDryRunMs: rawDryRun.ms,
+      rawDryRunCalls: rawDryRun.counts.calls,
     };
   } finally {
+    await validatingHost?.stop();
     await host?.stop();
     await raw.close();
     await meter.stop();
@@ -85,6 +125,16 @@ export function formatPreviewBench(result: PreviewBenchResult): string {
     "| --- | ---: | ---: | ---: |",
     `| host Check + Diff (the preview) | ${result.previewMs.toFixed(0)} | ${per(result.previewMs)} | ${result.previewCalls} |`,
     `| raw GET /v1/bdbs/{uid} each (for scale) | ${result.rawReadMs.toFixed(0)} | ${per(result.rawReadMs)} | ${result.rawReadCalls} |`,
+    "",
+    `Preview of the creation of ${result.databases} new databases (host Check), ${result.parallel} at a time:`,
+    "",
+    "| variant | total ms | ms per resource | REST calls | ratio to raw dry runs |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    `| host Check (the preview, by default) | ${result.newCheckMs.toFixed(0)} | ${per(result.newCheckMs)} | ${result.newCheckCalls} | ${(result.newCheckMs / result.rawDryRunMs).toFixed(2)} |`,
+    `| host Check, validateAtPreview (a dry run each) | ${result.validatedCheckMs.toFixed(0)} | ${per(result.validatedCheckMs)} | ${result.validatedCheckCalls} | ${(result.validatedCheckMs / result.rawDryRunMs).toFixed(2)} |`,
+    `| raw POST /v1/bdbs?dry_run each | ${result.rawDryRunMs.toFixed(0)} | ${per(result.rawDryRunMs)} | ${result.rawDryRunCalls} | 1.00 |`,
+    "",
+    `What validation adds to the preview, against the raw dry runs alone: ${((result.validatedCheckMs - result.newCheckMs) / result.rawDryRunMs).toFixed(2)}.`,
   ].join("\n");
 }
 

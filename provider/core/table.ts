@@ -125,6 +125,11 @@ export interface PropertyRow<P, K extends keyof P & string, Live> {
   /** How a value appears in notes and impact records (e.g. certificate fingerprints instead of PEMs). */
   display?(value: P[K]): unknown;
   readonly changes: readonly ChangeCase<P[K]>[];
+  /**
+   * The cluster's `error_code`s that refuse this property's value (`port_unavailable` for the port): a refusal
+   * the cluster gives (a dry run at preview) is reported on the property that carries one of them.
+   */
+  readonly errorCodes?: readonly string[];
 }
 
 /** Any row of a table over `P` (a union of the per-key row types). */
@@ -215,6 +220,7 @@ export interface ErasedRow<P, Live> {
   readonly precondition?: Precondition<P, unknown>;
   readonly expected?: unknown;
   readonly changes: readonly ChangeCase<unknown>[];
+  readonly errorCodes?: readonly string[];
 }
 
 /**
@@ -440,6 +446,12 @@ function caseFields(change: ChangeCase<unknown>): Pick<PropertyChange, "mode" | 
     ...(change.consequence ? { consequence: change.consequence } : {}),
     ...(change.action ? { action: change.action } : {}),
   };
+}
+
+/** The property a cluster's `error_code` is about (the row listing it in errorCodes), or undefined. */
+export function propertyOfErrorCode<P, Live>(table: PropertyTable<P, Live>, errorCode: string | undefined): string | undefined {
+  if (errorCode === undefined) return undefined;
+  return erasedRows(table).find((row) => row.errorCodes?.includes(errorCode))?.name;
 }
 
 /** The row a change record belongs to: "alerts" for "alerts.clusterCertsAboutToExpire.enabled". */

@@ -23,6 +23,7 @@ import {
   payloadFor,
   pendingPreconditions,
   preconditionFailures,
+  propertyOfErrorCode,
   readProperties,
   refreshedOutputs,
   renderCompact,
@@ -310,6 +311,21 @@ export function adoptionProblems(
 export function ineVersionFailures(inputs: CheckedDatabaseInputs, nodes: readonly NodeVersionInfo[], current?: boolean): CheckFailure[] {
   const pending = pendingPreconditions(DATABASE_TABLE, current === undefined ? {} : { dataInternodeEncryption: current }, inputs, ["dataInternodeEncryption"]);
   return preconditionFailures(DATABASE_TABLE, pending, { nodes }, databaseLabel(inputs.name), inputs);
+}
+
+/**
+ * A dry run's refusal of a create as a check failure, on the property its error_code is about (the table's
+ * errorCodes; none when no row claims it), with what to do. Only the statuses the docs give a refused database
+ * (400, 406, and 409 but for busy: rs-rest-api.md §2.2) are refusals; undefined for any other answer, which is
+ * not about the database (401/403 the credentials, 404 a path something in between does not serve, 409 busy).
+ */
+export function createRefusal(label: string, status: number, errorCode: string | undefined, message: string): CheckFailure | undefined {
+  if (!(status === 400 || status === 406 || status === 409) || errorCode === "busy") return undefined;
+  const advice = errorCode === "name_exists" ? "; to manage the existing database, set adopt: {} on this resource, or choose another name" : "";
+  return {
+    property: propertyOfErrorCode(DATABASE_TABLE, errorCode) ?? "",
+    reason: `${label}: the cluster would refuse to create it (a dry run at preview): ${message}${advice}`,
+  };
 }
 
 /** The README reference table for the Database resource, followed by the rules between properties. */

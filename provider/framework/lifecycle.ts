@@ -134,6 +134,12 @@ export interface LifecycleHooks<Live, S extends Session> {
   /** Before a create sends anything: e.g. refuse when an object with the name exists. */
   beforeCreate?(session: S, inputs: Props, ctx: OperationContext): Promise<void>;
   /**
+   * With validation at preview (redisenterprise:validateAtPreview), after every local check passed: asks the
+   * cluster whether it would accept the change (a dry run) and returns its refusals as check failures. Throws
+   * when the cluster could not be asked (the life cycle notes that, and the change is checked when applied).
+   */
+  validateOnCluster?(session: S, olds: Props, inputs: Props, label: string): Promise<CheckFailure[]>;
+  /**
    * Starts the create and returns the id as soon as the object exists, with a handle for completeCreate. When the
    * create was sent but neither answered nor found (it may still be applied), it throws unconfirmedCreate(): the
    * stack then records the provisional id it carries, and resolveId finds the object later.
@@ -524,6 +530,13 @@ export function resourceProvider<P, Live, S extends Session>(
             } catch (error) {
               const what = names.map((name) => hooks.facts?.[name]?.description ?? name).join(" and ");
               noteWriter(resourceUrn(news))(`${label}: could not read ${what} now (${messageOf(error)}); they are checked again before the change is applied`);
+            }
+          }
+          if (settings.validateAtPreview === true && failures.length === 0 && hooks.validateOnCluster) {
+            try {
+              failures.push(...(await hooks.validateOnCluster(session, olds ?? {}, inputs, label)));
+            } catch (error) {
+              noteWriter(resourceUrn(news))(`${label}: could not ask the cluster to validate it now (${messageOf(error)}); the cluster checks it when it is applied`);
             }
           }
           await session.close();

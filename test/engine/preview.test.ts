@@ -1,12 +1,14 @@
 // A preview sends nothing to the cluster (issue 11, "Preview"): Check and Diff of a Cluster, Databases and a
-// CertificateRotation through the real provider host, counted at the emulator. The one exception is the 6.2.4
-// gate: a change that needs every node at 6.2.4 or later (data internode encryption on) reads the node versions
-// at check, so the preview already says when the cluster cannot take it. Requests are counted at the emulator (a
+// CertificateRotation through the real provider host, counted at the emulator. Unless the stack asks for
+// validation at preview: then the 6.2.4 gate (data internode encryption on needs every node at 6.2.4 or later)
+// reads the node versions at check, and each new database is validated by the cluster as a dry run, so the
+// preview already says when the cluster cannot take it. Requests are counted at the emulator (a
 // fault rule that matches every API path and does nothing counts the requests that reach it, whoever sends them).
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { startCluster, type EmulatedCluster } from "../../emulator";
 import { CertificateRotation, Cluster, Database } from "../../sdk";
+import { requestsDuring as requestsOf } from "../emulator/support/requests";
 import { runProgram, startProviderHost, type ProviderHost, type RunOptions } from "./harness";
 
 const PROJECT = "redis-enterprise-preview";
@@ -54,22 +56,12 @@ describe("Preview through the real provider host", function () {
     return {};
   };
 
-  /** REST requests that reach the emulator while `work` runs, as "METHOD path". */
-  async function requestsDuring(work: () => Promise<unknown>): Promise<string[]> {
-    const rule = emulator.admin.addFault({ path: "^/", latencyMs: 0 });
-    const since = emulator.admin.events().at(-1)?.seq ?? 0;
-    try {
-      await work();
-    } finally {
-      emulator.admin.removeFault(rule.id);
-    }
-    return emulator.admin
-      .events({ type: "fault", since })
-      .filter((event) => (event.ruleIds as string[]).includes(rule.id))
-      .map((event) => `${String(event.method)} ${String(event.path)}`);
-  }
+  const databaseNames = () => (emulator.admin.state() as { bdbs: Array<{ object: { name: string } }> }).bdbs.map((entry) => entry.object.name).sort();
 
-  it("sends no REST request for a preview; with validateAtPreview, only the node versions a 6.2.4 precondition needs", async () => {
+  /** REST requests that reach the emulator while `work` runs, as "METHOD path". */
+  const requestsDuring = (work: () => Promise<unknown>) => requestsOf(emulator, work);
+
+  it("sends no REST request for a preview; with validateAtPreview, the node versions a 6.2.4 precondition needs and a dry run of each new database", async () => {
     const base: Settings = { alertDays: 30, memory: "64MB", databases: ["orders", "sessions"], triggers: ["a"] };
     const created = await runProgram(program(base), {}, options("up"));
     assert.equal(created.steps.filter((step) => step.op === "create").length, 4);
@@ -90,13 +82,16 @@ describe("Preview through the real provider host", function () {
     // The new encrypted database's 6.2.4 rule is evaluated before the change is sent, not at preview.
     assert.deepEqual(withKnownConnection, [], "a preview of a new encrypted database sent REST requests");
 
-    // Asked for (redisenterprise:validateAtPreview), a preview reads the node versions that rule needs: nothing else.
+    // Asked for (redisenterprise:validateAtPreview), a preview reads the node versions that rule needs and has the
+    // cluster validate each new database (POST /v1/bdbs?dry_run, carts and vault): nothing else, nothing created.
     // A provider process reads the stack config once, as under the engine (one process per command): a host of its own.
     const config = { "redisenterprise:validateAtPreview": "true" };
     const validatingHost = await startProviderHost({ project: PROJECT, config });
     try {
+      const before = databaseNames();
       const validated = await requestsDuring(() => runProgram(program(known), created.state, { ...options("preview"), host: validatingHost, config }));
-      assert.deepEqual(validated, ["GET /v1/nodes"]);
+      assert.deepEqual(validated.sort(), ["GET /v1/nodes", "POST /v1/bdbs", "POST /v1/bdbs"]);
+      assert.deepEqual(databaseNames(), before, "a dry run at preview created a database");
     } finally {
       await validatingHost.stop();
     }

@@ -12,6 +12,7 @@ import {
   checkDatabase,
   confirmedUid,
   createPayload,
+  createRefusal,
   databaseOutputs,
   databaseReferenceMarkdown,
   diffDatabase,
@@ -545,5 +546,25 @@ describe("the provisional id of an unconfirmed create (finding F1)", () => {
       'Database "orders": the create was not confirmed and 2 databases are named "orders" (uid 4, 11); keep the one this stack ' +
         "should manage (adopt it by uid), delete the others, then apply again",
     );
+  });
+  describe("createRefusal (a dry run's answer at preview)", () => {
+    const label = 'Database "orders"';
+    it("puts a refusal on the property its error code is about, with the server's words", () => {
+      assert.deepEqual(createRefusal(label, 406, "port_unavailable", "POST /v1/bdbs?dry_run: 406 port_unavailable: port 12000 is in use"), {
+        property: "port",
+        reason: 'Database "orders": the cluster would refuse to create it (a dry run at preview): POST /v1/bdbs?dry_run: 406 port_unavailable: port 12000 is in use',
+      });
+      assert.equal(createRefusal(label, 406, "invalid_version", "m")?.property, "redisVersion");
+      assert.equal(createRefusal(label, 400, "rack_awareness_violation", "m")?.property, "");
+    });
+    it("points a name in use at adopt", () => {
+      assert.match(createRefusal(label, 409, "name_exists", "m")!.reason, /: m; to manage the existing database, set adopt: \{\} on this resource, or choose another name$/);
+      assert.equal(createRefusal(label, 409, "name_exists", "m")!.property, "name");
+    });
+    it("takes no other answer for a refusal of the database", () => {
+      for (const [status, code] of [[409, "busy"], [401, "unauthorized"], [403, "forbidden"], [404, "not_found"], [405, undefined], [500, "internal_error"], [503, undefined]] as const) {
+        assert.equal(createRefusal(label, status, code, "m"), undefined, `${status} ${code ?? ""}`);
+      }
+    });
   });
 });

@@ -2,7 +2,7 @@
 // equality and change classification, with exact expected values.
 import assert from "node:assert/strict";
 import { before, describe, it } from "mocha";
-import { payloadFor } from "../../provider/core";
+import { payloadFor, propertyOfErrorCode } from "../../provider/core";
 import {
   DATABASE_TABLE,
   STANDARD_SHARD_KEY_REGEX,
@@ -387,6 +387,31 @@ describe("Database table rows", () => {
       );
       assert.deepEqual(missing, [], "rows whose tests are missing in this file");
     });
+  });
+
+  it("gives each RS error code to one property at most, and every one it gives is a documented create or update code", () => {
+    // D/requests/bdbs/_index.md (rs-rest-api.md §2.2), plus the two codes a refused name is answered with.
+    const documented = new Set(
+      (
+        "uid_exists missing_db_name missing_memory_size missing_module port_unavailable invalid_sharding bad_shards_blueprint not_rack_aware " +
+        "invalid_version busy invalid_data_persistence invalid_proxy_policy invalid_sasl_credentials invalid_replication insufficient_resources " +
+        "rack_awareness_violation invalid_certificate certificate_expired duplicated_certs replication_violation eviction_policy_violation " +
+        "invalid_oss_cluster_configuration memcached_cannot_use_modules missing_backup_interval wrong_cluster_state_id invalid_bdb_tags " +
+        "unsupported_module_capabilities redis_acl_unsupported not_supported_action_on_crdt name_violation replication_node_violation " +
+        "replication_size_violation crdt_sharding_violation name_exists invalid_db_name"
+      ).split(" "),
+    );
+    const owner = new Map<string, string>();
+    for (const row of DATABASE_TABLE.rows) {
+      for (const code of row.errorCodes ?? []) {
+        assert.ok(documented.has(code), `${row.name}: ${code} is not a documented error code`);
+        assert.equal(owner.get(code), undefined, `${code} is claimed by ${owner.get(code)} and ${row.name}`);
+        owner.set(code, row.name);
+      }
+    }
+    assert.equal(propertyOfErrorCode(DATABASE_TABLE, "port_unavailable"), "port");
+    assert.equal(propertyOfErrorCode(DATABASE_TABLE, "busy"), undefined);
+    assert.equal(propertyOfErrorCode(DATABASE_TABLE, undefined), undefined);
   });
 
   it("ends every row's change cases with a catch-all and gives every refusal and replacement a reason", () => {
