@@ -33,6 +33,7 @@ export {
   isIdempotentMethod,
   isRetryableFailure,
   READ_500_RETRIES,
+  FINAL_CONFLICT_CODES,
   backoffDelayMs,
   parseRetryAfterMs,
   planRetry,

@@ -5,7 +5,8 @@
 //   of a database that is already going answers 409 or 404, never a second deletion). They are retried on
 //   409 (busy with another change / not active yet), 503 (node not responding or not a cluster member), 502 and
 //   504 (a proxy in front of the API could not reach it), and on transient transport failures (reset, socket
-//   closed, refused, timeouts). A GET is also tried again after a 500, at most READ_500_RETRIES times.
+//   closed, refused, timeouts). A GET is also tried again after a 500, at most READ_500_RETRIES times. A 409
+//   that names something existing (FINAL_CONFLICT_CODES: a name in use) is final: waiting changes nothing.
 // - POST creates things, so it is never sent twice when it may have reached the server. It is retried only when
 //   the failure proves it was not applied: a connect-phase failure (refused, DNS, connect timeout), or a 409
 //   whose error_code is `busy` (the cluster refused to start it). Anything else is thrown, and the caller
@@ -131,6 +132,13 @@ export type AttemptFailure =
 const RETRIED_STATUSES: ReadonlySet<number> = new Set([409, 502, 503, 504]);
 
 /**
+ * 409 answers that name something that exists, which no wait changes: a database name or uid in use, a node
+ * already in a cluster. Final for every method; any other 409 (busy, not active yet, a bootstrap in progress,
+ * certificates not on every node yet) is a state that passes.
+ */
+export const FINAL_CONFLICT_CODES: ReadonlySet<string> = new Set(["name_exists", "uid_exists", "already_bootstrapped"]);
+
+/**
  * How many times a read (GET) answered 500 is tried again, at most. No read this provider makes documents a 500
  * (../shared/reference/rs-rest-api.md: none for bdb or cluster CRUD), so one is an internal fault of the
  * cluster, which may pass, and a read is safe to repeat; one that lasts is reported after about a second, not
@@ -148,6 +156,7 @@ export function isRetryableFailure(failure: AttemptFailure, idempotent: boolean,
       return false;
     case "status":
       if (read && failure.status === 500) return retryNumber <= READ_500_RETRIES;
+      if (failure.status === 409 && failure.errorCode !== undefined && FINAL_CONFLICT_CODES.has(failure.errorCode)) return false;
       return idempotent ? RETRIED_STATUSES.has(failure.status) : failure.status === 409 && failure.errorCode === "busy";
     case "transport":
       return failure.transient && (idempotent || !failure.mayHaveReachedServer);

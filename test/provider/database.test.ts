@@ -323,6 +323,17 @@ describe("Database provider against the emulator", function () {
     await assert.rejects(createDatabase({ name: "taken", memorySize: "100MB", connection }), /already exists \(uid 1\).*adopt/);
   });
 
+  it("fails a rename to a name another database holds at once, naming name_exists, and changes nothing", async () => {
+    await createDatabase({ name: "first", memorySize: "100MB", connection });
+    const { id, outs, checked } = await createDatabase({ name: "second", memorySize: "100MB", connection });
+    const renamed = (await db.check!(checked, { ...checked, name: "first" })).inputs as Props;
+    const started = Date.now();
+    await assert.rejects(db.update!(id, outs, renamed), /PUT \/v1\/bdbs\/2: 409 name_exists: a database named 'first' already exists/);
+    // A name in use is not a state that passes: before, the client retried it for its whole 120 s budget.
+    assert.ok(Date.now() - started < 3_000, `the refusal took ${Date.now() - started} ms`);
+    assert.deepEqual(listDatabases(cluster).map((bdb) => bdb.name).sort(), ["first", "second"]);
+  });
+
   it("adopts an existing database that matches, lists mismatches otherwise, and applies them when asked", async () => {
     const existing = await createDatabase({ name: "legacy", memorySize: "100MB", connection, evictionPolicy: "noeviction" });
     const matching = await createDatabase({ name: "legacy", memorySize: "100MB", connection, evictionPolicy: "noeviction", adopt: {} });

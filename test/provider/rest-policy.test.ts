@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { describeErrorBody, excerpt, parseBody } from "../../provider/rest/body";
 import {
   DEFAULT_RETRY_POLICY,
+  FINAL_CONFLICT_CODES,
   backoffDelayMs,
   classifyTransportCode,
   describeFailure,
@@ -166,6 +167,17 @@ describe("REST pure logic", () => {
       assert.equal(isRetryableFailure(status(409, "busy"), false), true);
       assert.equal(isRetryableFailure(status(409, "uid_exists"), false), false);
       assert.equal(isRetryableFailure(status(503, "busy"), false), false);
+    });
+
+    it("never retries a 409 that names something existing (a name in use), whatever the method", () => {
+      assert.deepEqual([...FINAL_CONFLICT_CODES].sort(), ["already_bootstrapped", "name_exists", "uid_exists"]);
+      for (const code of FINAL_CONFLICT_CODES) {
+        assert.equal(isRetryableFailure(status(409, code), true), false, `${code} on PUT or DELETE`);
+        assert.equal(isRetryableFailure(status(409, code), false), false, `${code} on POST`);
+      }
+      assert.equal(isRetryableFailure(status(409, "busy"), true), true);
+      assert.equal(isRetryableFailure(status(409), true), true);
+      assert.equal(isRetryableFailure(status(409, "bootstrap_in_progress"), true), true);
     });
 
     it("retries a POST only after connect-phase failures; idempotent calls after any transient one", () => {
