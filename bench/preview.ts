@@ -3,8 +3,9 @@
 // default --parallel on the bench machine), and the REST calls that preview makes (counted at the emulator: none
 // is expected; test/engine/preview.test.ts holds that for Cluster, Database and CertificateRotation). For scale,
 // the same databases read one GET /v1/bdbs/{uid} each (raw), which is what a preview that asked the cluster
-// would cost at the least. And the Check of as many new databases, without and with validation at preview
-// (redisenterprise:validateAtPreview: one POST /v1/bdbs?dry_run each), against the raw dry runs alone.
+// would cost at the least. With validation at preview (redisenterprise:validateAtPreview, a host of its own) the
+// same preview sends one PUT /v1/bdbs/{uid}?dry_run each; and the Check of as many new databases, without and
+// with that setting (one POST /v1/bdbs?dry_run each). Each against the same dry runs sent raw.
 // Run: `npm run bench -- preview` or `node dist/bench/preview.js [databases]`.
 import { startCluster } from "../emulator";
 import { providerShim } from "../sdk/shim";
@@ -19,6 +20,11 @@ export interface PreviewBenchResult {
   previewCalls: number;
   rawReadMs: number;
   rawReadCalls: number;
+  /** The same preview with redisenterprise:validateAtPreview (a PUT ?dry_run of each update), and those raw. */
+  validatedPreviewMs: number;
+  validatedPreviewCalls: number;
+  rawUpdateDryRunMs: number;
+  rawUpdateDryRunCalls: number;
   /** Check of as many new databases (a preview of their creation), by default. */
   newCheckMs: number;
   newCheckCalls: number;
@@ -57,15 +63,15 @@ export async function runPreviewBench(options: { databases?: number; parallel?: 
         return { urn, id, inputs, outputs: properties as PropertyMap };
       },
     );
-    const previewOnce = () =>
+    const previewOnce = (on: ProviderHost) => () =>
       inParallel(stack, parallel, async (resource) => {
         const news = { ...resource.inputs, memorySize: "200MB" };
-        const { inputs } = await host!.check(resource.urn, resource.inputs, news);
-        const diff = await host!.diff(resource.id, resource.urn, resource.outputs, inputs, resource.inputs);
+        const { inputs } = await on.check(resource.urn, resource.inputs, news);
+        const diff = await on.diff(resource.id, resource.urn, resource.outputs, inputs, resource.inputs);
         if (diff.changes !== "DIFF_SOME") throw new Error(`expected a change, diff said ${diff.changes}`);
       });
-    await previewOnce(); // warm-up
-    const preview = await meter.count(previewOnce);
+    await previewOnce(host)(); // warm-up
+    const preview = await meter.count(previewOnce(host));
     await inParallel(stack, parallel, (r) => raw.call("GET", `/v1/bdbs/${r.id}`)); // warm-up
     const rawRead = await meter.count(() => inParallel(stack, parallel, (r) => raw.call("GET", `/v1/bdbs/${r.id}`)));
 
@@ -73,6 +79,15 @@ export async function runPreviewBench(options: { databases?: number; parallel?: 
     const validating = { "redisenterprise:validateAtPreview": "true" };
     validatingHost = await startProviderHost({ project: "bench", config: validating });
     await validatingHost.configure(validating);
+    await previewOnce(validatingHost)(); // warm-up
+    const validatedPreview = await meter.count(previewOnce(validatingHost));
+    const updateDryRuns = () =>
+      inParallel(stack, parallel, async (resource) => {
+        const answer = await raw.call("PUT", `/v1/bdbs/${resource.id}?dry_run`, { memory_size: 200 * 1024 * 1024 });
+        if (answer.status !== 200) throw new Error(`dry run of ${resource.id} answered ${answer.status}`);
+      });
+    await updateDryRuns(); // warm-up
+    const rawUpdateDryRun = await meter.count(updateDryRuns);
     const fresh = Array.from({ length: databases }, (_, i) => `new-${i + 1}`);
     const checkNew = (on: ProviderHost) =>
       inParallel(fresh, parallel, async (name) => {
@@ -98,6 +113,10 @@ export async function runPreviewBench(options: { databases?: number; parallel?: 
       previewCalls: preview.counts.calls,
       rawReadMs: rawRead.ms,
       rawReadCalls: rawRead.counts.calls,
+      validatedPreviewMs: validatedPreview.ms,
+      validatedPreviewCalls: validatedPreview.counts.calls,
+      rawUpdateDryRunMs: rawUpdateDryRun.ms,
+      rawUpdateDryRunCalls: rawUpdateDryRun.counts.calls,
       newCheckMs: newCheck.ms,
       newCheckCalls: newCheck.counts.calls,
       validatedCheckMs: validatedCheck.ms,
@@ -125,6 +144,10 @@ export function formatPreviewBench(result: PreviewBenchResult): string {
     "| --- | ---: | ---: | ---: |",
     `| host Check + Diff (the preview) | ${result.previewMs.toFixed(0)} | ${per(result.previewMs)} | ${result.previewCalls} |`,
     `| raw GET /v1/bdbs/{uid} each (for scale) | ${result.rawReadMs.toFixed(0)} | ${per(result.rawReadMs)} | ${result.rawReadCalls} |`,
+    `| host Check + Diff, validateAtPreview (a dry run each) | ${result.validatedPreviewMs.toFixed(0)} | ${per(result.validatedPreviewMs)} | ${result.validatedPreviewCalls} |`,
+    `| raw PUT /v1/bdbs/{uid}?dry_run each | ${result.rawUpdateDryRunMs.toFixed(0)} | ${per(result.rawUpdateDryRunMs)} | ${result.rawUpdateDryRunCalls} |`,
+    "",
+    `What validation adds to the preview of the changes, against the raw dry runs alone: ${((result.validatedPreviewMs - result.previewMs) / result.rawUpdateDryRunMs).toFixed(2)}.`,
     "",
     `Preview of the creation of ${result.databases} new databases (host Check), ${result.parallel} at a time:`,
     "",

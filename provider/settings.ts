@@ -17,8 +17,8 @@ export interface StackSettings {
   disruptionPolicy?: DisruptionPolicy;
   /**
    * `redisenterprise:validateAtPreview`: check also asks the cluster what a change needs (the node versions of
-   * the 6.2.4 rule) and has it validate each new database (`POST /v1/bdbs?dry_run`), so a preview shows the
-   * refusal. Off by default: a preview sends no REST request, and the same checks run before anything is sent.
+   * the 6.2.4 rule) and has it validate each new database (`POST /v1/bdbs?dry_run`), and diff each update
+   * (`PUT /v1/bdbs/{uid}?dry_run`), so a preview shows the refusal. Off by default: a preview sends no REST request, and the same checks run before anything is sent.
    */
   validateAtPreview?: boolean;
 }

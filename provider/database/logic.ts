@@ -314,17 +314,28 @@ export function ineVersionFailures(inputs: CheckedDatabaseInputs, nodes: readonl
 }
 
 /**
- * A dry run's refusal of a create as a check failure, on the property its error_code is about (the table's
- * errorCodes; none when no row claims it), with what to do. Only the statuses the docs give a refused database
- * (400, 406, and 409 but for busy: rs-rest-api.md §2.2) are refusals; undefined for any other answer, which is
- * not about the database (401/403 the credentials, 404 a path something in between does not serve, 409 busy).
+ * A dry run's refusal (POST /v1/bdbs?dry_run of a create, PUT /v1/bdbs/{uid}?dry_run of an update) in words, on
+ * the property its error_code is about (the table's errorCodes; none when no row claims it), with what to do.
+ * Only the statuses the docs give a refused database (400, 406, and 409 but for busy: rs-rest-api.md §2.2) are
+ * refusals; undefined for any other answer, which is not about the database (401/403 the credentials, 404 a path
+ * something in between does not serve, 409 busy).
  */
-export function createRefusal(label: string, status: number, errorCode: string | undefined, message: string): CheckFailure | undefined {
+export function dryRunRefusal(
+  label: string,
+  change: "create" | "update",
+  answer: { status: number; errorCode?: string; message: string },
+): CheckFailure | undefined {
+  const { status, errorCode, message } = answer;
   if (!(status === 400 || status === 406 || status === 409) || errorCode === "busy") return undefined;
-  const advice = errorCode === "name_exists" ? "; to manage the existing database, set adopt: {} on this resource, or choose another name" : "";
+  const advice =
+    errorCode === "name_exists"
+      ? change === "create"
+        ? "; to manage the existing database, set adopt: {} on this resource, or choose another name"
+        : "; choose another name"
+      : "";
   return {
     property: propertyOfErrorCode(DATABASE_TABLE, errorCode) ?? "",
-    reason: `${label}: the cluster would refuse to create it (a dry run at preview): ${message}${advice}`,
+    reason: `${label}: the cluster would refuse to ${change} it (a dry run at preview): ${message}${advice}`,
   };
 }
 

@@ -15,7 +15,7 @@ import {
   adoptTarget,
   confirmedUid,
   createPayload,
-  createRefusal,
+  dryRunRefusal,
   findAdoptCandidate,
   provisionalId,
   provisionalName,
@@ -208,7 +208,24 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
         if (!isRsApiError(error)) throw error;
         // The server's words could repeat a value sent; the database's password is never shown.
         const password = typeof inputs.password === "string" && inputs.password !== "" ? [inputs.password] : [];
-        const refusal = createRefusal(label, error.status, error.errorCode, redactSecrets(error.message, password));
+        const refusal = dryRunRefusal(label, "create", { status: error.status, errorCode: error.errorCode, message: redactSecrets(error.message, password) });
+        if (refusal === undefined) throw error;
+        return [refusal];
+      }
+    },
+
+    // The same for an update, from diff (which knows the uid): the body the update would send, as a dry run.
+    async validateUpdateOnCluster({ client }, olds, payloads, news, label) {
+      const body = payloads[""];
+      const uid = Number(olds.uid);
+      if (body === undefined || !Number.isSafeInteger(uid) || uid <= 0) return [];
+      try {
+        await client.request("PUT", `/v1/bdbs/${uid}?dry_run`, { body });
+        return [];
+      } catch (error) {
+        if (!isRsApiError(error)) throw error;
+        const password = typeof news.password === "string" && news.password !== "" ? [news.password] : [];
+        const refusal = dryRunRefusal(label, "update", { status: error.status, errorCode: error.errorCode, message: redactSecrets(error.message, password) });
         if (refusal === undefined) throw error;
         return [refusal];
       }

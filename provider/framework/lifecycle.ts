@@ -14,6 +14,7 @@ import {
   describeChange,
   diffResource,
   checkResource,
+  containsUnknown,
   erasedRows,
   liveMismatches,
   factsNeeded,
@@ -139,6 +140,12 @@ export interface LifecycleHooks<Live, S extends Session> {
    * when the cluster could not be asked (the life cycle notes that, and the change is checked when applied).
    */
   validateOnCluster?(session: S, olds: Props, inputs: Props, label: string): Promise<CheckFailure[]>;
+  /**
+   * The same for an update, called by diff (which knows the object; it can only announce): asks the cluster
+   * whether it would accept the update bodies `payloads` (per REST object) and returns its refusals. Throws when
+   * the cluster could not be asked.
+   */
+  validateUpdateOnCluster?(session: S, olds: Props, payloads: Readonly<Record<string, JsonObject>>, news: Props, label: string): Promise<CheckFailure[]>;
   /**
    * Starts the create and returns the id as soon as the object exists, with a handle for completeCreate. When the
    * create was sent but neither answered nor found (it may still be applied), it throws unconfirmedCreate(): the
@@ -481,6 +488,26 @@ export function resourceProvider<P, Live, S extends Session>(
     }
   }
 
+  /**
+   * Under validation at preview, the update diff found, asked of the cluster as a dry run; a refusal is announced
+   * as one more "pulumi up will refuse this". Never throws (diff must not fail): what cannot be asked is noted.
+   */
+  async function validateUpdateAtPreview(olds: Props, news: Props, say: (line: string) => void): Promise<void> {
+    if (getSettings().validateAtPreview !== true || !hooks.validateUpdateOnCluster) return;
+    const payloads = resourceUpdatePayloads(definition, olds, news);
+    if (Object.keys(payloads).length === 0 || containsUnknown(payloads) || !hooks.session.known(news)) return;
+    const label = definition.label(news, olds);
+    let session: S | undefined;
+    try {
+      session = hooks.session.open(news, label, Date.now() + PREVIEW_VALIDATION_BUDGET_MS, olds);
+      for (const refusal of await hooks.validateUpdateOnCluster(session, olds, payloads, news, label)) say(`pulumi up will refuse this: ${refusal.reason}`);
+    } catch (error) {
+      say(`${label}: could not ask the cluster to validate the update now (${messageOf(error)}); the cluster checks it when it is applied`);
+    } finally {
+      await Promise.resolve(session?.close()).catch(() => undefined);
+    }
+  }
+
   /** create() with adopt: take over an existing object instead of creating one. */
   async function adopt(session: S, inputs: Props, ctx: OperationContext): Promise<{ id: string; outs: Props }> {
     const adoptHooks = hooks.adopt!;
@@ -566,6 +593,8 @@ export function resourceProvider<P, Live, S extends Session>(
       for (const note of beyond.notes) say(note);
       if (diff.refusalMessage) say(`pulumi up will refuse this: ${diff.refusalMessage}`);
       for (const blocked of diff.blocked) say(`pulumi up will refuse this: ${blocked.reason}`);
+      const refusedHere = beyond.refused.length > 0 || diff.refusalMessage !== undefined || diff.blocked.length > 0;
+      if (!refusedHere && diff.replaces.length === 0) await validateUpdateAtPreview(olds ?? {}, news ?? {}, say);
       const forced = definition.replaceReason?.(olds ?? {});
       if (forced !== undefined) {
         say(forced);

@@ -56,12 +56,14 @@ describe("Preview through the real provider host", function () {
     return {};
   };
 
-  const databaseNames = () => (emulator.admin.state() as { bdbs: Array<{ object: { name: string } }> }).bdbs.map((entry) => entry.object.name).sort();
+  const databases = () => (emulator.admin.state() as { bdbs: Array<{ object: { name: string; memory_size: number } }> }).bdbs.map((entry) => entry.object);
+  const databaseNames = () => databases().map((bdb) => bdb.name).sort();
+  const memorySizes = () => databases().map((bdb) => bdb.memory_size);
 
   /** REST requests that reach the emulator while `work` runs, as "METHOD path". */
   const requestsDuring = (work: () => Promise<unknown>) => requestsOf(emulator, work);
 
-  it("sends no REST request for a preview; with validateAtPreview, the node versions a 6.2.4 precondition needs and a dry run of each new database", async () => {
+  it("sends no REST request for a preview; with validateAtPreview, the node versions a 6.2.4 precondition needs and a dry run of each new or changed database", async () => {
     const base: Settings = { alertDays: 30, memory: "64MB", databases: ["orders", "sessions"], triggers: ["a"] };
     const created = await runProgram(program(base), {}, options("up"));
     assert.equal(created.steps.filter((step) => step.op === "create").length, 4);
@@ -83,15 +85,17 @@ describe("Preview through the real provider host", function () {
     assert.deepEqual(withKnownConnection, [], "a preview of a new encrypted database sent REST requests");
 
     // Asked for (redisenterprise:validateAtPreview), a preview reads the node versions that rule needs and has the
-    // cluster validate each new database (POST /v1/bdbs?dry_run, carts and vault): nothing else, nothing created.
+    // cluster validate each new database (POST /v1/bdbs?dry_run: carts and vault) and each update (PUT
+    // /v1/bdbs/{uid}?dry_run: orders and sessions, their memory): nothing else, nothing created or changed.
     // A provider process reads the stack config once, as under the engine (one process per command): a host of its own.
     const config = { "redisenterprise:validateAtPreview": "true" };
     const validatingHost = await startProviderHost({ project: PROJECT, config });
     try {
       const before = databaseNames();
       const validated = await requestsDuring(() => runProgram(program(known), created.state, { ...options("preview"), host: validatingHost, config }));
-      assert.deepEqual(validated.sort(), ["GET /v1/nodes", "POST /v1/bdbs", "POST /v1/bdbs"]);
+      assert.deepEqual(validated.sort(), ["GET /v1/nodes", "POST /v1/bdbs", "POST /v1/bdbs", "PUT /v1/bdbs/1", "PUT /v1/bdbs/2"]);
       assert.deepEqual(databaseNames(), before, "a dry run at preview created a database");
+      assert.deepEqual(memorySizes(), [64 * 1024 * 1024, 64 * 1024 * 1024], "a dry run at preview changed a database");
     } finally {
       await validatingHost.stop();
     }

@@ -1,6 +1,7 @@
 // Validation at preview by the cluster itself (redisenterprise:validateAtPreview): check sends a database to be
 // created as a dry run (POST /v1/bdbs?dry_run) and reports the cluster's refusal on the property it concerns,
-// so a preview already fails on what only the cluster knows. Against the emulator, every request counted.
+// so a preview already fails on what only the cluster knows; diff sends an update the same way (PUT
+// /v1/bdbs/{uid}?dry_run) and announces a refusal. Against the emulator, every request counted.
 import assert from "node:assert/strict";
 import { startCluster, type EmulatedCluster } from "../../emulator";
 import { configure, providers } from "../../provider";
@@ -111,6 +112,40 @@ describe("Database validation at preview by a dry run", function () {
     assert.match(check.failures![0]!.reason, /406 invalid_sasl_credentials: password \[redacted\] is not allowed/);
     assert.ok(!JSON.stringify(check.failures).includes(PASSWORD), "the password is in a failure");
     assert.ok(!stderr.take().includes(PASSWORD), "the password was printed");
+  });
+
+  it("announces at diff an update the cluster would refuse (a rename to a name in use), changing nothing", async () => {
+    await existing({ name: "first", memorySize: "100MB" });
+    const checked = await db.check!({}, { name: "second", memorySize: "100MB", connection });
+    const { id, outs } = await db.create(checked.inputs as Props);
+    const renamed = (await db.check!(checked.inputs as Props, { ...(checked.inputs as Props), name: "first" })).inputs as Props;
+    stderr.take();
+
+    await configureStack();
+    const quiet = await requestsDuring(cluster, async () => assert.equal((await db.diff!(id, outs as Props, renamed)).changes, true));
+    assert.deepEqual(quiet, []);
+    assert.doesNotMatch(stderr.take(), /pulumi up will refuse this/);
+
+    await configureStack({ "redisenterprise:validateAtPreview": "true" });
+    const sent = await requestsDuring(cluster, async () => assert.equal((await db.diff!(id, outs as Props, renamed)).changes, true));
+    assert.deepEqual(sent, [`PUT /v1/bdbs/${id}`]);
+    assert.match(
+      stderr.take(),
+      new RegExp(`pulumi up will refuse this: Database "first": the cluster would refuse to update it \\(a dry run at preview\\): PUT /v1/bdbs/${id}\\?dry_run: 409 name_exists: .*; choose another name`),
+    );
+    const names = (cluster.admin.state() as { bdbs: Array<{ object: { name: string } }> }).bdbs.map((entry) => entry.object.name).sort();
+    assert.deepEqual(names, ["first", "second"]);
+  });
+
+  it("never fails diff when the cluster cannot be asked about an update: it notes that", async () => {
+    const checked = await db.check!({}, { name: "orders", memorySize: "100MB", connection });
+    const { id, outs } = await db.create(checked.inputs as Props);
+    const wrongPassword = { ...connection, password: "not-the-password" };
+    const bigger = { ...(checked.inputs as Props), memorySize: 200 * 1024 * 1024, connection: wrongPassword };
+    stderr.take();
+    const diff = await db.diff!(id, outs as Props, bigger);
+    assert.equal(diff.changes, true);
+    assert.match(stderr.take(), /Database "orders": could not ask the cluster to validate the update now \(the cluster at .* refused the username or password/);
   });
 
   it("only notes a cluster it cannot ask (credentials refused): the change is checked when applied", async () => {

@@ -12,7 +12,7 @@ import {
   checkDatabase,
   confirmedUid,
   createPayload,
-  createRefusal,
+  dryRunRefusal,
   databaseOutputs,
   databaseReferenceMarkdown,
   diffDatabase,
@@ -547,23 +547,29 @@ describe("the provisional id of an unconfirmed create (finding F1)", () => {
         "should manage (adopt it by uid), delete the others, then apply again",
     );
   });
-  describe("createRefusal (a dry run's answer at preview)", () => {
+  describe("dryRunRefusal (a dry run's answer at preview)", () => {
     const label = 'Database "orders"';
     it("puts a refusal on the property its error code is about, with the server's words", () => {
-      assert.deepEqual(createRefusal(label, 406, "port_unavailable", "POST /v1/bdbs?dry_run: 406 port_unavailable: port 12000 is in use"), {
+      assert.deepEqual(dryRunRefusal(label, "create", { status: 406, errorCode: "port_unavailable", message: "POST /v1/bdbs?dry_run: 406 port_unavailable: port 12000 is in use" }), {
         property: "port",
         reason: 'Database "orders": the cluster would refuse to create it (a dry run at preview): POST /v1/bdbs?dry_run: 406 port_unavailable: port 12000 is in use',
       });
-      assert.equal(createRefusal(label, 406, "invalid_version", "m")?.property, "redisVersion");
-      assert.equal(createRefusal(label, 400, "rack_awareness_violation", "m")?.property, "");
+      assert.equal(dryRunRefusal(label, "create", { status: 406, errorCode: "invalid_version", message: "m" })?.property, "redisVersion");
+      assert.equal(dryRunRefusal(label, "create", { status: 400, errorCode: "rack_awareness_violation", message: "m" })?.property, "");
     });
     it("points a name in use at adopt", () => {
-      assert.match(createRefusal(label, 409, "name_exists", "m")!.reason, /: m; to manage the existing database, set adopt: \{\} on this resource, or choose another name$/);
-      assert.equal(createRefusal(label, 409, "name_exists", "m")!.property, "name");
+      assert.match(dryRunRefusal(label, "create", { status: 409, errorCode: "name_exists", message: "m" })!.reason, /: m; to manage the existing database, set adopt: \{\} on this resource, or choose another name$/);
+      assert.equal(dryRunRefusal(label, "create", { status: 409, errorCode: "name_exists", message: "m" })!.property, "name");
+    });
+    it("words an update's refusal as such, a name in use without adopt", () => {
+      assert.deepEqual(dryRunRefusal(label, "update", { status: 409, errorCode: "name_exists", message: "m" }), {
+        property: "name",
+        reason: 'Database "orders": the cluster would refuse to update it (a dry run at preview): m; choose another name',
+      });
     });
     it("takes no other answer for a refusal of the database", () => {
       for (const [status, code] of [[409, "busy"], [401, "unauthorized"], [403, "forbidden"], [404, "not_found"], [405, undefined], [500, "internal_error"], [503, undefined]] as const) {
-        assert.equal(createRefusal(label, status, code, "m"), undefined, `${status} ${code ?? ""}`);
+        assert.equal(dryRunRefusal(label, "create", { status: status, errorCode: code, message: "m" }), undefined, `${status} ${code ?? ""}`);
       }
     });
   });
