@@ -395,7 +395,13 @@ function driftOf(kind: string, urn: string, recorded: Bag, live: Bag): DriftItem
   return items;
 }
 
-/** Error diagnostics the engine printed for this provider's resources: check failures (deny refusals among them). */
+/** The note diff prints for an update the cluster refused as a dry run (provider/framework/lifecycle.ts). */
+const CLUSTER_REFUSAL_NOTE = /pulumi up will refuse this: (.* the cluster would refuse to update it \(a dry run at preview\): .*)$/;
+
+/**
+ * Error diagnostics the engine printed for this provider's resources: check failures (deny refusals and the
+ * cluster's refusals of a create among them); and the notes of updates the cluster refused as a dry run.
+ */
 function diagnosticRefusals(diagnostics: unknown): string[] {
   if (!Array.isArray(diagnostics)) return [];
   const refusals: string[] = [];
@@ -404,9 +410,15 @@ function diagnosticRefusals(diagnostics: unknown): string[] {
     const severity = typeof entry.severity === "string" ? entry.severity : "";
     const message = typeof entry.message === "string" ? entry.message.trim() : "";
     const urn = typeof entry.urn === "string" ? entry.urn : "";
-    if (!severity.startsWith("error") || message === "") continue;
     // Only this provider's resources: a program error is the engine's to report, not a refusal.
-    if (kindOf(urn.split("::")[2]) === undefined) continue;
+    if (message === "" || kindOf(urn.split("::")[2]) === undefined) continue;
+    // A refusal the cluster gave a dry run of an update (validation at preview) comes as a note: diff cannot fail.
+    const announced = CLUSTER_REFUSAL_NOTE.exec(message.replace(/\s+/g, " "));
+    if (announced) {
+      refusals.push(announced[1]!.replace(/ \[urn:pulumi:[^\]]*\]$/, "").trim());
+      continue;
+    }
+    if (!severity.startsWith("error")) continue;
     // The engine wraps a check failure in "error: <type> resource '<name>': property <p> value {<v>} has a
     // problem: "; the provider's sentence after it names the resource and property already.
     // The provider may end its sentence with the resource's URN in brackets; the report names the resource already.

@@ -79,6 +79,19 @@ describe("review report", () => {
     assert.match(renderReview(review), new RegExp(`### Refused\\n\\nThe provider will not apply these; the preview fails until they are resolved\\.\\n\\n- ${sentence.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\n`));
   });
 
+  it("lists an update the cluster refused as a dry run (a note, validation at preview), in the provider's words", () => {
+    const sentence =
+      "Database \"first\": the cluster would refuse to update it (a dry run at preview): PUT /v1/bdbs/2?dry_run: 409 name_exists: a database named 'first' already exists (uid 1); choose another name";
+    const review = reviewPreview({
+      steps: [],
+      diagnostics: [
+        { urn: URN("Database", "first"), severity: "info#err", message: `pulumi up will refuse this: ${sentence} [${URN("Database", "first")}]\n` },
+        { urn: URN("Database", "orders"), severity: "info#err", message: "pulumi up will refuse this: something the tables already report" },
+      ],
+    });
+    assert.deepEqual(review.refusals, [sentence]);
+  });
+
   it("reports a refused change the table itself refuses (sharding off) from the step", () => {
     const olds = { name: "big", sharding: true, shardsCount: 2, managedProperties: ["name", "sharding", "shardsCount"] };
     const review = reviewPreview({ steps: [step("update", "Database", "big", olds, { ...olds, sharding: false })] });
