@@ -15,6 +15,7 @@ import {
   RsConnectionError,
   RsTlsError,
   formatSeconds,
+  readablePath,
   redactSecrets,
   type RsError,
 } from "./errors";
@@ -353,7 +354,9 @@ export class RsClient {
     // The operation's deadline shortens the policy's own when it comes first.
     const boundByOperation = policy !== undefined && deadlineAt !== undefined && deadlineAt - started < policy.deadlineMs;
     if (policy !== undefined && boundByOperation) policy = { ...policy, deadlineMs: Math.max(0, deadlineAt! - started) };
-    const log = new RetryLog(`${method} ${target}`, (line) => this.#event(line));
+    // Lines name the call as errors do: its path decoded for a person (`fields=uid,name`).
+    const call = `${method} ${readablePath(target)}`;
+    const log = new RetryLog(call, (line) => this.#event(line));
     // A POST resent after 409 busy: that earlier attempt may have been applied (see RsApiError).
     let resentAfterBusy = false;
     let refusedFromStart = !this.#answered;
@@ -382,7 +385,7 @@ export class RsClient {
       if (!plan.retry) {
         log.flush();
         const attempts = attempt === 1 ? "1 attempt" : `${attempt} attempts`;
-        this.#event(`giving up on ${method} ${target} after ${attempts} in ${formatSeconds(elapsedMs)}: ${plan.reason}`);
+        this.#event(`giving up on ${call} after ${attempts} in ${formatSeconds(elapsedMs)}: ${plan.reason}`);
         throw result.error;
       }
       if (method === "POST" && result.failure.kind === "status") resentAfterBusy = true;

@@ -68,7 +68,7 @@ export interface RsApiErrorInit {
  * Decodes a request path for a person to read (`fields=uid%2Cname` -> `fields=uid,name`); unchanged if malformed.
  * Every message shows the path this way; the errors' `path` field keeps the exact request.
  */
-function readablePath(path: string): string {
+export function readablePath(path: string): string {
   try {
     return decodeURIComponent(path);
   } catch {

@@ -61,6 +61,17 @@ describe("RsClient retries", () => {
     assert.match(lines[2], /^retrying GET \/v1\/bdbs\/3 after (UND_ERR_SOCKET|ECONNRESET) \(attempt 4, next in \d+\.\d s\)$/);
   });
 
+  it("names the call in its lines as errors do, the query decoded", async () => {
+    const server = await serve((_request, response, { index }) => {
+      if (index === 1) sendJson(response, 409, { error_code: "busy", description: "another change is running" });
+      else sendJson(response, 200, []);
+    });
+    const { client, allEvents } = clientFor(server.url);
+    await client.get("/v1/bdbs", { query: { fields: "uid,name,status" } });
+    assert.equal(server.requests[0]!.url, "/v1/bdbs?fields=uid%2Cname%2Cstatus");
+    assert.match(retryLines(allEvents)[0]!, /^retrying GET \/v1\/bdbs\?fields=uid,name,status after 409 busy \(attempt 2, next in \d+\.\d s\)$/);
+  });
+
   it("tells the caller's onRetry each failure it rode out, and nothing for the final one", async () => {
     const server = await serve((_request, response, { index }) => {
       if (index <= 2) sendJson(response, 409, { error_code: "busy", description: "another change is running" });

@@ -98,7 +98,7 @@ describe("reliability: orphans and waits (Database provider against the emulator
     assert.equal(named.length, 1);
     assert.equal(id, String(named[0]!.uid));
     assert.equal(outs.status, "active");
-    assert.match(stderr.take(), /retrying GET \/v1\/bdbs\?fields=uid%2Cname%2Cstatus after 500 internal_error \(attempt 2/);
+    assert.match(stderr.take(), /retrying GET \/v1\/bdbs\?fields=uid,name,status after 500 internal_error \(attempt 2/);
   });
 
   it("a lookup before a create that keeps answering 500 fails within seconds, not the create's 30-minute deadline, saying what it did and that nothing was created", async () => {
