@@ -148,6 +148,49 @@ describe("Database validation at preview by a dry run", function () {
     assert.match(stderr.take(), /Database "orders": could not ask the cluster to validate the update now \(the cluster at .* refused the username or password/);
   });
 
+  it("under faults on the dry run, check and diff only note it, within the 5 s budget, and create or change nothing", async function () {
+    this.timeout(60_000);
+    const inputs = { name: "orders", memorySize: "100MB", connection };
+    const faults = [
+      { label: "503, always", rule: { method: "POST", path: "^/v1/bdbs$", status: 503 } },
+      { label: "dropped after applying, always", rule: { method: "POST", path: "^/v1/bdbs$", drop: true, phase: "after" } },
+      { label: "no answer for 8 s", rule: { method: "POST", path: "^/v1/bdbs$", latencyMs: 8_000 } },
+    ] as const;
+    for (const fault of faults) {
+      const rule = cluster.admin.addFault(fault.rule);
+      const started = Date.now();
+      try {
+        const check = await db.check!({}, inputs);
+        const elapsed = Date.now() - started;
+        assert.deepEqual(check.failures ?? [], [], fault.label);
+        assert.ok(elapsed < 5_000 + 1_500, `${fault.label}: check took ${elapsed} ms`);
+        assert.match(stderr.take(), /Database "orders": could not ask the cluster to validate it now \(/, fault.label);
+      } finally {
+        cluster.admin.removeFault(rule.id);
+      }
+    }
+    // A busy window that passes is ridden out (a POST answered 409 busy is sent again): validated, no note.
+    cluster.admin.addFault({ method: "POST", path: "^/v1/bdbs$", busyMs: 500 });
+    assert.deepEqual((await db.check!({}, inputs)).failures ?? [], []);
+    assert.doesNotMatch(stderr.take(), /could not ask/);
+    assert.equal(databaseCount(cluster), 0);
+
+    // An update's dry run answered 503 throughout: diff still answers, within the budget, and notes it.
+    const created = await db.create((await db.check!({}, inputs)).inputs as Props);
+    const bigger = { ...inputs, memorySize: 200 * 1024 * 1024 };
+    const rule = cluster.admin.addFault({ method: "PUT", path: "^/v1/bdbs/\\d+$", status: 503 });
+    const started = Date.now();
+    try {
+      assert.equal((await db.diff!(created.id, created.outs as Props, bigger)).changes, true);
+    } finally {
+      cluster.admin.removeFault(rule.id);
+    }
+    assert.ok(Date.now() - started < 5_000 + 1_500, `diff took ${Date.now() - started} ms`);
+    assert.match(stderr.take(), /could not ask the cluster to validate the update now \(PUT \/v1\/bdbs\/\d+\?dry_run: 503/);
+    const live = (cluster.admin.state() as { bdbs: Array<{ object: { memory_size: number } }> }).bdbs.map((entry) => entry.object.memory_size);
+    assert.deepEqual(live, [100 * 1024 * 1024]);
+  });
+
   it("only notes a cluster it cannot ask (credentials refused): the change is checked when applied", async () => {
     const check = await db.check!({}, { name: "orders", memorySize: "100MB", connection: { ...connection, password: "not-the-password" } });
     assert.deepEqual(check.failures ?? [], []);
