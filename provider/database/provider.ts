@@ -195,8 +195,8 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
 
     // Validation at preview (redisenterprise:validateAtPreview): a database to be created is sent to the cluster as
     // a dry run, which refuses what only the cluster knows (a port or a name in use, a version it does not run,
-    // no room) before anything is applied. Only a create: check does not know which database an update is for
-    // (the uid is an output), and an adoption takes an existing name on purpose.
+    // no room) before anything is applied. Only a create here: check does not know which database an update is
+    // for (the uid is an output; diff asks, below), and an adoption takes an existing name on purpose.
     async validateOnCluster({ client }, olds, inputs, label) {
       if (olds.name !== undefined || adoptTarget(inputs as CheckedDatabaseInputs) !== undefined || containsUnknown(inputs)) return [];
       try {
