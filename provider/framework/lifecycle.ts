@@ -508,6 +508,33 @@ export function resourceProvider<P, Live, S extends Session>(
     }
   }
 
+  /**
+   * A failed update of an object that must be replaced (replaceReason on its live state: a database left in
+   * creation-failed) while the record did not show it, because a partial failure could record no more than the
+   * id: the failure then carries the live outputs, so the engine records them and the next diff proposes the
+   * replacement. Otherwise every later up would try the same update and fail the same way, until a refresh.
+   * Returns the error to throw: `cause` itself when that is not the case or the object cannot be read.
+   */
+  async function replacementShown(session: S, id: string, realId: string, news: Props, cause: unknown, ctx: OperationContext): Promise<unknown> {
+    if (!definition.replaceReason || typeof (cause as Partial<PartialFailure>)?.id === "string") return cause;
+    let live: Live | undefined;
+    try {
+      live = await (hooks.readForRecord ?? hooks.read)(session, realId, ctx);
+    } catch {
+      return cause;
+    }
+    if (live === undefined) return cause;
+    const outputs = resourceOutputs(definition, live, news);
+    const reason = definition.replaceReason(outputs);
+    if (reason === undefined) return cause;
+    const said = namesLabel(messageOf(cause), ctx.label) ? messageOf(cause) : `${ctx.label}: ${messageOf(cause)}`;
+    const failure = new Error(`${said}. ${reason} by the next pulumi up`, { cause }) as PartialFailure;
+    failure.id = id;
+    failure.properties = { ...outputs, __provider: news.__provider };
+    failure.reasons = [messageOf(cause)];
+    return failure;
+  }
+
   /** create() with adopt: take over an existing object instead of creating one. */
   async function adopt(session: S, inputs: Props, ctx: OperationContext): Promise<{ id: string; outs: Props }> {
     const adoptHooks = hooks.adopt!;
@@ -523,9 +550,21 @@ export function resourceProvider<P, Live, S extends Session>(
     return { id, outs: await settle(session, id, live, inputs, changes, ctx) };
   }
 
+  /**
+   * URNs this process has checked with previous inputs. The engine checks a resource it is about to replace a
+   * second time, without olds (pulumi/pulumi step_generator; test/engine/harness does the same): that check is of
+   * the replacement, whose dry run would be refused by the old object it replaces, still there (its name, its
+   * port). One process serves one engine command, so a replacement's two checks meet here.
+   */
+  const checkedWithOlds = new Set<string>();
+
   return {
     check: (olds: Props, news: Props) => guardedCheck(definition.kind, olds, news, async (olds, news) => {
       const settings = getSettings();
+      const urn = typeof news.__urn === "string" ? news.__urn : undefined;
+      const hasOlds = Object.keys(olds ?? {}).some((key) => key !== "__provider" && key !== "__urn");
+      if (urn !== undefined && hasOlds) checkedWithOlds.add(urn);
+      const replacement = urn !== undefined && !hasOlds && checkedWithOlds.has(urn);
       const checked = hooks.check
         ? hooks.check(olds ?? {}, news)
         : checkResource(definition, olds ?? {}, news, { ...policyOptions(), defaultDisruptionPolicy: settings.disruptionPolicy });
@@ -559,7 +598,7 @@ export function resourceProvider<P, Live, S extends Session>(
               noteWriter(resourceUrn(news))(`${label}: could not read ${what} now (${messageOf(error)}); they are checked again before the change is applied`);
             }
           }
-          if (settings.validateAtPreview === true && failures.length === 0 && hooks.validateOnCluster) {
+          if (settings.validateAtPreview === true && failures.length === 0 && hooks.validateOnCluster && !replacement) {
             try {
               failures.push(...(await hooks.validateOnCluster(session, olds ?? {}, inputs, label)));
             } catch (error) {
@@ -659,7 +698,11 @@ export function resourceProvider<P, Live, S extends Session>(
         async (session) => {
           const realId = await realIdOf(session, id, olds, ctx);
           if (realId === undefined) throw new Error(`${ctx.label}: the ${definition.noun} no longer exists; run pulumi refresh, then pulumi up to create it again`);
-          return { outs: await applyUpdate(session, realId, olds, news, ctx, changes) };
+          try {
+            return { outs: await applyUpdate(session, realId, olds, news, ctx, changes) };
+          } catch (error) {
+            throw await replacementShown(session, id, realId, news, error, ctx);
+          }
         },
         olds,
       );

@@ -74,6 +74,19 @@ describe("e2e: validation at preview by the cluster, through the real Pulumi CLI
     assert.deepEqual(await names(), ["orders", "squatter"]);
   });
 
+  it("a port change replaces the database: the replacement's own check does not hold the old database against it", async () => {
+    // The engine checks a replacement again without olds; a dry run of that create would meet the old database's
+    // name (it is deleted first). Before the provider knew that check for a replacement's, this failed name_exists.
+    declared.port = 12002;
+    const preview = await stack.preview();
+    assert.equal(preview.changeSummary.replace, 1, JSON.stringify(preview.changeSummary));
+    const up = await stack.up();
+    assert.equal(up.summary.result, "succeeded");
+    const orders = ((await api.get("/v1/bdbs")).body as Array<{ name: string; endpoints?: Array<{ port: number }> }>).find((bdb) => bdb.name === "orders");
+    assert.equal(orders?.endpoints?.[0]?.port, 12002);
+    assert.deepEqual(await names(), ["orders", "squatter"]);
+  });
+
   it("a rename to a name in use is announced by the preview, and up fails at once naming name_exists, changing nothing", async () => {
     declared.name = "squatter";
     const w = watcher();
@@ -81,11 +94,11 @@ describe("e2e: validation at preview by the cluster, through the real Pulumi CLI
     assert.equal(preview.changeSummary.update, 1);
     const announced = w.seen.diagnostics.filter((d) => d.message.includes("pulumi up will refuse this"));
     assert.equal(announced.length, 1, JSON.stringify(w.seen.diagnostics));
-    assert.match(announced[0]!.message, /the cluster would refuse to update it \(a dry run at preview\): PUT \/v1\/bdbs\/2\?dry_run: 409 name_exists: .*; choose another name/);
+    assert.match(announced[0]!.message, /the cluster would refuse to update it \(a dry run at preview\): PUT \/v1\/bdbs\/\d+\?dry_run: 409 name_exists: .*; choose another name/);
 
     const started = Date.now();
     const text = await failure(stack.up());
-    assert.match(text, /PUT \/v1\/bdbs\/2: 409 name_exists: a database named 'squatter' already exists/);
+    assert.match(text, /PUT \/v1\/bdbs\/\d+: 409 name_exists: a database named 'squatter' already exists/);
     assert.ok(Date.now() - started < 60_000, `the up took ${Date.now() - started} ms`);
     assert.deepEqual(await names(), ["orders", "squatter"]);
   });

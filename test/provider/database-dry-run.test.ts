@@ -94,6 +94,24 @@ describe("Database validation at preview by a dry run", function () {
     assert.deepEqual(adopting, []);
   });
 
+  it("sends no dry run for the engine's second check of a replacement (no olds, the same URN), which the old database would refuse", async () => {
+    await configureStack({ "redisenterprise:validateAtPreview": "true" });
+    const urn = "urn:pulumi:dev::shop::pulumi-nodejs:dynamic/redisenterprise:Database::orders";
+    const first = await db.check!({}, { __urn: urn, name: "orders", memorySize: "100MB", port: 12000, connection });
+    assert.deepEqual(first.failures ?? [], []);
+    await db.create(first.inputs as Props);
+    // A port change replaces it: the engine checks with the old inputs, diffs, then checks again without olds.
+    const moved = { __urn: urn, name: "orders", memorySize: "100MB", port: 12001, connection };
+    const sent = await requestsDuring(cluster, async () => {
+      assert.deepEqual((await db.check!(first.inputs as Props, moved)).failures ?? [], []);
+      assert.deepEqual((await db.check!({}, moved)).failures ?? [], [], "the replacement's check was refused by the database it replaces");
+    });
+    assert.deepEqual(sent, []);
+    // Another resource of the same name (no earlier check with olds in this process) is still asked about.
+    const other = await db.check!({}, { ...moved, __urn: urn.replace("::orders", "::orders-again") });
+    assert.equal(other.failures?.[0]?.property, "name");
+  });
+
   it("sends no dry run for a database that exists (old inputs), or whose inputs are not all known yet", async () => {
     const sent = await requestsDuring(cluster, async () => {
       const update = await db.check!({ name: "orders", memorySize: "100MB", connection }, { name: "orders", memorySize: "200MB", connection });

@@ -326,6 +326,34 @@ describe("reliability: orphans and waits (Database provider against the emulator
     assert.equal(listDatabases(cluster).length, 1);
   });
 
+  it("a database left in creation-failed whose record could hold only its id: the failed update records its status, and the next diff replaces it", async () => {
+    // The partial failure's own read failed (a faulted GET): the engine recorded the minimal record, { uid, name },
+    // so the next diff sees no status and plans an update, which a database in creation-failed cannot take.
+    cluster.admin.addFault({ method: "POST", path: "^/v1/bdbs$", failAction: true, count: 1 });
+    const inputs = { name: "hidden", memorySize: "100MB", connection, timeouts: { update: "3s" } };
+    const { inputs: checked } = await db.check!({}, inputs);
+    const created = (await db.create(checked as Props).then(
+      () => assert.fail("the create should fail"),
+      (error: unknown) => error,
+    )) as Error & { id: string };
+    const minimal: Props = { uid: Number(created.id), name: "hidden" };
+    const bigger = (await db.check!(checked as Props, { ...(checked as Props), memorySize: "200MB" })).inputs as Props;
+    const planned = await db.diff!(created.id, minimal, bigger);
+    assert.deepEqual(planned.replaces, [], "the minimal record hides the status: an update is planned");
+
+    const failure = (await db.update!(created.id, minimal, bigger).then(
+      () => assert.fail("the update should fail"),
+      (error: unknown) => error,
+    )) as Error & { id?: string; properties?: Props };
+    assert.equal(failure.id, created.id, "the failure carries the id (a partial failure the engine records)");
+    assert.equal(failure.properties?.status, "creation-failed");
+    assert.match(failure.message, /^Database "hidden": .*\. Database "hidden": uid \d+ is in status creation-failed .*deleted, then created again by the next pulumi up$/);
+    // The next up: the engine diffs what it recorded now, and replaces.
+    const next = await db.diff!(created.id, failure.properties!, bigger);
+    assert.deepEqual(next.replaces, ["status"]);
+    stderr.take();
+  });
+
   it("an active database is never proposed for replacement by its status", async () => {
     const { id, outs, checked } = await create({ name: "fine", memorySize: "100MB", connection });
     const diff = await db.diff!(id, outs, checked);
