@@ -161,6 +161,13 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     const live = (cluster.admin.state() as { bdbs: Array<{ object: { uid: number; name: string; status: string } }> }).bdbs.map((entry) => entry.object);
     const recorded = Object.entries(state).filter(([, resource]) => resource.type === DATABASE_TYPE);
     const recordedIds = new Map(recorded.map(([urn, resource]) => [urn.split("::").at(-1)!, resource.id]));
+    // A create that was never answered is recorded under a provisional id (pending-create:<name>), which an
+    // update cannot change; the engine's next refresh reads the real uid. What that read says is the record.
+    for (const [urn, resource] of recorded) {
+      if (!resource.id.startsWith("pending-create:")) continue;
+      const read = await host.read(resource.id, urn, resource.outputs, resource.inputs);
+      recordedIds.set(urn.split("::").at(-1)!, read.id === "" ? `${resource.id} (read as gone)` : read.id);
+    }
     for (const name of names) {
       const matching = live.filter((database) => database.name === name);
       if (matching.length === 0) problems.push(`${name} does not exist`);
