@@ -6,7 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { REST_FACTS, RestSession, restSessionHooks } from "../framework/rest-session";
 import { type LifecycleHooks, type OperationContext, resourceProvider, unconfirmedCreate } from "../framework/lifecycle";
 import { printLine } from "../output";
-import { containsUnknown } from "../core";
+import { containsUnknown, type CheckFailure } from "../core";
 import { type RsClient, coalescedRead, describeErrorValue, excerpt, isOutcomeUnknown, isRsApiError, isRsConnectionError, redactSecrets, waitForDatabase, type BdbObject } from "../rest";
 import type { StackSettings } from "../settings";
 import {
@@ -175,6 +175,24 @@ async function waitActive(client: RsClient, uid: string, actionUid: string | und
   })) as LiveDatabase;
 }
 
+/**
+ * Sends a create or update as a dry run: nothing when the cluster accepts it, its refusal as a check failure
+ * (dryRunRefusal), and throws any other failure (the cluster could not be asked).
+ */
+async function dryRun(client: RsClient, method: "POST" | "PUT", path: string, body: object, inputs: Record<string, unknown>, label: string, change: "create" | "update"): Promise<CheckFailure[]> {
+  try {
+    await client.request(method, path, { body });
+    return [];
+  } catch (error) {
+    if (!isRsApiError(error)) throw error;
+    // The server's words could repeat a value sent; the database's password is never shown.
+    const password = typeof inputs.password === "string" && inputs.password !== "" ? [inputs.password] : [];
+    const refusal = dryRunRefusal(label, change, { status: error.status, errorCode: error.errorCode, message: redactSecrets(error.message, password) });
+    if (refusal === undefined) throw error;
+    return [refusal];
+  }
+}
+
 /** The Database's hooks: the REST calls of each step of the life cycle. */
 export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<LiveDatabase, RestSession> {
   return {
@@ -199,19 +217,9 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
     // for (the uid is an output; diff asks, below), and an adoption takes an existing name on purpose.
     async validateOnCluster({ client }, olds, inputs, label) {
       if (olds.name !== undefined || adoptTarget(inputs as CheckedDatabaseInputs) !== undefined || containsUnknown(inputs)) return [];
-      try {
-        // `?dry_run` as the reference writes it (rs-rest-api.md §1.5; UNCERTAIN whether a value is expected, the
-        // docs give none). Retried as any POST (409 busy, a refused connection): a 409 name_exists is an answer.
-        await client.request("POST", "/v1/bdbs?dry_run", { body: createPayload(inputs as CheckedDatabaseInputs) });
-        return [];
-      } catch (error) {
-        if (!isRsApiError(error)) throw error;
-        // The server's words could repeat a value sent; the database's password is never shown.
-        const password = typeof inputs.password === "string" && inputs.password !== "" ? [inputs.password] : [];
-        const refusal = dryRunRefusal(label, "create", { status: error.status, errorCode: error.errorCode, message: redactSecrets(error.message, password) });
-        if (refusal === undefined) throw error;
-        return [refusal];
-      }
+      // `?dry_run` as the reference writes it (rs-rest-api.md §1.5; UNCERTAIN whether a value is expected, the
+      // docs give none). Retried as any POST (409 busy, a refused connection): a 409 name_exists is an answer.
+      return dryRun(client, "POST", "/v1/bdbs?dry_run", createPayload(inputs as CheckedDatabaseInputs), inputs, label, "create");
     },
 
     // The same for an update, from diff (which knows the uid): the body the update would send, as a dry run.
@@ -219,16 +227,7 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
       const body = payloads[""];
       const uid = Number(olds.uid);
       if (body === undefined || !Number.isSafeInteger(uid) || uid <= 0) return [];
-      try {
-        await client.request("PUT", `/v1/bdbs/${uid}?dry_run`, { body });
-        return [];
-      } catch (error) {
-        if (!isRsApiError(error)) throw error;
-        const password = typeof news.password === "string" && news.password !== "" ? [news.password] : [];
-        const refusal = dryRunRefusal(label, "update", { status: error.status, errorCode: error.errorCode, message: redactSecrets(error.message, password) });
-        if (refusal === undefined) throw error;
-        return [refusal];
-      }
+      return dryRun(client, "PUT", `/v1/bdbs/${uid}?dry_run`, body, news, label, "update");
     },
 
     async startCreate({ client }, inputs, ctx) {
