@@ -213,10 +213,10 @@ export function databaseHooks(getSettings: () => StackSettings): LifecycleHooks<
 
     // Validation at preview (redisenterprise:validateAtPreview): a database to be created is sent to the cluster as
     // a dry run, which refuses what only the cluster knows (a port or a name in use, a version it does not run,
-    // no room) before anything is applied. Only a create here: check does not know which database an update is
-    // for (the uid is an output; diff asks, below), and an adoption takes an existing name on purpose.
-    async validateOnCluster({ client }, olds, inputs, label) {
-      if (olds.name !== undefined || adoptTarget(inputs as CheckedDatabaseInputs) !== undefined || containsUnknown(inputs)) return [];
+    // no room) before anything is applied. The life cycle asks only for a create (check does not know which
+    // database an update is for: the uid is an output; diff asks, below); an adoption takes a name on purpose.
+    async validateOnCluster({ client }, inputs, label) {
+      if (adoptTarget(inputs as CheckedDatabaseInputs) !== undefined || containsUnknown(inputs)) return [];
       // `?dry_run` as the reference writes it (rs-rest-api.md §1.5; UNCERTAIN whether a value is expected, the
       // docs give none). Retried as any POST (409 busy, a refused connection): a 409 name_exists is an answer.
       return dryRun(client, "POST", "/v1/bdbs?dry_run", createPayload(inputs as CheckedDatabaseInputs), inputs, label, "create");

@@ -135,11 +135,12 @@ export interface LifecycleHooks<Live, S extends Session> {
   /** Before a create sends anything: e.g. refuse when an object with the name exists. */
   beforeCreate?(session: S, inputs: Props, ctx: OperationContext): Promise<void>;
   /**
-   * With validation at preview (redisenterprise:validateAtPreview), after every local check passed: asks the
-   * cluster whether it would accept the change (a dry run) and returns its refusals as check failures. Throws
-   * when the cluster could not be asked (the life cycle notes that, and the change is checked when applied).
+   * With validation at preview (redisenterprise:validateAtPreview), after every local check of a new object
+   * passed (no olds, and not the engine's second check of a replacement): asks the cluster whether it would
+   * accept the create (a dry run) and returns its refusals as check failures. Throws when the cluster could not
+   * be asked (the life cycle notes that, and the create is checked when applied).
    */
-  validateOnCluster?(session: S, olds: Props, inputs: Props, label: string): Promise<CheckFailure[]>;
+  validateOnCluster?(session: S, inputs: Props, label: string): Promise<CheckFailure[]>;
   /**
    * The same for an update, called by diff (which knows the object; it can only announce): asks the cluster
    * whether it would accept the update bodies `payloads` (per REST object) and returns its refusals. Throws when
@@ -598,9 +599,9 @@ export function resourceProvider<P, Live, S extends Session>(
               noteWriter(resourceUrn(news))(`${label}: could not read ${what} now (${messageOf(error)}); they are checked again before the change is applied`);
             }
           }
-          if (settings.validateAtPreview === true && failures.length === 0 && hooks.validateOnCluster && !replacement) {
+          if (settings.validateAtPreview === true && failures.length === 0 && hooks.validateOnCluster && !hasOlds && !replacement) {
             try {
-              failures.push(...(await hooks.validateOnCluster(session, olds ?? {}, inputs, label)));
+              failures.push(...(await hooks.validateOnCluster(session, inputs, label)));
             } catch (error) {
               noteWriter(resourceUrn(news))(`${label}: could not ask the cluster to validate it now (${messageOf(error)}); the cluster checks it when it is applied`);
             }
