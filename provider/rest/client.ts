@@ -360,6 +360,7 @@ export class RsClient {
     // A POST resent after 409 busy: that earlier attempt may have been applied (see RsApiError).
     let resentAfterBusy = false;
     let refusedFromStart = !this.#answered;
+    let answered500 = 0;
     for (let attempt = 1; ; attempt++) {
       const attemptMs = deadlineAt === undefined ? timeoutMs : Math.min(timeoutMs, Math.max(MIN_ATTEMPT_MS, deadlineAt - Date.now()));
       const result = await this.#attempt<T>(method, target, payload, attemptMs, options, attempt);
@@ -369,7 +370,8 @@ export class RsClient {
       }
       if (resentAfterBusy && result.error instanceof RsApiError) result.error = this.#possiblyApplied(result.error);
       refusedFromStart &&= !this.#answered && result.failure.kind === "transport" && result.failure.causeCode === "ECONNREFUSED";
-      if (policy === undefined || !isRetryableFailure(result.failure, idempotent, method === "GET", attempt)) {
+      if (result.failure.kind === "status" && result.failure.status === 500) answered500 += 1;
+      if (policy === undefined || !isRetryableFailure(result.failure, idempotent, method === "GET", answered500)) {
         log.flush();
         throw result.error;
       }

@@ -147,15 +147,16 @@ export const FINAL_CONFLICT_CODES: ReadonlySet<string> = new Set(["name_exists",
 export const READ_500_RETRIES = 2;
 
 /**
- * Whether this failure may be retried at all (deadline aside). `read`: the request is a GET; `retryNumber`: the
- * retry this would be (1 after the first attempt), which bounds the retries of a read answered 500.
+ * Whether this failure may be retried at all (deadline aside). `read`: the request is a GET; `answered500`: how
+ * many 500s this request has had, this one included, which bounds the retries of a read answered 500. Only the
+ * 500s count: a read that rode out a busy window or a node down (409, 503) still has its two tries after a 500.
  */
-export function isRetryableFailure(failure: AttemptFailure, idempotent: boolean, read = false, retryNumber = 1): boolean {
+export function isRetryableFailure(failure: AttemptFailure, idempotent: boolean, read = false, answered500 = 1): boolean {
   switch (failure.kind) {
     case "tls":
       return false;
     case "status":
-      if (read && failure.status === 500) return retryNumber <= READ_500_RETRIES;
+      if (read && failure.status === 500) return answered500 <= READ_500_RETRIES;
       if (failure.status === 409 && failure.errorCode !== undefined && FINAL_CONFLICT_CODES.has(failure.errorCode)) return false;
       return idempotent ? RETRIED_STATUSES.has(failure.status) : failure.status === 409 && failure.errorCode === "busy";
     case "transport":

@@ -152,7 +152,7 @@ describe("REST pure logic", () => {
 
     it("tries a read answered 500 again at most READ_500_RETRIES times, and never a write answered 500", () => {
       assert.equal(READ_500_RETRIES, 2);
-      const retries = [1, 2, 3, 4].filter((retryNumber) => isRetryableFailure(status(500, "internal_error"), true, true, retryNumber));
+      const retries = [1, 2, 3, 4].filter((answered500) => isRetryableFailure(status(500, "internal_error"), true, true, answered500));
       assert.deepEqual(retries, [1, 2]);
       // PUT and DELETE are idempotent, but their callers read back what a 500 left (the write may have been applied).
       assert.equal(isRetryableFailure(status(500, "internal_error"), true, false, 1), false);

@@ -1,7 +1,7 @@
 // Retries of RsClient against real local servers: what is retried, what is final, deadlines, Retry-After, and
 // that a POST which may have reached the server is never sent twice.
 import assert from "node:assert/strict";
-import { RsClient, isRsApiError, isRsConnectionError, type RetryPolicy } from "../../provider/rest";
+import { READ_500_RETRIES, RsClient, isRsApiError, isRsConnectionError, type RetryPolicy } from "../../provider/rest";
 import { closedPort, quietly, sendJson, startServer, type Handler, type TestServer } from "./support/servers";
 import { DISTINCTIVE_PASSWORD, USERNAME, assertNoSecrets, basicToken } from "./support/secrets";
 
@@ -59,6 +59,29 @@ describe("RsClient retries", () => {
     assert.match(lines[0], /^retrying GET \/v1\/bdbs\/3 after 409 busy \(attempt 2, next in \d+\.\d s\)$/);
     assert.match(lines[1], /^retrying GET \/v1\/bdbs\/3 after 503 node_unavailable \(attempt 3, next in \d+\.\d s\)$/);
     assert.match(lines[2], /^retrying GET \/v1\/bdbs\/3 after (UND_ERR_SOCKET|ECONNRESET) \(attempt 4, next in \d+\.\d s\)$/);
+  });
+
+  // Chaos found a lookup that failed on one 500 after riding out a node down: the bound counted every retry.
+  it("bounds a GET's 500s by the 500s it had, not by the retries before them", async () => {
+    const answers = [503, 409, 503, 503, 500, 503, 500, 200];
+    const server = await serve((_request, response, { index }) => {
+      const status = answers[index - 1]!;
+      if (status === 200) sendJson(response, 200, []);
+      else sendJson(response, status, { error_code: status === 409 ? "busy" : status === 500 ? "internal_error" : "node_down", description: "passing" });
+    });
+    const { client } = clientFor(server.url);
+    assert.deepEqual(await client.get("/v1/bdbs"), []);
+    assert.equal(server.requests.length, answers.length);
+
+    // A third 500 is final, however many other failures came between.
+    const lasting = await serve((_request, response, { index }) => {
+      if (index % 2 === 1) sendJson(response, 503, { error_code: "node_down", description: "passing" });
+      else sendJson(response, 500, { error_code: "internal_error", description: "lasting" });
+    });
+    const second = clientFor(lasting.url).client;
+    const failure = await second.get("/v1/bdbs").then(() => undefined, (caught: unknown) => caught);
+    assert.ok(isRsApiError(failure) && failure.status === 500, String(failure));
+    assert.equal(lasting.requests.length, 2 * (READ_500_RETRIES + 1));
   });
 
   it("names the call in its lines as errors do, the query decoded", async () => {
