@@ -395,6 +395,10 @@ function schedule(group: Group, collection: string): void {
       setTimeout(check, 0.5);
       return;
     }
+    if (!alone && sizeOnTheWay(group) && now - started < MAX_STREAM_GATHER_MS) {
+      setTimeout(check, 0.5);
+      return;
+    }
     if (alone || listCannotPay(group) || expectedServed(group, now) >= threshold(group) || now - started >= GATHER_MS) {
       group.flushScheduled = false;
       if (waitedForStream) countStreamEnd(group);
@@ -405,6 +409,16 @@ function schedule(group: Group, collection: string): void {
     }
   };
   setImmediate(check);
+}
+
+/**
+ * Whether the collection's size was asked and is not known yet: a batch then waits for it (one small request, sent
+ * without retries) rather than price a list by a guess. Through the real engine (bench/refresh-cli.ts), the first
+ * 8 or 9 reads of a refresh sent all at once reach a new host, then nothing for longer than the stream's gap: taken
+ * as a small cluster, those 8 fetched a whole list of 500 databases for themselves, before the size came back.
+ */
+function sizeOnTheWay(group: Group): boolean {
+  return group.stats.sizeRequested && group.stats.lastListSize === undefined;
 }
 
 /**

@@ -40,10 +40,13 @@ describe("coalesced reads by uid", () => {
   }
 
   /** A server of `uids` (memory per uid from `memory`): list and single GETs, PUT sets memory_size. */
-  async function clusterServer(uids: number[], options: { listStatus?: number; listUids?: number[]; holdListMs?: number; holdSingleMs?: number } = {}) {
+  async function clusterServer(uids: number[], options: { listStatus?: number; listUids?: number[]; holdListMs?: number; holdSingleMs?: number; holdSizeMs?: number } = {}) {
     const memory = new Map(uids.map((uid) => [uid, 100]));
     const server = await startServer(async (request, response: ServerResponse) => {
-      if (isSizeRequest(request)) return sendJson(response, 200, [...memory.keys()].map((uid) => ({ uid })));
+      if (isSizeRequest(request)) {
+        if (options.holdSizeMs) await new Promise((resolve) => setTimeout(resolve, options.holdSizeMs));
+        return sendJson(response, 200, [...memory.keys()].map((uid) => ({ uid })));
+      }
       if (isList(request)) {
         // The answer is what the cluster held when the request arrived, however late it is sent.
         const snapshot = (options.listUids ?? [...memory.keys()]).filter((uid) => memory.has(uid)).map((uid) => bdb(uid, memory.get(uid)));
@@ -286,6 +289,25 @@ describe("coalesced reads by uid", () => {
     assert.ok(server.requests.filter(isList).length <= 2, `${server.requests.filter(isList).length} lists`);
     // Without the size, the stream could only end at its gap (up to 200 ms after the last read).
     assert.ok(after.streamsEndedAtSize > before.streamsEndedAtSize, "the stream ended when all 200 had come");
+  });
+
+  it("in a new process, a stream that pauses before its size is known waits for the size: no list of all for its first reads", async function () {
+    this.timeout(20_000);
+    // What the real engine does (bench/refresh-cli.ts): the first 9 reads of a refresh sent all at once, then a pause
+    // longer than the stream's gap, then the rest. The size answer comes after the gap has passed.
+    const uids = Array.from({ length: 300 }, (_, i) => i + 1);
+    const server = await clusterServer(uids, { holdSingleMs: 5, holdSizeMs: 80 });
+    const reads: Array<Promise<Bdb | undefined>> = [];
+    for (const [index, uid] of uids.entries()) {
+      reads.push(read(clientFor(server), String(uid)));
+      await new Promise((resolve) => setTimeout(resolve, index === 8 ? 150 : 1));
+    }
+    assert.deepEqual(await Promise.all(reads), uids.map((uid) => bdb(uid)));
+    const lists = server.requests.filter(isList).length;
+    const singles = server.requests.filter((request) => singleUid(request) !== undefined).length;
+    assert.equal(server.requests.filter(isSizeRequest).length, 1, "one size request");
+    assert.equal(lists, 1, `${lists} lists of 300: one for the stream after the pause, none for the 9 before it`);
+    assert.ok(singles <= 12, `${singles} single GETs: the 9 before the pause, and reads alone`);
   });
 
   it("in a new process, 8 reads at a time on a cluster too big to list for 8 fetch no list at all (the size says so)", async function () {
