@@ -8,6 +8,8 @@ import { formatFirewallBench, runFirewallBench } from "./firewall";
 import { formatPreviewBench, runPreviewBench } from "./preview";
 import { formatProviderBench, runProviderBench } from "./provider";
 import { formatRefreshBench, runRefreshBench } from "./refresh";
+import { formatCliRefreshBench, runCliRefreshBench } from "./refresh-cli";
+import { cachedCliFolder } from "../test/e2e/support/pulumi";
 import { formatWaiterBench, runWaiterBench } from "./waiter";
 
 /** Name, heading in docs/benchmarks.md, and the run. */
@@ -15,6 +17,11 @@ const BENCHMARKS: ReadonlyArray<readonly [string, string, () => Promise<string>]
   ["emulator", "Emulator", async () => formatEmulatorBench(await runEmulatorBench())],
   ["provider", "Provider against raw REST", async () => formatProviderBench(await runProviderBench())],
   ["refresh", "Refresh at stack scale", async () => formatRefreshBench(await runRefreshBench())],
+  [
+    "refresh-cli",
+    "Refresh through the real Pulumi CLI",
+    async () => (cachedCliFolder() ? formatCliRefreshBench(await runCliRefreshBench()) : "Skipped: the Pulumi CLI is not built on this machine (scripts/pulumi-cli.sh builds it once)."),
+  ],
   ["crud", "Create, update and delete at stack scale", async () => formatCrudBench(await runCrudBench())],
   ["waiter", "Waiting", async () => formatWaiterBench(await runWaiterBench())],
   ["preview", "Preview", async () => formatPreviewBench(await runPreviewBench())],
