@@ -310,6 +310,31 @@ describe("coalesced reads by uid", () => {
     assert.ok(singles <= 12, `${singles} single GETs: the 9 before the pause, and reads alone`);
   });
 
+  it("in a new process, 8 at a time whose first read went alone still asks the size, and lists nothing for the other 7", async function () {
+    this.timeout(20_000);
+    // As the real engine hands a refresh 8 at a time to a new host: the first read alone (sent at once), the other
+    // seven a few ms later, gathered while the first is still out.
+    const uids = Array.from({ length: 300 }, (_, i) => i + 1);
+    const server = await clusterServer(uids, { holdSingleMs: 100 });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < 40) {
+        const uid = uids[next++]!;
+        assert.deepEqual(await read(clientFor(server), String(uid)), bdb(uid));
+      }
+    };
+    const workers = [worker()];
+    await new Promise((resolve) => setTimeout(resolve, 3));
+    for (let i = 1; i < 8; i++) {
+      workers.push(worker());
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await Promise.all(workers);
+    assert.equal(server.requests.filter(isSizeRequest).length, 1, "the size was asked");
+    assert.equal(server.requests.filter(isList).length, 0, "no list of 300 for 7 reads");
+    assert.equal(server.requests.filter((request) => singleUid(request) !== undefined).length, 40);
+  });
+
   it("in a new process, 8 reads at a time on a cluster too big to list for 8 fetch no list at all (the size says so)", async function () {
     this.timeout(20_000);
     const uids = Array.from({ length: 300 }, (_, i) => i + 1);
