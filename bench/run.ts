@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, one after the other (never in parallel: they would measure each other),
 // printed as the Markdown that docs/benchmarks.md records. `npm run bench -- <name> [<name>...]` runs only those.
 import * as os from "node:os";
+import { cachedCliFolder } from "../test/e2e/support/pulumi";
 import { formatCrudBench, runCrudBench } from "./crud";
 import { formatDataPlaneBench, runDataPlaneBench } from "./dataplane";
 import { formatEmulatorBench, runEmulatorBench } from "./emulator";
@@ -9,7 +10,6 @@ import { formatPreviewBench, runPreviewBench } from "./preview";
 import { formatProviderBench, runProviderBench } from "./provider";
 import { formatRefreshBench, runRefreshBench } from "./refresh";
 import { formatCliRefreshBench, runCliRefreshBench } from "./refresh-cli";
-import { cachedCliFolder } from "../test/e2e/support/pulumi";
 import { formatWaiterBench, runWaiterBench } from "./waiter";
 
 /** Name, heading in docs/benchmarks.md, and the run. */

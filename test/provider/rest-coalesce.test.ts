@@ -197,16 +197,20 @@ describe("coalesced reads by uid", () => {
     server.requests.length = 0;
   }
 
-  /** Reads every uid, `parallel` at a time, each the next as one finishes (as the engine runs a refresh). */
-  async function readAtATime(server: TestServer, uids: number[], parallel: number): Promise<void> {
+  /**
+   * Reads every uid, `parallel` at a time, each the next as one finishes (as the engine runs a refresh). With
+   * `startGapMs`, the engine's slots start that many ms apart (as a new host receives the first reads).
+   */
+  async function readAtATime(server: TestServer, uids: number[], parallel: number, startGapMs = 0): Promise<void> {
     let next = 0;
-    const worker = async (): Promise<void> => {
+    const worker = async (slot: number): Promise<void> => {
+      if (startGapMs > 0) await new Promise((resolve) => setTimeout(resolve, slot * startGapMs));
       while (next < uids.length) {
         const uid = uids[next++]!;
         assert.deepEqual(await read(clientFor(server), String(uid)), bdb(uid));
       }
     };
-    await Promise.all(Array.from({ length: parallel }, worker));
+    await Promise.all(Array.from({ length: parallel }, (_, slot) => worker(slot)));
   }
 
   it("serves a refresh whose reads arrive one after another (as the provider host hands them over) with one list", async function () {
@@ -316,20 +320,7 @@ describe("coalesced reads by uid", () => {
     // seven a few ms later, gathered while the first is still out.
     const uids = Array.from({ length: 300 }, (_, i) => i + 1);
     const server = await clusterServer(uids, { holdSingleMs: 100 });
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < 40) {
-        const uid = uids[next++]!;
-        assert.deepEqual(await read(clientFor(server), String(uid)), bdb(uid));
-      }
-    };
-    const workers = [worker()];
-    await new Promise((resolve) => setTimeout(resolve, 3));
-    for (let i = 1; i < 8; i++) {
-      workers.push(worker());
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    await Promise.all(workers);
+    await readAtATime(server, uids.slice(0, 40), 8, 2);
     assert.equal(server.requests.filter(isSizeRequest).length, 1, "the size was asked");
     assert.equal(server.requests.filter(isList).length, 0, "no list of 300 for 7 reads");
     assert.equal(server.requests.filter((request) => singleUid(request) !== undefined).length, 40);
