@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CertificateInfo } from "../provider/certificates";
 import { CERTIFICATE_ROTATION_KIND, CERTIFICATE_ROTATION_OUTPUT_KEYS, CERTIFICATE_ROTATION_SECRET_OUTPUTS, type CertificateRotationTableInputs } from "./generated/resources";
 import type { Connection } from "../provider/rest";
+import type { PendingRotation } from "../provider/rotation/types";
 import type { TimeoutsInput } from "../provider/timeouts";
 import { providerShim } from "./shim";
 import { expectedUrn } from "./urn";
@@ -34,6 +35,8 @@ export class CertificateRotation extends pulumi.dynamic.Resource {
   declare readonly certificates: pulumi.Output<CertificateInfo[]>;
   /** When this resource last rotated (the cluster's clock), ISO 8601. */
   declare readonly lastRotatedAt: pulumi.Output<string>;
+  /** A rotation sent and not verified (the next up verifies it, or rotates what it did not change); else null. */
+  declare readonly pendingRotation: pulumi.Output<PendingRotation | null>;
   /** The selected certificates with fewer than rotateWhenExpiringWithinDays days left at the last read. */
   declare readonly expiringCertificates: pulumi.Output<string[]>;
   declare readonly rotationDue: pulumi.Output<boolean>;

@@ -215,6 +215,25 @@ export interface PartialFailure extends Error {
   reasons: string[];
 }
 
+/** Errors marked by appliedBeforeFailing (a set, so that a frozen or foreign error can be marked too). */
+const appliedErrors = new WeakSet<object>();
+
+/**
+ * Marks an error a hook throws after the cluster changed, or may have: an action applied and then its
+ * verification failed, or its answer was lost. An update then fails as a partial failure, as a failed create does,
+ * with the outputs as they can be read for the new inputs. The engine records them (with the old inputs:
+ * pulumi/pulumi#2011), and the next diff, which compares the recorded outputs with the program's inputs, does not
+ * ask for the change a second time. Returns the error.
+ */
+export function appliedBeforeFailing<E>(error: E): E {
+  if (typeof error === "object" && error !== null) appliedErrors.add(error);
+  return error;
+}
+
+export function isAppliedBeforeFailing(error: unknown): boolean {
+  return typeof error === "object" && error !== null && appliedErrors.has(error);
+}
+
 /**
  * What startCreate throws when the create was sent and may have been applied, but no id is known: the engine is
  * given a partial failure with `unconfirmedId` (a provisional id the resource can resolve later), so the stack
@@ -702,6 +721,7 @@ export function resourceProvider<P, Live, S extends Session>(
           try {
             return { outs: await applyUpdate(session, realId, olds, news, ctx, changes) };
           } catch (error) {
+            if (isAppliedBeforeFailing(error)) throw await partialFailure(session, realId, news, error, ctx);
             throw await replacementShown(session, id, realId, news, error, ctx);
           }
         },

@@ -28,7 +28,7 @@ import {
 import { timeoutsProblems } from "../timeouts";
 import { renderFieldTable, type FieldDoc } from "../fields";
 import { DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS, ROTATION_ROWS, ROTATION_TABLE, thresholdOf } from "./table";
-import type { RotationLive, RotationProperties } from "./types";
+import type { PendingRotation, RotationLive, RotationProperties } from "./types";
 
 export { DEFAULT_ROTATE_WHEN_EXPIRING_WITHIN_DAYS, thresholdOf };
 
@@ -49,7 +49,8 @@ export const ROTATION_INPUTS: readonly string[] = [
 
 export const ROTATION_OUTPUT_DOCS = [
   { name: "certificates", type: "list of { name; node?; subject; issuer; serial; notBefore; notAfter; fingerprintSha256; daysRemaining }", description: "One entry per selected certificate (per node where the API gives it), parsed from the PEM with node-forge. No private key ever leaves the provider." },
-  { name: "lastRotatedAt", type: "string (ISO 8601)", description: "When this resource last rotated, on the cluster's clock; null when its last rotation did not complete (the next up rotates)." },
+  { name: "lastRotatedAt", type: "string (ISO 8601)", description: "When this resource last rotated and verified the rotation, on the cluster's clock; null until one is verified." },
+  { name: "pendingRotation", type: "{ names; before } or null", description: "A rotation that was sent but not verified (its answer was lost, or the read after it failed): the names and the certificates read right before it. The next up compares them with the live ones: changed, it verifies them and does not rotate again; unchanged, it rotates. null otherwise." },
   { name: "expiringCertificates", type: "list of string", description: "The selected certificates below the threshold at the last read." },
   { name: "rotationDue", type: "boolean", description: "Whether the last read found any: then the next up rotates." },
   { name: "requestedCertificates", type: "list of string, or null", description: "The certificates input as declared (null: all)." },
@@ -103,6 +104,7 @@ export function liveRotationOutputs(live: RotationLive, inputs: Bag): Record<str
     expiringCertificates: expiring,
     rotationDue: expiring.length > 0,
     lastRotatedAt: live.rotatedAt,
+    pendingRotation: live.pendingRotation,
   };
 }
 
@@ -199,8 +201,40 @@ export interface RotationDiff {
   changes: boolean;
   /** The update rotates (a trigger or the selection changed, or a certificate is within the threshold). */
   rotate: boolean;
+  /** The program asks for a new rotation (a trigger or the selection changed), beyond finishing or renewing. */
+  requested: boolean;
   /** Why, one phrase per reason, for the preview note. */
   reasons: string[];
+}
+
+/** The reason an update gives when the recorded rotation did not complete. */
+export const ROTATION_INCOMPLETE = "the last rotation did not complete";
+
+/**
+ * Whether the recorded outputs show a rotation that did not complete: one sent and not verified (pendingRotation),
+ * or a first rotation that never was (no lastRotatedAt; state written before pendingRotation existed, too).
+ */
+export function rotationIncomplete(olds: Bag): boolean {
+  return pendingRotationOf(olds) !== undefined || (isDeclared(olds, "expiringCertificates") && !isDeclared(olds, "lastRotatedAt"));
+}
+
+/** The recorded pendingRotation, when it has the shape this provider writes. */
+export function pendingRotationOf(bag: Bag | undefined): PendingRotation | undefined {
+  const value = bag?.pendingRotation as Partial<PendingRotation> | null | undefined;
+  if (!value || typeof value !== "object" || !Array.isArray(value.names) || !Array.isArray(value.before)) return undefined;
+  if (!value.names.every((name) => typeof name === "string")) return undefined;
+  return { names: value.names, before: value.before.filter((info): info is CertificateInfo => typeof info === "object" && info !== null && typeof info.name === "string") };
+}
+
+/**
+ * What the next up does about a rotation recorded as pending, from the certificates now: every one changed, it
+ * was applied (verify it, send nothing); none changed, it was not (rotate them all); some changed (a rotation of
+ * several names, one by one, cut short), rotate the rest.
+ */
+export function pendingRotationOutcome(pending: PendingRotation, now: readonly CertificateInfo[]): { applied: string[]; rotate: string[] } {
+  const applied = rotatedSince(pending.before, now, pending.names);
+  // A name without a certificate before cannot show a change: sending it again is the only way to know.
+  return { applied, rotate: pending.names.filter((name) => !applied.includes(name)) };
 }
 
 /**
@@ -212,13 +246,14 @@ export function diffRotation(olds: Bag, news: Bag): RotationDiff {
   if (containsUnknown(news.triggers) || !deepEqual(olds.triggers ?? undefined, news.triggers ?? undefined)) reasons.push("triggers changed");
   const before = declaredNames(olds.requestedCertificates);
   if (containsUnknown(news.certificates) || !deepEqual(before, declaredNames(news.certificates))) reasons.push("the selected certificates changed");
-  if (isDeclared(olds, "expiringCertificates") && !isDeclared(olds, "lastRotatedAt")) reasons.push("the last rotation did not complete");
+  const requested = reasons.length > 0;
+  if (rotationIncomplete(olds)) reasons.push(ROTATION_INCOMPLETE);
   const expiring = Array.isArray(olds.expiringCertificates) ? (olds.expiringCertificates as string[]) : [];
   if (olds.rotationDue === true && expiring.length > 0) {
     reasons.push(`${expiring.join(", ")} ${expiring.length === 1 ? "has" : "have"} fewer than ${thresholdOf(olds)} days left`);
   }
   const recordOnly = ["connection", "timeouts", "rotateWhenExpiringWithinDays"].some((key) => !deepEqual(olds[key] ?? undefined, news[key] ?? undefined));
-  return { changes: reasons.length > 0 || recordOnly, rotate: reasons.length > 0, reasons };
+  return { changes: reasons.length > 0 || recordOnly, rotate: reasons.length > 0, requested, reasons };
 }
 
 /** The certificates of a GET /v1/cluster/certificates answer for the selected names (keys dropped on the way). */
@@ -285,9 +320,9 @@ export function verifyRotation(input: RotationCheckInput): RotationVerdict {
 }
 
 /** The outputs after a read or a rotation, as the life cycle records them (rows, settings, live outputs). */
-export function rotationOutputs(inputs: Bag, certificates: CertificateInfo[], lastRotatedAt: string | null): Record<string, unknown> {
+export function rotationOutputs(inputs: Bag, certificates: CertificateInfo[], lastRotatedAt: string | null, pendingRotation: PendingRotation | null = null): Record<string, unknown> {
   const selection = selectionOf(inputs);
-  return resourceOutputs(ROTATION_RESOURCE, { nowMs: 0, certificates, ...(selection ? { selection } : {}), rotatedAt: lastRotatedAt }, inputs);
+  return resourceOutputs(ROTATION_RESOURCE, { nowMs: 0, certificates, ...(selection ? { selection } : {}), rotatedAt: lastRotatedAt, pendingRotation }, inputs);
 }
 
 /**

@@ -8,12 +8,26 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type * as pulumi from "@pulumi/pulumi";
 import { expiringCertificates, type CertificateInfo } from "../certificates";
 import type { PropertyChange } from "../core";
-import { type LifecycleHooks, type OperationContext, type Session, labelled, namesLabel, resourceProvider } from "../framework/lifecycle";
+import { type LifecycleHooks, type OperationContext, type Session, appliedBeforeFailing, isAppliedBeforeFailing, labelled, namesLabel, resourceProvider } from "../framework/lifecycle";
 import { RestSession, restSessionHooks } from "../framework/rest-session";
 import { DEFAULT_RETRY_POLICY, RsClient, backoffDelayMs, isRsApiError, isRsConnectionError } from "../rest";
 import type { StackSettings } from "../settings";
-import { ROTATION_RESOURCE, checkRotation, describeSelected, diffRotation, rotatedSince, rotationLabel, selectedNames, selectedPems, selectionOf, thresholdOf, verifyRotation } from "./logic";
-import type { RotationLive } from "./types";
+import {
+  ROTATION_RESOURCE,
+  checkRotation,
+  describeSelected,
+  diffRotation,
+  pendingRotationOf,
+  pendingRotationOutcome,
+  rotatedSince,
+  rotationLabel,
+  selectedNames,
+  selectedPems,
+  selectionOf,
+  thresholdOf,
+  verifyRotation,
+} from "./logic";
+import type { PendingRotation, RotationLive } from "./types";
 
 
 const LABEL = rotationLabel();
@@ -35,14 +49,20 @@ export class RotationSession implements Session {
   readonly selection: string[] | undefined;
   /** rotateWhenExpiringWithinDays as declared (or recorded), else the default. */
   readonly threshold: number;
-  /** When this resource last rotated; null when the last rotation did not complete or none did yet. */
+  /** When this resource last rotated (verified); null when none did yet. */
   lastRotatedAt: string | null;
+  /** The rotation sent and not yet verified: recorded, and set again before each rotate request. */
+  pendingRotation: PendingRotation | null;
+  /** Whether the program asks for a new rotation (triggers or the selection changed), not only to finish one. */
+  readonly rotationRequested: boolean;
 
-  constructor(rest: RestSession, selection: string[] | undefined, threshold: number, lastRotatedAt: unknown) {
+  constructor(rest: RestSession, selection: string[] | undefined, threshold: number, recorded: { lastRotatedAt?: unknown; pendingRotation?: PendingRotation; rotationRequested?: boolean } = {}) {
     this.rest = rest;
     this.selection = selection;
     this.threshold = threshold;
-    this.lastRotatedAt = typeof lastRotatedAt === "string" ? lastRotatedAt : null;
+    this.lastRotatedAt = typeof recorded.lastRotatedAt === "string" ? recorded.lastRotatedAt : null;
+    this.pendingRotation = recorded.pendingRotation ?? null;
+    this.rotationRequested = recorded.rotationRequested ?? true;
   }
 
   /**
@@ -59,7 +79,13 @@ export class RotationSession implements Session {
   }
 
   live(snapshot: Snapshot): RotationLive {
-    return { nowMs: snapshot.nowMs, certificates: snapshot.certificates, ...(this.selection ? { selection: this.selection } : {}), rotatedAt: this.lastRotatedAt };
+    return {
+      nowMs: snapshot.nowMs,
+      certificates: snapshot.certificates,
+      ...(this.selection ? { selection: this.selection } : {}),
+      rotatedAt: this.lastRotatedAt,
+      pendingRotation: this.pendingRotation,
+    };
   }
 
   close(): Promise<void> {
@@ -126,15 +152,14 @@ export async function sendRotation(what: string, io: RotationSender): Promise<Ro
       } catch (readError) {
         throw new RotationOutcomeUnknown(
           `${LABEL}: ${what} was answered ${answer}, and reading the certificates to see whether it was applied failed ` +
-            `(${(readError as Error).message}); it may have happened and is not sent again. ` +
-            "Run pulumi refresh to read the certificates' dates, then pulumi up if a rotation is still needed",
+            `(${(readError as Error).message}); it may have happened and is not sent again`,
         );
       }
       if (changed.length > 0) return applied(answer, changed);
       if (!busy) {
         throw new RotationOutcomeUnknown(
           `${LABEL}: ${what} got no clear answer (${(error as Error).message}) and the certificates have not changed yet; ` +
-            "it may still happen and is not sent again. Run pulumi refresh to read the certificates' dates, then pulumi up if a rotation is still needed",
+            "it may still happen and is not sent again",
         );
       }
       // 409 busy and unchanged: not applied. Past the deadline, that is the error (nothing happened).
@@ -149,7 +174,7 @@ export async function sendRotation(what: string, io: RotationSender): Promise<Ro
  * the operation's deadline, on a client of its own (the session's client ends every request at the operation's
  * deadline); the comparisons read through the session's client, within the deadline.
  */
-async function rotate(session: RotationSession, before: Snapshot, ctx: OperationContext): Promise<void> {
+async function rotate(session: RotationSession, before: Snapshot, ctx: OperationContext, only?: { names: readonly string[]; pending: PendingRotation }): Promise<void> {
   const timeoutMs = Math.max(MIN_ROTATE_TIMEOUT_MS, ctx.deadline.remainingMs());
   const client = new RsClient(session.rest.connection, { onEvent: ctx.print, onWarning: ctx.print });
   const once = { retry: false as const, timeoutMs, expectEmpty: true };
@@ -164,19 +189,64 @@ async function rotate(session: RotationSession, before: Snapshot, ctx: Operation
       backoffMs: (resend) => backoffDelayMs(resend, DEFAULT_RETRY_POLICY, Math.random),
       print: ctx.print,
     });
+  const names = only?.names ?? session.selection;
+  // From the first request on, the rotation is pending until it is verified (a partial failure records it), so
+  // that whatever happens to its answer, the next up looks at the certificates before rotating again.
+  const previous = session.pendingRotation;
+  session.pendingRotation = only?.pending ?? pendingOf(names ?? before.names, before.certificates);
+  let sent = 0;
   try {
-    if (session.selection) {
-      for (const name of session.selection) {
+    if (names) {
+      for (const name of names) {
         ctx.print(`rotating ${name}`);
         await send(`the rotation of ${name}`, { name }, [name]);
+        sent++;
       }
     } else {
       ctx.print("rotating all internal certificates");
       await send("the rotation of all internal certificates", undefined, before.names);
     }
+  } catch (error) {
+    // Refused before anything was applied: nothing is pending that was not pending before.
+    if (sent === 0 && !(error instanceof RotationOutcomeUnknown)) {
+      session.pendingRotation = previous;
+      throw error;
+    }
+    throw appliedBeforeFailing(error);
   } finally {
     await client.close();
   }
+}
+
+/** A rotation of `names` pending, compared against the certificates of `before` (those of these names). */
+function pendingOf(names: readonly string[], before: readonly CertificateInfo[]): PendingRotation {
+  return { names: [...names], before: before.filter((info) => names.includes(info.name)) };
+}
+
+/**
+ * Finishes a rotation the last up sent and could not verify (recorded as pendingRotation), when the program asks
+ * for nothing new: the certificates that changed since were rotated by it and are verified against the ones it
+ * recorded, never rotated again; the ones that did not change are rotated now.
+ */
+async function finishPending(session: RotationSession, pending: PendingRotation, now: Snapshot, ctx: OperationContext): Promise<void> {
+  const { applied, rotate: rest } = pendingRotationOutcome(pending, now.certificates);
+  if (applied.length > 0) {
+    ctx.print(`${applied.join(", ")} changed since the rotation the last up sent: it was applied, and it is verified now rather than sent again`);
+  }
+  // Each name compared with what it was before the rotation that changes it: the recorded certificate for those
+  // the last up rotated, the one read now for those rotated now.
+  const before: Snapshot = {
+    nowMs: now.nowMs,
+    names: pending.names,
+    certificates: pendingOf(pending.names, [...pending.before.filter((info) => applied.includes(info.name)), ...now.certificates.filter((info) => rest.includes(info.name))]).before,
+    pems: new Map([...now.pems].filter(([name]) => rest.includes(name))),
+  };
+  if (rest.length > 0) {
+    ctx.print(`rotating ${rest.join(", ")}: the rotation the last up sent did not change ${rest.length === 1 ? "it" : "them"}`);
+    const all = !session.selection && rest.length === pending.names.length;
+    await rotate(session, now, ctx, all ? undefined : { names: rest, pending: { names: pending.names, before: before.certificates } });
+  }
+  await verifyAfter(session, before, ctx);
 }
 
 /** A rotation that may have happened: recorded (after a create, as a partial failure), never retried. */
@@ -196,7 +266,7 @@ async function verifyAfter(session: RotationSession, before: Snapshot, ctx: Oper
     after = await session.snapshot();
   } catch (error) {
     // The REST error itself (its class and fields kept), saying which resource and that the rotation happened.
-    throw labelled(error, `${ctx.label}: the rotation was applied, but reading the certificates to verify it failed`);
+    throw appliedBeforeFailing(labelled(error, `${ctx.label}: the rotation was applied, but reading the certificates to verify it failed`));
   }
   const caPem = session.rest.connection.caCertPem;
   const verdict = verifyRotation({
@@ -213,8 +283,9 @@ async function verifyAfter(session: RotationSession, before: Snapshot, ctx: Oper
         "(set connection.caCertPem to the CA that signs the internal certificates); the issuer name is unchanged",
     );
   }
-  if (verdict.problems.length > 0) throw new Error(`${LABEL}: the rotation was accepted but ${verdict.problems.join("; ")}`);
+  if (verdict.problems.length > 0) throw appliedBeforeFailing(new Error(`${LABEL}: the rotation was accepted but ${verdict.problems.join("; ")}`));
   session.lastRotatedAt = new Date(after.nowMs).toISOString();
+  session.pendingRotation = null;
   return after;
 }
 
@@ -241,7 +312,15 @@ export function rotationHooks(getSettings: () => StackSettings): LifecycleHooks<
   return {
     session: {
       ...rest,
-      open: (inputs, label, deadlineAt, recorded) => new RotationSession(rest.open(inputs, label, deadlineAt), selectionOf(inputs), thresholdOf(inputs), recorded?.lastRotatedAt),
+      open: (inputs, label, deadlineAt, recorded) => {
+        const pendingRotation = pendingRotationOf(recorded);
+        return new RotationSession(rest.open(inputs, label, deadlineAt), selectionOf(inputs), thresholdOf(inputs), {
+          lastRotatedAt: recorded?.lastRotatedAt,
+          ...(pendingRotation ? { pendingRotation } : {}),
+          // Only an update has a record; there a new rotation is asked when the triggers or the selection changed.
+          rotationRequested: recorded === undefined || diffRotation(recorded, inputs).requested,
+        });
+      },
     },
     // The resource's own check keeps its messages (each certificate name, each duplicate); the table's schemas
     // accept the same values (test/unit/rotation-rows.test.ts holds them together).
@@ -266,8 +345,9 @@ export function rotationHooks(getSettings: () => StackSettings): LifecycleHooks<
       try {
         await rotate(session, before, ctx);
       } catch (error) {
-        // Refused (4xx): nothing changed, a plain error. May have happened: recorded under the id, not retried.
-        if (error instanceof RotationOutcomeUnknown) return { id, pending: { before, error } };
+        // Refused (4xx) before anything was applied: nothing changed, a plain error. Applied or maybe applied:
+        // recorded under the id with the rotation pending (completeCreate throws it), never sent again.
+        if (isAppliedBeforeFailing(error)) return { id, pending: { before, error } };
         throw error;
       }
       return { id, pending: { before } };
@@ -281,13 +361,14 @@ export function rotationHooks(getSettings: () => StackSettings): LifecycleHooks<
 
     // The reason names the resource once whichever step failed (the life cycle labels only what it throws itself).
     describePartialFailure: (_id, _pending, reason, ctx) =>
-      `${namesLabel(reason, ctx.label) ? reason : `${ctx.label}: ${reason}`}. The certificates as they could be read are recorded in the stack; run pulumi up again to retry`,
+      `${namesLabel(reason, ctx.label) ? reason : `${ctx.label}: ${reason}`}. The certificates as they could be read are recorded in the stack, ` +
+      "with the rotation as pending: the next pulumi up compares the certificates with those before it, verifies what it changed, and rotates only what it did not",
 
     read: async (session) => session.live(await session.snapshot()),
 
-    minimalRecord: (id, inputs) => {
+    minimalRecord: (id, inputs, session) => {
       const selection = selectionOf(inputs);
-      return { ...inputs, id, certificates: [], requestedCertificates: selection ?? null, lastRotatedAt: null };
+      return { ...inputs, id, certificates: [], requestedCertificates: selection ?? null, lastRotatedAt: session?.lastRotatedAt ?? null, pendingRotation: session?.pendingRotation ?? null };
     },
 
     // Nothing is ever sent as a value: every row is an action or computed.
@@ -301,6 +382,11 @@ export function rotationHooks(getSettings: () => StackSettings): LifecycleHooks<
     actions: {
       async rotate(session, _id, _change, ctx, all) {
         const before = await session.snapshot();
+        const pending = session.pendingRotation;
+        if (pending && !session.rotationRequested) {
+          await finishPending(session, pending, before, ctx);
+          return;
+        }
         const { threshold } = session;
         const expiring = expiringCertificates(before.certificates, threshold);
         // Expiry alone is judged again now: the cluster may have rotated by itself since the refresh.

@@ -21,4 +21,18 @@ export interface RotationLive {
   selection?: string[];
   /** When this resource last rotated (ISO 8601), null when its last rotation did not complete. */
   rotatedAt: string | null;
+  /** A rotation sent and not verified, or null. */
+  pendingRotation: PendingRotation | null;
+}
+
+/**
+ * A rotation that was sent but not verified: its answer did not say whether it was applied, or the read after it
+ * failed. Recorded (the output `pendingRotation`) so that the next up can tell from the certificates themselves
+ * whether it happened, rather than rotate a second time.
+ */
+export interface PendingRotation {
+  /** The certificates it rotates. */
+  names: string[];
+  /** Those certificates as read right before it was sent (no key: the parsed certificates only). */
+  before: CertificateInfo[];
 }

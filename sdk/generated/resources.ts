@@ -216,6 +216,6 @@ export interface CertificateRotationTableOutputs {
 /** The kind name: the type token's last part and the key the shim forwards to. */
 export const CERTIFICATE_ROTATION_KIND = "CertificateRotation";
 /** Every output key the class seeds (rows, then output-only keys). */
-export const CERTIFICATE_ROTATION_OUTPUT_KEYS = ["triggers","requestedCertificates","expiresWithinThreshold","certificates","lastRotatedAt","expiringCertificates","rotationDue","managedProperties","lastUpdateImpacts"] as const;
+export const CERTIFICATE_ROTATION_OUTPUT_KEYS = ["triggers","requestedCertificates","expiresWithinThreshold","certificates","lastRotatedAt","pendingRotation","expiringCertificates","rotationDue","managedProperties","lastUpdateImpacts"] as const;
 /** Outputs kept secret in state even when the program passed plain values. */
 export const CERTIFICATE_ROTATION_SECRET_OUTPUTS = ["connection"] as const;

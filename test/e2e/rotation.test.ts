@@ -1,14 +1,17 @@
 // CertificateRotation through the real Pulumi engine (the CLI built by scripts/pulumi-cli.sh), with an Automation
 // API inline program against an emulated cluster and its virtual clock: up rotates; the cluster's own automatic
 // rotation is no drift; certificates past the threshold are drift that `preview --refresh` shows and `up --refresh`
-// (a scheduled job's command) rotates; no private key in anything the CLI prints or stores; destroy forgets.
+// (a scheduled job's command) rotates; a rotation whose verification cannot read is recorded as pending and the
+// next up finishes it without rotating again; no private key in anything the CLI prints or stores; destroy forgets.
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { startCluster, type EmulatedCluster } from "../../emulator";
 import { describeCertificate, INTERNAL_CERTIFICATE_NAMES } from "../../provider/certificates";
+import { READ_500_RETRIES } from "../../provider/rest";
 import { CertificateRotation } from "../../sdk";
 import { clientFor, type TestClient } from "../emulator/support/client";
+import { tapRequests } from "../reliability/tap";
 import { repositoryRoot } from "../engine/harness";
 import { exportedState, inlineStack, makeSandbox, requireCli, type PulumiSandbox } from "./support/pulumi";
 import { assertNoSecrets, privateKeyLines } from "./support/secrets";
@@ -34,11 +37,13 @@ describe("e2e: CertificateRotation through the real Pulumi CLI", function () {
   let stack: Stack;
   /** Every private key the cluster held at some point of the test (each rotation makes new ones). */
   const keyLines = new Set<string>();
+  /** The program's triggers: a test changes them to ask for a rotation. */
+  let triggers = ["2026-q4"];
 
   const program = async () => {
     const rotation = new CertificateRotation("internal", {
       connection: pulumi.secret({ url: emulator.nodes[0]!.url, username: emulator.username, password: emulator.password, caCertPem: emulator.caCertPem }),
-      triggers: ["2026-q4"],
+      triggers,
     });
     return { certificates: rotation.certificates, lastRotatedAt: rotation.lastRotatedAt };
   };
@@ -56,11 +61,12 @@ describe("e2e: CertificateRotation through the real Pulumi CLI", function () {
     );
   }
   const rotations = () => emulator.admin.events({ type: "certificate_rotation" }) as unknown as Array<{ automatic: boolean; names: string[] }>;
-  /** The rotation's outputs as the state holds them now (a refresh updates them; it never reruns the program's exports). */
-  async function recordedCertificates(): Promise<Certificate[]> {
-    const deployment = (await stack.exportStack()).deployment as { resources: Array<{ urn: string; outputs: { certificates: Certificate[] } }> };
-    return deployment.resources.find((resource) => resource.urn === ROTATION_URN)!.outputs.certificates;
+  /** The rotation as the state records it now (a refresh updates it; it never reruns the program's exports). */
+  async function recorded(): Promise<{ inputs: Record<string, unknown>; outputs: { certificates: Certificate[]; lastRotatedAt: string | null; pendingRotation: unknown } }> {
+    const deployment = (await stack.exportStack()).deployment as { resources: Array<{ urn: string; inputs: Record<string, unknown>; outputs: { certificates: Certificate[]; lastRotatedAt: string | null; pendingRotation: unknown } }> };
+    return deployment.resources.find((resource) => resource.urn === ROTATION_URN)!;
   }
+  const recordedCertificates = async () => (await recorded()).outputs.certificates;
   const serialsOf = (certificates: Certificate[]) => new Map(certificates.map((certificate) => [certificate.name, certificate.serial]));
 
   before(async function () {
@@ -139,6 +145,52 @@ describe("e2e: CertificateRotation through the real Pulumi CLI", function () {
     for (const [name, serial] of stale) assert.notEqual(renewed.get(name), serial, `${name} was not rotated`);
     const certificates = up.outputs.certificates!.value as Certificate[];
     for (const certificate of certificates) assert.ok(certificate.daysRemaining >= 89, `${certificate.name} has ${certificate.daysRemaining} days left after the rotation`);
+    assert.deepEqual((await stack.preview({ refresh: true, onOutput: watch().onOutput })).changeSummary, { same: 2 });
+  });
+
+  it("a rotation whose verification cannot read is recorded as pending with the new triggers; the next up verifies it and does not rotate again", async () => {
+    const stale = await liveSerials();
+    const lastVerified = (await recorded()).outputs.lastRotatedAt;
+    triggers = ["2027-q1"];
+    // The read that verifies the rotation is answered 500 more often than the client rides out.
+    const untap = tapRequests(emulator, (method, path) => {
+      if (method === "POST" && path === "/v1/cluster/certificates/rotate") {
+        emulator.admin.addFault({ method: "GET", path: "^/v1/cluster/certificates$", status: 500, errorCode: "internal_error", count: READ_500_RETRIES + 1 });
+      }
+    });
+    const count = rotations().length;
+    let failure: Error | undefined;
+    try {
+      await stack.up({ onOutput: watch().onOutput });
+    } catch (error) {
+      failure = error as Error;
+    } finally {
+      untap();
+    }
+    assert.ok(failure, "the up succeeded although the rotation could not be verified");
+    assert.match(failure.message, /the rotation was applied, but reading the certificates to verify it failed/);
+    assert.equal(rotations().length, count + 1);
+    const afterFailure = await recorded();
+    // The engine records a failed update's outputs with the old inputs (pulumi/pulumi#2011); a dynamic provider
+    // diffs against the outputs, so the new triggers there are what keeps the next up from rotating again.
+    assert.deepEqual(afterFailure.inputs.triggers, ["2026-q4"]);
+    assert.deepEqual((afterFailure.outputs as unknown as Record<string, unknown>).triggers, ["2027-q1"], "the outputs do not hold the new triggers: the next up would rotate again");
+    assert.equal(afterFailure.outputs.lastRotatedAt, lastVerified);
+    assert.notEqual(afterFailure.outputs.pendingRotation, null);
+
+    const w = watch();
+    const preview = await stack.preview({ onOutput: w.onOutput, onEvent: w.onEvent });
+    assert.deepEqual(preview.changeSummary, { same: 1, update: 1 });
+    assert.ok(w.seen.diagnostics.some((d) => /the update rotates the certificates: the last rotation did not complete/.test(d.message)), JSON.stringify(w.seen.diagnostics));
+    const up = await stack.up({ onOutput: watch().onOutput });
+    assert.deepEqual(up.summary.resourceChanges, { same: 1, update: 1 });
+    assert.equal(rotations().length, count + 1, "rotated a second time");
+    const done = await recorded();
+    assert.equal(done.outputs.pendingRotation, null);
+    assert.equal(typeof done.outputs.lastRotatedAt, "string");
+    const live = await liveSerials();
+    for (const [name, serial] of stale) assert.notEqual(live.get(name), serial, `${name} was not rotated`);
+    assert.deepEqual(serialsOf(done.outputs.certificates), live);
     assert.deepEqual((await stack.preview({ refresh: true, onOutput: watch().onOutput })).changeSummary, { same: 2 });
   });
 

@@ -163,7 +163,7 @@ describe("CertificateRotation provider against the emulator", function () {
     }
   });
 
-  it("a failed read after the rotation names the resource once, keeps the REST error, and records the rotation (create: partial failure; update: the error itself)", async () => {
+  it("a failed read after the rotation names the resource once, keeps the REST error, and records the rotation as pending (create and update alike)", async () => {
     // The first requests after each rotate request are the verification's read: answered 500 more times than the
     // client rides out by itself (READ_500_RETRIES), so the read fails.
     const failNextRead = () =>
@@ -173,6 +173,9 @@ describe("CertificateRotation provider against the emulator", function () {
         }
       });
     const label = /^CertificateRotation: the rotation was applied, but reading the certificates to verify it failed: GET \/v1\/cluster\/certificates: 500 internal_error/;
+    const rotations = () => cluster.admin.events({ type: "certificate_rotation" }).length;
+    const serialOf = async (name: string) => (await describe()).get(name)!.serial;
+    const cmBefore = await serialOf("cm");
     let untap = failNextRead();
     const failure = await provider.create({ connection, certificates: ["cm"], triggers: [1] }).catch((error: unknown) => error) as Error & { id?: string; properties?: Props };
     untap();
@@ -182,17 +185,73 @@ describe("CertificateRotation provider against the emulator", function () {
     assert.ok(isRsApiError(failure.cause) && failure.cause.status === 500, "the REST error stays reachable as the cause");
     const recorded = failure.properties!;
     assert.deepEqual((recorded.certificates as Info[]).map((c) => c.name), ["cm"]);
-    assert.equal(recorded.lastRotatedAt, null, "not verified: the next up rotates and verifies");
+    assert.equal(recorded.lastRotatedAt, null, "not verified");
+    const pending = recorded.pendingRotation as { names: string[]; before: Info[] };
+    assert.deepEqual(pending.names, ["cm"]);
+    assert.equal(pending.before[0]!.serial, cmBefore, "the certificate before the rotation, to compare with");
 
+    // The next up (the engine updates an object recorded with a partial failure) finishes it: cm changed, so it
+    // was rotated; it is verified, never rotated a second time.
+    let before = rotations();
+    stderr.take();
+    const finished = (await provider.update!(failure.id!, recorded, { connection, certificates: ["cm"], triggers: [1] })).outs as Props;
+    assert.equal(rotations(), before, "not rotated again");
+    assert.equal(typeof finished.lastRotatedAt, "string", "verified");
+    assert.equal(finished.pendingRotation, null);
+    assert.match(stderr.take(), /cm changed since the rotation the last up sent: it was applied, and it is verified now rather than sent again/);
+    assert.equal((await provider.diff!(failure.id!, finished, { connection, certificates: ["cm"], triggers: [1] })).changes, false, "nothing left to do");
+
+    // An update that rotates (a trigger changed) and then cannot read: a partial failure too, so the engine keeps
+    // the new triggers and the next up does not rotate a second time for them.
     const news = { connection, certificates: ["cm"], triggers: [2] };
-    const before = cluster.admin.events({ type: "certificate_rotation" }).length;
+    before = rotations();
+    const cmAfterFirst = await serialOf("cm");
     untap = failNextRead();
-    const error = await provider.update!(failure.id!, recorded, news).catch((e: unknown) => e) as Error;
+    const error = await provider.update!(failure.id!, finished, news).catch((e: unknown) => e) as Error & { id?: string; properties?: Props };
     untap();
-    assert.equal(cluster.admin.events({ type: "certificate_rotation" }).length, before + 1);
-    assert.ok(isRsApiError(error) && error.status === 500, "the REST error object itself, class and fields kept");
+    assert.equal(rotations(), before + 1);
     assert.match(error.message, label);
     assert.equal(error.message.match(/CertificateRotation/g)!.length, 1, error.message);
+    assert.match(error.message, /with the rotation as pending: the next pulumi up compares the certificates with those before it/);
+    assert.ok(isRsApiError(error.cause) && error.cause.status === 500, "the REST error stays reachable as the cause");
+    assert.equal(error.id, failure.id, "recorded: a partial failure of the update");
+    const afterUpdate = error.properties!;
+    assert.deepEqual(afterUpdate.triggers, [2], "the new triggers are recorded");
+    assert.equal(afterUpdate.lastRotatedAt, finished.lastRotatedAt, "the last verified rotation stays");
+    assert.equal((afterUpdate.pendingRotation as { before: Info[] }).before[0]!.serial, cmAfterFirst);
+    const diff = await provider.diff!(failure.id!, afterUpdate, news);
+    assert.equal(diff.changes, true, "the next up finishes it");
+    before = rotations();
+    const done = (await provider.update!(failure.id!, afterUpdate, news)).outs as Props;
+    assert.equal(rotations(), before, "finished without a second rotation");
+    assert.equal(done.pendingRotation, null);
+    assert.equal(typeof done.lastRotatedAt, "string", "verified");
+    assert.notEqual((await describe()).get("cm")!.serial, cmAfterFirst, "the update's rotation is the one verified");
+  });
+
+  it("a pending rotation the cluster did not apply is rotated by the next up; one cut short rotates only the rest", async () => {
+    const rotations = () => cluster.admin.events({ type: "certificate_rotation" });
+    const created = (await provider.create({ connection, certificates: ["cm", "syncer"], triggers: ["p"] })).outs as Props;
+    const now = await describe();
+    const info = (name: string) => (created.certificates as Info[]).find((c) => c.name === name)!;
+    assert.equal(info("cm").serial, now.get("cm")!.serial);
+    // As recorded after an answer that was lost: neither certificate changed since, so both are rotated.
+    const notApplied = { ...created, lastRotatedAt: null, pendingRotation: { names: ["cm", "syncer"], before: [info("cm"), info("syncer")] } };
+    let before = rotations().length;
+    const rotated = (await provider.update!("r1", notApplied, { connection, certificates: ["cm", "syncer"], triggers: ["p"] })).outs as Props;
+    assert.deepEqual(rotations().slice(before).map((event) => event.names), [["cm"], ["syncer"]]);
+    assert.equal(rotated.pendingRotation, null);
+    assert.equal(typeof rotated.lastRotatedAt, "string");
+    // As recorded when a rotation of two names, one at a time, was cut short after the first: only the second.
+    const cutShort = { ...rotated, lastRotatedAt: null, pendingRotation: { names: ["cm", "syncer"], before: (created.certificates as Info[]).map((c) => (c.name === "cm" ? c : (rotated.certificates as Info[]).find((r) => r.name === "syncer")!)) } };
+    before = rotations().length;
+    stderr.take();
+    const finished = (await provider.update!("r1", cutShort, { connection, certificates: ["cm", "syncer"], triggers: ["p"] })).outs as Props;
+    assert.deepEqual(rotations().slice(before).map((event) => event.names), [["syncer"]]);
+    assert.equal(finished.pendingRotation, null);
+    const printed = stderr.take();
+    assert.match(printed, /cm changed since the rotation the last up sent/);
+    assert.match(printed, /rotating syncer: the rotation the last up sent did not change it/);
   });
 
   it("a rotation the cluster refuses is a plain error without key material", async () => {

@@ -16,7 +16,7 @@ import {
 } from "../../provider/certificates";
 import { diffCluster, internodeEncryptionBlockers, internodeEncryptionReady, settingsPayloads } from "../../provider/cluster/logic";
 import { bootstrapFailure, parseBootstrapStatus } from "../../provider/cluster/bootstrap";
-import { checkRotation, diffRotation, rotationOutputs, verifyRotation } from "../../provider/rotation/logic";
+import { checkRotation, diffRotation, pendingRotationOf, pendingRotationOutcome, rotationOutputs, verifyRotation } from "../../provider/rotation/logic";
 import { loadFixture } from "./helpers";
 
 interface Issued {
@@ -191,8 +191,8 @@ describe("rotation: what makes an update rotate", () => {
   const olds = { triggers: [1], requestedCertificates: null, expiringCertificates: [], rotationDue: false, lastRotatedAt: "2026-01-01T00:00:00.000Z" };
 
   it("a change of triggers or of the selection rotates; the same inputs do not", () => {
-    assert.deepEqual(diffRotation(olds, { triggers: [1] }), { changes: false, rotate: false, reasons: [] });
-    assert.deepEqual(diffRotation(olds, { triggers: [2] }), { changes: true, rotate: true, reasons: ["triggers changed"] });
+    assert.deepEqual(diffRotation(olds, { triggers: [1] }), { changes: false, rotate: false, requested: false, reasons: [] });
+    assert.deepEqual(diffRotation(olds, { triggers: [2] }), { changes: true, rotate: true, requested: true, reasons: ["triggers changed"] });
     assert.deepEqual(diffRotation(olds, { triggers: [1], certificates: ["proxy"] }).reasons, ["the selected certificates changed"]);
   });
 
@@ -201,13 +201,37 @@ describe("rotation: what makes an update rotate", () => {
     assert.deepEqual(diffRotation(due, { triggers: [1], rotateWhenExpiringWithinDays: 30 }), {
       changes: true,
       rotate: true,
+      requested: false,
       reasons: ["ccs_internode_encryption has fewer than 30 days left"],
     });
-    assert.deepEqual(diffRotation(olds, { triggers: [1], rotateWhenExpiringWithinDays: 60 }), { changes: true, rotate: false, reasons: [] });
+    assert.deepEqual(diffRotation(olds, { triggers: [1], rotateWhenExpiringWithinDays: 60 }), { changes: true, rotate: false, requested: false, reasons: [] });
   });
 
   it("a rotation that did not complete rotates at the next update", () => {
     assert.deepEqual(diffRotation({ ...olds, lastRotatedAt: null }, { triggers: [1] }).reasons, ["the last rotation did not complete"]);
+  });
+
+  it("a rotation recorded as pending is finished by the next update, which is no new request unless triggers or the selection changed", () => {
+    const cert = (name: string, serial: string) => ({ name, serial, notBefore: "2026-01-01T00:00:00.000Z", fingerprintSha256: serial }) as CertificateInfo;
+    const pendingRotation = { names: ["proxy"], before: [cert("proxy", "aa")] };
+    const recorded = { ...olds, pendingRotation };
+    assert.deepEqual(diffRotation(recorded, { triggers: [1] }), { changes: true, rotate: true, requested: false, reasons: ["the last rotation did not complete"] });
+    assert.equal(diffRotation(recorded, { triggers: [2] }).requested, true);
+    assert.equal(diffRotation({ ...olds, pendingRotation: null }, { triggers: [1] }).rotate, false, "null: nothing pending");
+    // A record this provider did not write is not taken for a pending rotation.
+    assert.equal(pendingRotationOf({ pendingRotation: { names: "proxy", before: [] } }), undefined);
+    assert.deepEqual(pendingRotationOf(recorded), pendingRotation);
+  });
+
+  it("what the next up does about a pending rotation: verify what changed, rotate what did not", () => {
+    const cert = (name: string, serial: string) => ({ name, serial, notBefore: "2026-01-01T00:00:00.000Z", fingerprintSha256: serial }) as CertificateInfo;
+    const pending = { names: ["cm", "proxy", "syncer"], before: [cert("cm", "01"), cert("proxy", "02"), cert("syncer", "03")] };
+    assert.deepEqual(pendingRotationOutcome(pending, [cert("cm", "11"), cert("proxy", "12"), cert("syncer", "13")]), { applied: ["cm", "proxy", "syncer"], rotate: [] });
+    assert.deepEqual(pendingRotationOutcome(pending, [cert("cm", "01"), cert("proxy", "02"), cert("syncer", "03")]), { applied: [], rotate: ["cm", "proxy", "syncer"] });
+    // Rotated one by one and cut short after the first.
+    assert.deepEqual(pendingRotationOutcome(pending, [cert("cm", "11"), cert("proxy", "02"), cert("syncer", "03")]), { applied: ["cm"], rotate: ["proxy", "syncer"] });
+    // No certificate recorded before: no change can be seen, so it is rotated.
+    assert.deepEqual(pendingRotationOutcome({ names: ["cm"], before: [] }, [cert("cm", "11")]), { applied: [], rotate: ["cm"] });
   });
 
   it("outputs: expiry judged by days left against the threshold (45 by default), never by serials", () => {
