@@ -189,12 +189,16 @@ describe("CertificateRotation provider against the emulator", function () {
     const pending = recorded.pendingRotation as { names: string[]; before: Info[] };
     assert.deepEqual(pending.names, ["cm"]);
     assert.equal(pending.before[0]!.serial, cmBefore, "the certificate before the rotation, to compare with");
+    // A refresh in between keeps it: the certificates read then are the rotated ones, not those to compare with.
+    const refreshed = (await provider.read!(failure.id!, recorded)).props as Props;
+    assert.deepEqual(refreshed.pendingRotation, recorded.pendingRotation);
+    assert.equal(refreshed.lastRotatedAt, null);
 
     // The next up (the engine updates an object recorded with a partial failure) finishes it: cm changed, so it
     // was rotated; it is verified, never rotated a second time.
     let before = rotations();
     stderr.take();
-    const finished = (await provider.update!(failure.id!, recorded, { connection, certificates: ["cm"], triggers: [1] })).outs as Props;
+    const finished = (await provider.update!(failure.id!, refreshed, { connection, certificates: ["cm"], triggers: [1] })).outs as Props;
     assert.equal(rotations(), before, "not rotated again");
     assert.equal(typeof finished.lastRotatedAt, "string", "verified");
     assert.equal(finished.pendingRotation, null);
