@@ -132,6 +132,11 @@ export interface LifecycleHooks<Live, S extends Session> {
    * from what startCreate returned as pending; the life cycle adds nothing to it.
    */
   describePartialFailure?(id: string, pending: unknown, reason: string, ctx: OperationContext): string;
+  /**
+   * The sentence of an update's partial failure (an error marked appliedBeforeFailing), from its reason (default:
+   * the reason, then that the cluster accepted the update and the next up finishes it).
+   */
+  describeUpdatePartialFailure?(reason: string, ctx: OperationContext): string;
   /** Before a create sends anything: e.g. refuse when an object with the name exists. */
   beforeCreate?(session: S, inputs: Props, ctx: OperationContext): Promise<void>;
   /**
@@ -364,7 +369,40 @@ export function resourceProvider<P, Live, S extends Session>(
     const error = new Error(message, { cause }) as PartialFailure;
     error.id = id;
     error.properties = properties;
-    error.reasons = [reason];
+    // The CLI shows a partial failure by its reasons alone (the message is dropped): the whole sentence, then.
+    error.reasons = [message];
+    return error;
+  }
+
+  /**
+   * An update that failed after the cluster accepted it (or may have), as a partial failure: the engine records the
+   * outputs it carries (with the old inputs, pulumi/pulumi#2011) and updates the object at the next up even when
+   * nothing differs (its init errors), which waits for it. The outputs are the object as read now, so the next
+   * diff proposes only what the cluster does not hold yet; a preview does not announce again a change (and its
+   * impact on clients) that already happened. When the object cannot be read, the old outputs stay, with what the
+   * resource's minimal record knows (a rotation's pending one).
+   */
+  async function updatePartialFailure(session: S, id: string, olds: Props, news: Props, cause: unknown, ctx: OperationContext): Promise<PartialFailure> {
+    const reason = messageOf(cause);
+    let properties: Props | undefined;
+    try {
+      const live = await (hooks.readForRecord ?? hooks.read)(session, id, ctx);
+      if (live !== undefined) properties = { ...resourceOutputs(definition, live, news) };
+    } catch {
+      // The old outputs below.
+    }
+    properties ??= { ...(olds ?? {}), ...hooks.minimalRecord(id, news, session) };
+    properties.__provider = news.__provider;
+    const said = namesLabel(reason, ctx.label) ? reason : `${ctx.label}: ${reason}`;
+    const message =
+      hooks.describeUpdatePartialFailure?.(reason, ctx) ??
+      `${said}. The cluster accepted the update: the ${definition.noun} as it could be read is recorded in the stack, ` +
+        "and the next pulumi up sends only what it does not hold yet, then waits for it";
+    const error = new Error(message, { cause }) as PartialFailure;
+    error.id = id;
+    error.properties = properties;
+    // The CLI shows a partial failure by its reasons alone (the message is dropped): the whole sentence, then.
+    error.reasons = [message];
     return error;
   }
 
@@ -388,7 +426,12 @@ export function resourceProvider<P, Live, S extends Session>(
         unknownOutcome = error;
         printLine(`${ctx.label}: the update was answered ${messageOf(error)}; reading the ${definition.noun} to see whether the cluster applied it`);
       }
-      live = await hooks.completeUpdate(session, id, pending, ctx);
+      try {
+        live = await hooks.completeUpdate(session, id, pending, ctx);
+      } catch (error) {
+        // The cluster accepted the update (or may have) and then did not finish it: what it holds is recorded.
+        throw appliedBeforeFailing(error);
+      }
     } else {
       // Nothing to send, but the object must still be ready: after a partial failure the engine updates an
       // object that may still be pending or failed, and recording that as a success would hide it.
@@ -551,7 +594,7 @@ export function resourceProvider<P, Live, S extends Session>(
     const failure = new Error(`${said}. ${reason} by the next pulumi up`, { cause }) as PartialFailure;
     failure.id = id;
     failure.properties = { ...outputs, __provider: news.__provider };
-    failure.reasons = [messageOf(cause)];
+    failure.reasons = [failure.message];
     return failure;
   }
 
@@ -721,8 +764,9 @@ export function resourceProvider<P, Live, S extends Session>(
           try {
             return { outs: await applyUpdate(session, realId, olds, news, ctx, changes) };
           } catch (error) {
-            if (isAppliedBeforeFailing(error)) throw await partialFailure(session, realId, news, error, ctx);
-            throw await replacementShown(session, id, realId, news, error, ctx);
+            const shown = await replacementShown(session, id, realId, news, error, ctx);
+            if (shown === error && isAppliedBeforeFailing(error)) throw await updatePartialFailure(session, realId, olds, news, error, ctx);
+            throw shown;
           }
         },
         olds,

@@ -306,6 +306,14 @@ function reasonsOf(all: readonly PropertyChange[], expiring: readonly string[], 
   ];
 }
 
+/** A create's or an update's partial failure: the reason names the resource once whichever step failed. */
+function pendingRotationFailure(reason: string, ctx: OperationContext): string {
+  return (
+    `${namesLabel(reason, ctx.label) ? reason : `${ctx.label}: ${reason}`}. The certificates as they could be read are recorded in the stack, ` +
+    "with the rotation as pending: the next pulumi up compares the certificates with those before it, verifies what it changed, and rotates only what it did not"
+  );
+}
+
 /** The CertificateRotation's hooks. */
 export function rotationHooks(getSettings: () => StackSettings): LifecycleHooks<RotationLive, RotationSession> {
   const rest = restSessionHooks(getSettings);
@@ -359,10 +367,9 @@ export function rotationHooks(getSettings: () => StackSettings): LifecycleHooks<
       return session.live(await verifyAfter(session, before, ctx));
     },
 
-    // The reason names the resource once whichever step failed (the life cycle labels only what it throws itself).
-    describePartialFailure: (_id, _pending, reason, ctx) =>
-      `${namesLabel(reason, ctx.label) ? reason : `${ctx.label}: ${reason}`}. The certificates as they could be read are recorded in the stack, ` +
-      "with the rotation as pending: the next pulumi up compares the certificates with those before it, verifies what it changed, and rotates only what it did not",
+    describePartialFailure: (_id, _pending, reason, ctx) => pendingRotationFailure(reason, ctx),
+
+    describeUpdatePartialFailure: (reason, ctx) => pendingRotationFailure(reason, ctx),
 
     read: async (session) => session.live(await session.snapshot()),
 

@@ -9,6 +9,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { startCluster, type EmulatedCluster } from "../../emulator";
 import { Database } from "../../sdk";
 import { clientFor, type TestClient } from "../emulator/support/client";
+import { tapRequests } from "../reliability/tap";
 import { repositoryRoot } from "../engine/harness";
 import { exportedState, inlineStack, makeSandbox, requireCli, type PulumiSandbox } from "./support/pulumi";
 import { STACK_TRACE_LINE, failure, watcher } from "./support/watch";
@@ -22,6 +23,8 @@ const ORDERS_URN = `urn:pulumi:${STACK}::${PROJECT}::pulumi-nodejs:dynamic/redis
 interface Settings {
   encrypt: boolean;
   protectOrders?: boolean;
+  /** orders' timeouts.update, when set. */
+  ordersUpdateTimeout?: string;
 }
 
 describe("e2e: the Database through the real Pulumi CLI", function () {
@@ -36,7 +39,13 @@ describe("e2e: the Database through the real Pulumi CLI", function () {
   const program = async () => {
     const orders = new Database(
       "orders",
-      { name: "orders", memorySize: "128MB", replication: true, dataInternodeEncryption: settings.encrypt },
+      {
+        name: "orders",
+        memorySize: "128MB",
+        replication: true,
+        dataInternodeEncryption: settings.encrypt,
+        ...(settings.ordersUpdateTimeout ? { timeouts: { update: settings.ordersUpdateTimeout } } : {}),
+      },
       { protect: settings.protectOrders ?? false },
     );
     const sessions = new Database("sessions", {
@@ -164,6 +173,56 @@ describe("e2e: the Database through the real Pulumi CLI", function () {
       assert.ok(!state.includes(repositoryRoot()), `the state holds the checkout's path ${repositoryRoot()}`);
     });
 
+  });
+
+  describe("an encryption flip the cluster accepted whose wait then fails", () => {
+    const puts = () => cluster.admin.events({ type: "bdb_updated" }).length;
+
+    it("up fails, and the state records the database as the cluster holds it (the flip applied)", async () => {
+      settings.encrypt = true;
+      settings.ordersUpdateTimeout = "2s";
+      // Once the PUT arrives, every poll of the wait answers after the update's deadline; the rule goes before the
+      // deadline passes, and the waiter sends its next poll only after an answer, so the read after it is answered.
+      const untap = tapRequests(cluster, (method, path) => {
+        if (method === "PUT" && /^\/v1\/bdbs\/\d+$/.test(path)) {
+          const rule = cluster.admin.addFault({ method: "GET", path: "^/v1/(bdbs/\\d+|actions/[^/]+)$", latencyMs: 3000 });
+          setTimeout(() => cluster.admin.removeFault(rule.id), 1000);
+        }
+      });
+      const before = puts();
+      let message: string;
+      try {
+        message = await failure(stack.up());
+      } finally {
+        untap();
+      }
+      // The CLI shows a partial failure by its reasons: the provider's whole sentence.
+      assert.match(message, /Database "orders": GET \/v1\/bdbs\/\d+: no answer .*The cluster accepted the update: the database as it could be read is recorded in the stack/);
+      assert.equal(puts(), before + 1);
+      assert.equal((await liveDatabase("orders")).data_internode_encryption, true);
+      const deployment = (await stack.exportStack()).deployment as { resources: Array<{ urn: string; inputs: Record<string, unknown>; outputs: Record<string, unknown> }> };
+      const orders = deployment.resources.find((resource) => resource.urn === ORDERS_URN)!;
+      assert.equal(orders.outputs.dataInternodeEncryption, true, "the outputs hold the value from before the update");
+    });
+
+    it("the next preview shows the update that finishes it, without announcing the applied flip again; up sends nothing", async () => {
+      const before = puts();
+      const w = watcher();
+      const preview = await stack.preview({ diff: true, onOutput: w.onOutput, onEvent: w.onEvent });
+      assert.deepEqual(preview.changeSummary, { same: 2, update: 1 });
+      assert.ok(!w.seen.diagnostics.some((d) => /disconnects all connected clients/.test(d.message)), JSON.stringify(w.seen.diagnostics));
+      const up = await stack.up();
+      assert.deepEqual(up.summary.resourceChanges, { same: 2, update: 1 });
+      assert.equal(puts(), before, "the update was sent again");
+      assert.deepEqual((await stack.preview()).changeSummary, { same: 3 });
+    });
+
+    after(async () => {
+      // Back to the state the next steps expect: orders unencrypted, no timeouts.
+      settings.encrypt = false;
+      delete settings.ordersUpdateTimeout;
+      await stack.up();
+    });
   });
 
   describe("under disruptionPolicy deny from stack config", () => {

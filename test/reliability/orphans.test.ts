@@ -245,6 +245,37 @@ describe("reliability: orphans and waits (Database provider against the emulator
     assert.match(stderr.take(), /answered .*500.*reading the database[\s\S]*applied the update despite that answer/);
   });
 
+  it("an update the cluster accepted whose wait then fails is recorded as it is: the next preview does not announce the applied change again, and the next up only waits", async () => {
+    const { id, outs, checked } = await create({ name: "waitfails", memorySize: "100MB", dataInternodeEncryption: false, connection, timeouts: { update: "1s" } });
+    // The wait's first polls answer later than the update's deadline (the waiter sends the next only after an
+    // answer); the rule is gone before the read for the record, after the deadline.
+    const polls = cluster.admin.addFault({ method: "GET", path: "^/v1/(bdbs/\\d+|actions/[^/]+)$", latencyMs: 1500 });
+    const news = (await db.check!(checked, { ...checked, dataInternodeEncryption: true })).inputs as Props;
+    const puts = () => cluster.admin.events({ type: "bdb_updated" }).length;
+    const before = puts();
+    const updating = db.update!(id, outs, news);
+    setTimeout(() => cluster.admin.removeFault(polls.id), 500);
+    const failure = (await updating.then(
+      () => assert.fail("the update succeeded although its wait could not finish"),
+      (error: unknown) => error,
+    )) as PartialFailure;
+    assert.equal(puts(), before + 1);
+    assert.equal(failure.id, id, "a partial failure: the engine records what it carries");
+    assert.match(failure.message, /^Database "waitfails": .*The cluster accepted the update: the database as it could be read is recorded in the stack, and the next pulumi up sends only what it does not hold yet, then waits for it$/);
+    const recorded = failure.properties;
+    assert.equal(recorded.dataInternodeEncryption, true, "the live value, not the one before the update");
+    // The next up: the engine diffs the recorded outputs (no change to announce, so no note about clients) and
+    // updates the object anyway (its init errors), which waits and sends nothing.
+    stderr.take();
+    const diff = await db.diff!(id, recorded, news);
+    assert.equal(diff.changes, false);
+    assert.doesNotMatch(stderr.take(), /dataInternodeEncryption/);
+    const { outs: finished } = await db.update!(id, recorded, news);
+    assert.equal(puts(), before + 1, "the update was not sent again");
+    assert.equal((finished as Props).dataInternodeEncryption, true);
+    assert.equal((finished as Props).status, "active");
+  });
+
   it("an update answered 500 before anything was applied fails saying the cluster did not apply it", async () => {
     const { id, outs, checked } = await create({ name: "put500before", memorySize: "100MB", connection });
     cluster.admin.addFault({ method: "PUT", path: "^/v1/bdbs/\\d+$", status: 500, phase: "before", count: 1 });
