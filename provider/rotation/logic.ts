@@ -207,15 +207,20 @@ export interface RotationDiff {
   reasons: string[];
 }
 
-/** The reason an update gives when the recorded rotation did not complete. */
+/** The reason an update gives when the recorded rotation did not complete (state without pendingRotation). */
 export const ROTATION_INCOMPLETE = "the last rotation did not complete";
 
+/** The reason an update gives when a rotation is recorded as pending (and nothing new is asked): it finishes it. */
+export const ROTATION_PENDING = "the last rotation was sent but not verified";
+
 /**
- * Whether the recorded outputs show a rotation that did not complete: one sent and not verified (pendingRotation),
- * or a first rotation that never was (no lastRotatedAt; state written before pendingRotation existed, too).
+ * Why the recorded outputs show a rotation that did not complete, if they do: one sent and not verified
+ * (pendingRotation), or a first rotation that never was (no lastRotatedAt, in state written before
+ * pendingRotation existed).
  */
-export function rotationIncomplete(olds: Bag): boolean {
-  return pendingRotationOf(olds) !== undefined || (isDeclared(olds, "expiringCertificates") && !isDeclared(olds, "lastRotatedAt"));
+export function incompleteRotationReason(olds: Bag): string | undefined {
+  if (pendingRotationOf(olds) !== undefined) return ROTATION_PENDING;
+  return isDeclared(olds, "expiringCertificates") && !isDeclared(olds, "lastRotatedAt") ? ROTATION_INCOMPLETE : undefined;
 }
 
 /** The recorded pendingRotation, when it has the shape this provider writes. */
@@ -247,7 +252,9 @@ export function diffRotation(olds: Bag, news: Bag): RotationDiff {
   const before = declaredNames(olds.requestedCertificates);
   if (containsUnknown(news.certificates) || !deepEqual(before, declaredNames(news.certificates))) reasons.push("the selected certificates changed");
   const requested = reasons.length > 0;
-  if (rotationIncomplete(olds)) reasons.push(ROTATION_INCOMPLETE);
+  // A new rotation supersedes one left pending; only without one is the pending one a reason (finishing it).
+  const incomplete = incompleteRotationReason(olds);
+  if (incomplete !== undefined && !requested) reasons.push(incomplete);
   const expiring = Array.isArray(olds.expiringCertificates) ? (olds.expiringCertificates as string[]) : [];
   if (olds.rotationDue === true && expiring.length > 0) {
     reasons.push(`${expiring.join(", ")} ${expiring.length === 1 ? "has" : "have"} fewer than ${thresholdOf(olds)} days left`);

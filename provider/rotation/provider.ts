@@ -13,6 +13,7 @@ import { RestSession, restSessionHooks } from "../framework/rest-session";
 import { DEFAULT_RETRY_POLICY, RsClient, backoffDelayMs, isRsApiError, isRsConnectionError } from "../rest";
 import type { StackSettings } from "../settings";
 import {
+  ROTATION_PENDING,
   ROTATION_RESOURCE,
   checkRotation,
   describeSelected,
@@ -306,6 +307,14 @@ function reasonsOf(all: readonly PropertyChange[], expiring: readonly string[], 
   ];
 }
 
+/** The preview's note of an update that rotates, or that only finishes a pending rotation (verify, then the rest). */
+function rotationNote(reasons: readonly string[]): string {
+  if (reasons.length === 1 && reasons[0] === ROTATION_PENDING) {
+    return `${LABEL}: the update finishes the last rotation, which was sent but not verified: it verifies the certificates that rotation changed and rotates only those it did not`;
+  }
+  return `${LABEL}: the update rotates the certificates: ${reasons.join("; ")}`;
+}
+
 /** A create's or an update's partial failure: the reason names the resource once whichever step failed. */
 function pendingRotationFailure(reason: string, ctx: OperationContext): string {
   return (
@@ -341,7 +350,7 @@ export function rotationHooks(getSettings: () => StackSettings): LifecycleHooks<
       const tableRotates = tableChanges.some((change) => change.action === "rotate");
       return {
         changes: diff.changes,
-        notes: diff.rotate ? [`${LABEL}: the update rotates the certificates: ${diff.reasons.join("; ")}`] : [],
+        notes: diff.rotate ? [rotationNote(diff.reasons)] : [],
         actions: diff.rotate && !tableRotates ? [{ property: "(rotation)", mode: "action", impact: "none", action: "rotate", reason: diff.reasons.join("; ") }] : [],
       };
     },

@@ -215,8 +215,14 @@ describe("rotation: what makes an update rotate", () => {
     const cert = (name: string, serial: string) => ({ name, serial, notBefore: "2026-01-01T00:00:00.000Z", fingerprintSha256: serial }) as CertificateInfo;
     const pendingRotation = { names: ["proxy"], before: [cert("proxy", "aa")] };
     const recorded = { ...olds, pendingRotation };
-    assert.deepEqual(diffRotation(recorded, { triggers: [1] }), { changes: true, rotate: true, requested: false, reasons: ["the last rotation did not complete"] });
-    assert.equal(diffRotation(recorded, { triggers: [2] }).requested, true);
+    assert.deepEqual(diffRotation(recorded, { triggers: [1] }), {
+      changes: true,
+      rotate: true,
+      requested: false,
+      reasons: ["the last rotation was sent but not verified"],
+    });
+    // A new rotation asked for supersedes the pending one, which is then no reason of its own.
+    assert.deepEqual(diffRotation(recorded, { triggers: [2] }), { changes: true, rotate: true, requested: true, reasons: ["triggers changed"] });
     assert.equal(diffRotation({ ...olds, pendingRotation: null }, { triggers: [1] }).rotate, false, "null: nothing pending");
     // A record this provider did not write is not taken for a pending rotation.
     assert.equal(pendingRotationOf({ pendingRotation: { names: "proxy", before: [] } }), undefined);
