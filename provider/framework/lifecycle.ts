@@ -542,7 +542,11 @@ export function resourceProvider<P, Live, S extends Session>(
       ctx.print(`the earlier create was not confirmed and no ${definition.noun} of that name exists (the cluster never created it): creating it now`);
       return (await createNew(session, news, ctx)).outs;
     }
-    ctx.print(`the earlier create was not confirmed; the cluster did create it, as ${definition.idName} ${found}: finishing it`);
+    // The engine keeps the id it recorded after an update; only a read (refresh) can change it.
+    ctx.print(
+      `the earlier create was not confirmed; the cluster did create it, as ${definition.idName} ${found}: finishing it ` +
+        `(the stack keeps the id ${id} until the next pulumi refresh records ${found}; the outputs hold ${found} now)`,
+    );
     try {
       const live = await hooks.completeCreate(session, found, undefined, ctx);
       return await settle(session, found, live, news, liveMismatches(definition, news, live), ctx);

@@ -193,7 +193,9 @@ describe("reliability: orphans and waits (Database provider against the emulator
       assert.equal(outs.uid, Number(uid));
       assert.equal(outs.status, "active");
       assert.equal(listDatabases(cluster).filter((b) => b.name === "heldup").length, 1);
-      assert.match(stderr.take(), /the create recorded as pending-create:heldup was applied: the database is uid \d+/);
+      const printed = stderr.take();
+      assert.match(printed, /the create recorded as pending-create:heldup was applied: the database is uid \d+/);
+      assert.match(printed, new RegExp(`the stack keeps the id pending-create:heldup until the next pulumi refresh records ${uid}`));
       // The engine keeps the provisional id after an update: the outputs now confirm it, by uid, without a lookup.
       const again = (await db.read!(failure.id, outs)) as { id: string; props: Props };
       assert.equal(again.id, uid);
