@@ -240,6 +240,19 @@ export function isAppliedBeforeFailing(error: unknown): boolean {
 }
 
 /**
+ * A partial failure: the engine records `id` with `properties`. Its reasons are the whole message, since the CLI
+ * shows a partial failure by its reasons alone. The cause stays reachable with its class and fields (an
+ * RsApiError's status and code) for a caller that drives the provider directly.
+ */
+function partialFailureError(message: string, id: string, properties: Props, cause?: unknown): PartialFailure {
+  const error = (cause === undefined ? new Error(message) : new Error(message, { cause })) as PartialFailure;
+  error.id = id;
+  error.properties = properties;
+  error.reasons = [message];
+  return error;
+}
+
+/**
  * What startCreate throws when the create was sent and may have been applied, but no id is known: the engine is
  * given a partial failure with `unconfirmedId` (a provisional id the resource can resolve later), so the stack
  * always keeps a record; the message is the whole sentence the user reads.
@@ -349,29 +362,30 @@ export function resourceProvider<P, Live, S extends Session>(
     if (failures.length > 0) throw new Error(failuresMessage(failures));
   }
 
-  async function partialFailure(session: S, id: string, inputs: Props, cause: unknown, ctx: OperationContext, pending?: unknown): Promise<PartialFailure> {
-    const reason = messageOf(cause);
-    let properties: Props = hooks.minimalRecord(id, inputs, session);
+  /**
+   * What a partial failure records: the object's outputs, read with a single attempt, or `fallback` when it cannot
+   * be read (the id is what matters for refresh and destroy).
+   */
+  async function recordOf(session: S, id: string, inputs: Props, ctx: OperationContext, fallback: Props): Promise<Props> {
+    let properties = fallback;
     try {
       const live = await (hooks.readForRecord ?? hooks.read)(session, id, ctx);
       if (live !== undefined) properties = { ...resourceOutputs(definition, live, inputs) };
     } catch {
-      // Keep the minimal record: the id is what matters for refresh and destroy.
+      // The fallback.
     }
     // Refresh and destroy find the provider in the recorded properties, so the shim must be there too.
-    properties.__provider = inputs.__provider;
+    return { ...properties, __provider: inputs.__provider };
+  }
+
+  async function partialFailure(session: S, id: string, inputs: Props, cause: unknown, ctx: OperationContext, pending?: unknown): Promise<PartialFailure> {
+    const reason = messageOf(cause);
+    const properties = await recordOf(session, id, inputs, ctx, hooks.minimalRecord(id, inputs, session));
     const message =
       hooks.describePartialFailure?.(id, pending, reason, ctx) ??
       `${ctx.label}: the ${definition.noun} was created as ${definition.idName} ${id} but did not become ready: ${reason}. ` +
         "It is recorded in the stack, not orphaned: run `pulumi refresh` to see its state, then `pulumi up` to finish or `pulumi destroy` to remove it";
-    // The cause stays reachable with its class and fields (an RsApiError's status and code) for a caller that
-    // drives the provider directly; the engine reads only the message, id, properties and reasons.
-    const error = new Error(message, { cause }) as PartialFailure;
-    error.id = id;
-    error.properties = properties;
-    // The CLI shows a partial failure by its reasons alone (the message is dropped): the whole sentence, then.
-    error.reasons = [message];
-    return error;
+    return partialFailureError(message, id, properties, cause);
   }
 
   /**
@@ -384,26 +398,13 @@ export function resourceProvider<P, Live, S extends Session>(
    */
   async function updatePartialFailure(session: S, id: string, olds: Props, news: Props, cause: unknown, ctx: OperationContext): Promise<PartialFailure> {
     const reason = messageOf(cause);
-    let properties: Props | undefined;
-    try {
-      const live = await (hooks.readForRecord ?? hooks.read)(session, id, ctx);
-      if (live !== undefined) properties = { ...resourceOutputs(definition, live, news) };
-    } catch {
-      // The old outputs below.
-    }
-    properties ??= { ...(olds ?? {}), ...hooks.minimalRecord(id, news, session) };
-    properties.__provider = news.__provider;
+    const properties = await recordOf(session, id, news, ctx, { ...(olds ?? {}), ...hooks.minimalRecord(id, news, session) });
     const said = namesLabel(reason, ctx.label) ? reason : `${ctx.label}: ${reason}`;
     const message =
       hooks.describeUpdatePartialFailure?.(reason, ctx) ??
       `${said}. The cluster accepted the update: the ${definition.noun} as it could be read is recorded in the stack, ` +
         "and the next pulumi up sends only what it does not hold yet, then waits for it";
-    const error = new Error(message, { cause }) as PartialFailure;
-    error.id = id;
-    error.properties = properties;
-    // The CLI shows a partial failure by its reasons alone (the message is dropped): the whole sentence, then.
-    error.reasons = [message];
-    return error;
+    return partialFailureError(message, id, properties, cause);
   }
 
   /**
@@ -497,11 +498,7 @@ export function resourceProvider<P, Live, S extends Session>(
    * the resource's minimal record of it (with the shim, so refresh and destroy find the provider).
    */
   function unconfirmedFailure(error: UnconfirmedCreate, inputs: Props): PartialFailure {
-    const failure = new Error(error.message) as PartialFailure;
-    failure.id = error.unconfirmedId;
-    failure.properties = { ...hooks.minimalRecord(error.unconfirmedId, inputs), __provider: inputs.__provider };
-    failure.reasons = [error.message];
-    return failure;
+    return partialFailureError(error.message, error.unconfirmedId, { ...hooks.minimalRecord(error.unconfirmedId, inputs), __provider: inputs.__provider });
   }
 
   /** Creates the object (preconditions, the resource's checks, start, wait, settle): create, or an update of an unconfirmed record whose object never appeared. */
@@ -595,11 +592,7 @@ export function resourceProvider<P, Live, S extends Session>(
     const reason = definition.replaceReason(outputs);
     if (reason === undefined) return cause;
     const said = namesLabel(messageOf(cause), ctx.label) ? messageOf(cause) : `${ctx.label}: ${messageOf(cause)}`;
-    const failure = new Error(`${said}. ${reason} by the next pulumi up`, { cause }) as PartialFailure;
-    failure.id = id;
-    failure.properties = { ...outputs, __provider: news.__provider };
-    failure.reasons = [failure.message];
-    return failure;
+    return partialFailureError(`${said}. ${reason} by the next pulumi up`, id, { ...outputs, __provider: news.__provider }, cause);
   }
 
   /** create() with adopt: take over an existing object instead of creating one. */

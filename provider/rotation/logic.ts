@@ -208,7 +208,7 @@ export interface RotationDiff {
 }
 
 /** The reason an update gives when the recorded rotation did not complete (state without pendingRotation). */
-export const ROTATION_INCOMPLETE = "the last rotation did not complete";
+const ROTATION_INCOMPLETE = "the last rotation did not complete";
 
 /** The reason an update gives when a rotation is recorded as pending (and nothing new is asked): it finishes it. */
 export const ROTATION_PENDING = "the last rotation was sent but not verified";
@@ -218,7 +218,7 @@ export const ROTATION_PENDING = "the last rotation was sent but not verified";
  * (pendingRotation), or a first rotation that never was (no lastRotatedAt, in state written before
  * pendingRotation existed).
  */
-export function incompleteRotationReason(olds: Bag): string | undefined {
+function incompleteRotationReason(olds: Bag): string | undefined {
   if (pendingRotationOf(olds) !== undefined) return ROTATION_PENDING;
   return isDeclared(olds, "expiringCertificates") && !isDeclared(olds, "lastRotatedAt") ? ROTATION_INCOMPLETE : undefined;
 }
@@ -327,9 +327,9 @@ export function verifyRotation(input: RotationCheckInput): RotationVerdict {
 }
 
 /** The outputs after a read or a rotation, as the life cycle records them (rows, settings, live outputs). */
-export function rotationOutputs(inputs: Bag, certificates: CertificateInfo[], lastRotatedAt: string | null, pendingRotation: PendingRotation | null = null): Record<string, unknown> {
+export function rotationOutputs(inputs: Bag, certificates: CertificateInfo[], lastRotatedAt: string | null): Record<string, unknown> {
   const selection = selectionOf(inputs);
-  return resourceOutputs(ROTATION_RESOURCE, { nowMs: 0, certificates, ...(selection ? { selection } : {}), rotatedAt: lastRotatedAt, pendingRotation }, inputs);
+  return resourceOutputs(ROTATION_RESOURCE, { nowMs: 0, certificates, ...(selection ? { selection } : {}), rotatedAt: lastRotatedAt, pendingRotation: null }, inputs);
 }
 
 /**

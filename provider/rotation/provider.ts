@@ -239,7 +239,7 @@ async function finishPending(session: RotationSession, pending: PendingRotation,
   const before: Snapshot = {
     nowMs: now.nowMs,
     names: pending.names,
-    certificates: pendingOf(pending.names, [...pending.before.filter((info) => applied.includes(info.name)), ...now.certificates.filter((info) => rest.includes(info.name))]).before,
+    certificates: [...pending.before.filter((info) => applied.includes(info.name)), ...now.certificates.filter((info) => rest.includes(info.name))],
     pems: new Map([...now.pems].filter(([name]) => rest.includes(name))),
   };
   if (rest.length > 0) {

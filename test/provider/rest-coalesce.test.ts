@@ -213,6 +213,16 @@ describe("coalesced reads by uid", () => {
     await Promise.all(Array.from({ length: parallel }, (_, slot) => worker(slot)));
   }
 
+  /** Starts a read of each uid `gapMs` apart, with `pauseMs` instead after the first `pauseAfter`; checks every answer. */
+  async function readsWithPause(server: TestServer, uids: number[], timing: { pauseAfter: number; pauseMs: number; gapMs: number }): Promise<void> {
+    const reads: Array<Promise<Bdb | undefined>> = [];
+    for (const [index, uid] of uids.entries()) {
+      reads.push(read(clientFor(server), String(uid)));
+      await new Promise((resolve) => setTimeout(resolve, index === timing.pauseAfter - 1 ? timing.pauseMs : timing.gapMs));
+    }
+    assert.deepEqual(await Promise.all(reads), uids.map((uid) => bdb(uid)));
+  }
+
   it("serves a refresh whose reads arrive one after another (as the provider host hands them over) with one list", async function () {
     this.timeout(20_000);
     // 300 databases: a list pays from 38 reads. Each single GET takes 20 ms, and the reads arrive 2 ms apart, as
@@ -239,13 +249,8 @@ describe("coalesced reads by uid", () => {
     const uids = Array.from({ length: 300 }, (_, i) => i + 1);
     const server = await clusterServer(uids, { holdSingleMs: 20 });
     await knownSizeThenIdle(server, uids);
-    const reads: Array<Promise<Bdb | undefined>> = [];
-    for (const [index, uid] of uids.entries()) {
-      reads.push(read(clientFor(server), String(uid)));
-      // 30 reads, then a pause longer than the stream's gap for 30 gathered reads, then the other 270.
-      await new Promise((resolve) => setTimeout(resolve, index === 29 ? 150 : 2));
-    }
-    assert.deepEqual(await Promise.all(reads), uids.map((uid) => bdb(uid)));
+    // 30 reads, then a pause longer than the stream's gap for 30 gathered reads, then the other 270.
+    await readsWithPause(server, uids, { pauseAfter: 30, pauseMs: 150, gapMs: 2 });
     const lists = server.requests.filter(isList).length;
     const singles = server.requests.filter((request) => singleUid(request) !== undefined).length;
     assert.ok(lists >= 1 && lists <= 3, `${lists} lists`);
@@ -301,12 +306,7 @@ describe("coalesced reads by uid", () => {
     // longer than the stream's gap, then the rest. The size answer comes after the gap has passed.
     const uids = Array.from({ length: 300 }, (_, i) => i + 1);
     const server = await clusterServer(uids, { holdSingleMs: 5, holdSizeMs: 80 });
-    const reads: Array<Promise<Bdb | undefined>> = [];
-    for (const [index, uid] of uids.entries()) {
-      reads.push(read(clientFor(server), String(uid)));
-      await new Promise((resolve) => setTimeout(resolve, index === 8 ? 150 : 1));
-    }
-    assert.deepEqual(await Promise.all(reads), uids.map((uid) => bdb(uid)));
+    await readsWithPause(server, uids, { pauseAfter: 9, pauseMs: 150, gapMs: 1 });
     const lists = server.requests.filter(isList).length;
     const singles = server.requests.filter((request) => singleUid(request) !== undefined).length;
     assert.equal(server.requests.filter(isSizeRequest).length, 1, "one size request");
