@@ -148,8 +148,10 @@ async function postDatabase(
       if (found.length > 1) throw new Error(`${label}: ${found.length} databases are named "${name}" after an interrupted create; keep one (adopt it by uid) and delete the others`);
       const answered = isRsApiError(error) && error.status !== 504;
       if (!answered) {
+        // A timeout ran to the deadline; a broken connection ended at once, and saying "deadline" there misleads.
+        const what = isRsConnectionError(error) && !/TIMEOUT/.test(error.causeCode) ? "its connection broke before the answer came" : "not answered before the deadline";
         throw unconfirmedCreate(
-          `${label}: the create was sent but not answered before the deadline (${(error as Error).message}) and no database ` +
+          `${label}: the create was sent but ${what} (${(error as Error).message}) and no database ` +
             `named "${name}" exists yet${pendingAdvice(name)}`,
           provisionalId(name),
         );
