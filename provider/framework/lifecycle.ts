@@ -16,6 +16,7 @@ import {
   checkResource,
   containsUnknown,
   erasedRows,
+  isPlainObject,
   liveMismatches,
   factsNeeded,
   noteLines,
@@ -675,8 +676,11 @@ export function resourceProvider<P, Live, S extends Session>(
     // v3.27x, with the live outputs as olds and the previous inputs as news), which must never fail, and an error
     // thrown here is printed three times with a stack trace. Check refuses what it can see at preview; update
     // refuses the rest before sending anything; here they are only announced.
-    async diff(id: string, olds: Props, news: Props) {
-      if (hooks.unconfirmed?.(id, olds ?? {})) {
+    async diff(id: string, oldsGiven: Props, newsGiven: Props) {
+      // Refresh calls diff, and an error here fails the whole refresh: anything but an object counts as nothing.
+      const olds = isPlainObject(oldsGiven) ? oldsGiven : {};
+      const news = isPlainObject(newsGiven) ? newsGiven : {};
+      if (hooks.unconfirmed?.(id, olds)) {
         // Finishing is an update: the record holds no values to compare, and a replacement would create a second
         // object beside the one the cluster may have made.
         noteWriter(resourceUrn(news, olds))(
@@ -693,8 +697,8 @@ export function resourceProvider<P, Live, S extends Session>(
       if (diff.refusalMessage) say(`pulumi up will refuse this: ${diff.refusalMessage}`);
       for (const blocked of diff.blocked) say(`pulumi up will refuse this: ${blocked.reason}`);
       const refusedHere = beyond.refused.length > 0 || diff.refusalMessage !== undefined || diff.blocked.length > 0;
-      if (!refusedHere && diff.replaces.length === 0) await validateUpdateAtPreview(olds ?? {}, news ?? {}, say);
-      const forced = definition.replaceReason?.(olds ?? {});
+      if (!refusedHere && diff.replaces.length === 0) await validateUpdateAtPreview(olds, news, say);
+      const forced = definition.replaceReason?.(olds);
       if (forced !== undefined) {
         say(forced);
         // The object's own state forces it: "status" is the output that says why.

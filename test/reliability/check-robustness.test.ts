@@ -108,6 +108,49 @@ describe("reliability: check robustness of every resource", function () {
           { seed: 20261202, numRuns: 300, endOnFailure: true },
         );
       });
+
+      it("fuzzing: diff of random olds and news never throws and never prints the password (refresh calls diff; fast-check, fixed seed, 300 runs)", async () => {
+        const diff = providers[kind].diff!.bind(providers[kind]) as (id: string, olds: unknown, news: unknown) => Promise<{ changes?: boolean; replaces?: string[] }>;
+        // Values a stored state may hold, including what earlier versions wrote and what a hand edit leaves.
+        const value = fc.letrec((tie) => ({
+          any: fc.oneof(
+            { depthSize: "small", maxDepth: 4 },
+            fc.constantFrom(null, undefined, true, false, 0, -1, 1e308, Number.NaN, "", "toString", "__proto__", "100MB", "1h", "active", "unconfirmed", "api"),
+            fc.string({ maxLength: 30 }),
+            fc.double(),
+            fc.array(tie("any"), { maxLength: 3 }),
+            fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom("toString", "__proto__", "name", "uid", "status", "url")), tie("any"), { maxKeys: 3 }),
+          ),
+        })).any;
+        const keys = fc.constantFrom(
+          ...Object.keys(base),
+          ...["timeouts", "tags", "adopt", "disruptionPolicy", "connection", "uid", "status", "managedProperties", "lastUpdateImpacts", "__drifted", "pendingRotation", "triggers", "certificates", "rules", "toString"],
+        );
+        const bagOf = fc.oneof(
+          { weight: 1, arbitrary: value },
+          { weight: 4, arbitrary: fc.dictionary(keys, value, { maxKeys: 8 }).map((random) => ({ ...base, ...random })) },
+        );
+        const id = fc.constantFrom("1", "7", `pending-create:${String(base.name ?? "x")}`, "", "not-a-uid");
+        const original = process.stderr.write;
+        let printed = "";
+        process.stderr.write = ((chunk: string | Uint8Array): boolean => {
+          printed += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+          return true;
+        }) as typeof process.stderr.write;
+        try {
+          await fc.assert(
+            fc.asyncProperty(id, bagOf, bagOf, async (uid, olds, news) => {
+              const result = await diff(uid, olds, news);
+              assert.equal(typeof result, "object");
+              assert.ok(Array.isArray(result.replaces ?? []));
+            }),
+            { seed: 20261203, numRuns: 300, endOnFailure: true },
+          );
+        } finally {
+          process.stderr.write = original;
+        }
+        assert.ok(!printed.includes(connection.password), `diff printed the password:\n${printed.slice(0, 2000)}`);
+      });
     });
   }
 
