@@ -120,17 +120,33 @@ export async function closedPort(host = "127.0.0.1"): Promise<number> {
  * which is swallowed so test output stays clean.
  */
 export function captureStderr<T>(action: () => T): { result: T; stderr: string } {
+  const capture = swallowStderr();
+  try {
+    return { result: action(), stderr: capture.text() };
+  } finally {
+    capture.restore();
+  }
+}
+
+/** As captureStderr, for an asynchronous `action`: everything written to stderr until it settles. */
+export async function captureStderrAsync<T>(action: () => Promise<T>): Promise<{ result: T; stderr: string }> {
+  const capture = swallowStderr();
+  try {
+    const result = await action();
+    return { result, stderr: capture.text() };
+  } finally {
+    capture.restore();
+  }
+}
+
+function swallowStderr(): { text: () => string; restore: () => void } {
   const original = process.stderr.write;
   let captured = "";
   process.stderr.write = ((chunk: string | Uint8Array): boolean => {
     captured += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
     return true;
   }) as typeof process.stderr.write;
-  try {
-    return { result: action(), stderr: captured };
-  } finally {
-    process.stderr.write = original;
-  }
+  return { text: () => captured, restore: () => void (process.stderr.write = original) };
 }
 
 /** Runs `action` with its stderr output swallowed (for clients of plain-HTTP test servers). */
