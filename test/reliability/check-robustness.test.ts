@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { configure, providers } from "../../provider";
 import { MAX_TIMEOUT_MS, parseDuration, timeoutFor } from "../../provider/timeouts";
 import { MAX_INPUT_DEPTH, MAX_REASON_LENGTH, nestsDeeperThan } from "../../provider/framework/guard";
-import { captureStderrAsync } from "../provider/support/servers";
+import { captureStderr } from "../provider/support/stderr";
 
 type Props = Record<string, unknown>;
 type Check = (olds: Props, news: Props) => Promise<{ inputs?: Props; failures?: Array<{ property: string; reason: string }> }>;
@@ -133,16 +133,20 @@ describe("reliability: check robustness of every resource", function () {
         );
         const id = fc.constantFrom("1", "7", `pending-create:${String(base.name ?? "x")}`, "", "not-a-uid");
         // Everything diff prints is captured (and kept out of the test output) to look for the password in it.
-        const { stderr: printed } = await captureStderrAsync(() =>
-          fc.assert(
+        const capture = captureStderr();
+        try {
+          await fc.assert(
             fc.asyncProperty(id, bagOf, bagOf, async (uid, olds, news) => {
               const result = await diff(uid, olds, news);
               assert.equal(typeof result, "object");
               assert.ok(Array.isArray(result.replaces ?? []));
             }),
             { seed: 20261203, numRuns: 300, endOnFailure: true },
-          ),
-        );
+          );
+        } finally {
+          capture.stop();
+        }
+        const printed = capture.take();
         assert.ok(!printed.includes(connection.password), `diff printed the password:\n${printed.slice(0, 2000)}`);
       });
     });

@@ -3,6 +3,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import { captureStderr as startCapture } from "./stderr";
 
 export interface RecordedRequest {
   method: string;
@@ -120,33 +121,12 @@ export async function closedPort(host = "127.0.0.1"): Promise<number> {
  * which is swallowed so test output stays clean.
  */
 export function captureStderr<T>(action: () => T): { result: T; stderr: string } {
-  const capture = swallowStderr();
+  const capture = startCapture();
   try {
-    return { result: action(), stderr: capture.text() };
+    return { result: action(), stderr: capture.take() };
   } finally {
-    capture.restore();
+    capture.stop();
   }
-}
-
-/** As captureStderr, for an asynchronous `action`: everything written to stderr until it settles. */
-export async function captureStderrAsync<T>(action: () => Promise<T>): Promise<{ result: T; stderr: string }> {
-  const capture = swallowStderr();
-  try {
-    const result = await action();
-    return { result, stderr: capture.text() };
-  } finally {
-    capture.restore();
-  }
-}
-
-function swallowStderr(): { text: () => string; restore: () => void } {
-  const original = process.stderr.write;
-  let captured = "";
-  process.stderr.write = ((chunk: string | Uint8Array): boolean => {
-    captured += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-    return true;
-  }) as typeof process.stderr.write;
-  return { text: () => captured, restore: () => void (process.stderr.write = original) };
 }
 
 /** Runs `action` with its stderr output swallowed (for clients of plain-HTTP test servers). */
