@@ -282,8 +282,13 @@ function messageOf(error: unknown): string {
 }
 
 /** Whether a message names the resource already (begins with its label, or quotes it as "label: ..."). */
-export function namesLabel(message: string, label: string): boolean {
+function namesLabel(message: string, label: string): boolean {
   return message.startsWith(label) || message.includes(`${label}:`);
+}
+
+/** The message with the resource's label in front, unless it names the resource already. */
+export function labelledMessage(message: string, label: string): string {
+  return namesLabel(message, label) ? message : `${label}: ${message}`;
 }
 
 /**
@@ -400,10 +405,9 @@ export function resourceProvider<P, Live, S extends Session>(
   async function updatePartialFailure(session: S, id: string, olds: Props, news: Props, cause: unknown, ctx: OperationContext): Promise<PartialFailure> {
     const reason = messageOf(cause);
     const properties = await recordOf(session, id, news, ctx, { ...(olds ?? {}), ...hooks.minimalRecord(id, news, session) });
-    const said = namesLabel(reason, ctx.label) ? reason : `${ctx.label}: ${reason}`;
     const message =
       hooks.describeUpdatePartialFailure?.(reason, ctx) ??
-      `${said}. The cluster accepted the update: the ${definition.noun} as it could be read is recorded in the stack, ` +
+      `${labelledMessage(reason, ctx.label)}. The cluster accepted the update: the ${definition.noun} as it could be read is recorded in the stack, ` +
         "and the next pulumi up sends only what it does not hold yet, then waits for it";
     return partialFailureError(message, id, properties, cause);
   }
@@ -592,8 +596,7 @@ export function resourceProvider<P, Live, S extends Session>(
     const outputs = resourceOutputs(definition, live, news);
     const reason = definition.replaceReason(outputs);
     if (reason === undefined) return cause;
-    const said = namesLabel(messageOf(cause), ctx.label) ? messageOf(cause) : `${ctx.label}: ${messageOf(cause)}`;
-    return partialFailureError(`${said}. ${reason} by the next pulumi up`, id, { ...outputs, __provider: news.__provider }, cause);
+    return partialFailureError(`${labelledMessage(messageOf(cause), ctx.label)}. ${reason} by the next pulumi up`, id, { ...outputs, __provider: news.__provider }, cause);
   }
 
   /** create() with adopt: take over an existing object instead of creating one. */

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type * as pulumi from "@pulumi/pulumi";
 import { expiringCertificates, type CertificateInfo } from "../certificates";
 import type { PropertyChange } from "../core";
-import { type LifecycleHooks, type OperationContext, type Session, appliedBeforeFailing, isAppliedBeforeFailing, labelled, namesLabel, resourceProvider } from "../framework/lifecycle";
+import { type LifecycleHooks, type OperationContext, type Session, appliedBeforeFailing, isAppliedBeforeFailing, labelled, labelledMessage, resourceProvider } from "../framework/lifecycle";
 import { RestSession, restSessionHooks } from "../framework/rest-session";
 import { DEFAULT_RETRY_POLICY, RsClient, backoffDelayMs, isRsApiError, isRsConnectionError } from "../rest";
 import type { StackSettings } from "../settings";
@@ -318,7 +318,7 @@ function rotationNote(reasons: readonly string[]): string {
 /** A create's or an update's partial failure: the reason names the resource once whichever step failed. */
 function pendingRotationFailure(reason: string, ctx: OperationContext): string {
   return (
-    `${namesLabel(reason, ctx.label) ? reason : `${ctx.label}: ${reason}`}. The certificates as they could be read are recorded in the stack, ` +
+    `${labelledMessage(reason, ctx.label)}. The certificates as they could be read are recorded in the stack, ` +
     "with the rotation as pending: the next pulumi up compares the certificates with those before it, verifies what it changed, and rotates only what it did not"
   );
 }
