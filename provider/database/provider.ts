@@ -7,7 +7,7 @@ import { REST_FACTS, RestSession, restSessionHooks } from "../framework/rest-ses
 import { type LifecycleHooks, type OperationContext, resourceProvider, unconfirmedCreate } from "../framework/lifecycle";
 import { printLine } from "../output";
 import { containsUnknown, type CheckFailure } from "../core";
-import { type RsClient, coalescedRead, describeErrorValue, excerpt, isOutcomeUnknown, isRsApiError, isRsConnectionError, redactSecrets, waitForDatabase, type BdbObject } from "../rest";
+import { type RsClient, coalescedRead, describeErrorValue, excerpt, isOutcomeUnknown, isRsApiError, isRsConnectionError, isTimeoutCode, redactSecrets, waitForDatabase, type BdbObject } from "../rest";
 import type { StackSettings } from "../settings";
 import {
   DATABASE_READ_FIELDS,
@@ -149,7 +149,7 @@ async function postDatabase(
       const answered = isRsApiError(error) && error.status !== 504;
       if (!answered) {
         // A timeout ran to the deadline; a broken connection ended at once, and saying "deadline" there misleads.
-        const what = isRsConnectionError(error) && !/TIMEOUT/.test(error.causeCode) ? "its connection broke before the answer came" : "not answered before the deadline";
+        const what = isRsConnectionError(error) && !isTimeoutCode(error.causeCode) ? "its connection broke before the answer came" : "not answered before the deadline";
         throw unconfirmedCreate(
           `${label}: the create was sent but ${what} (${(error as Error).message}) and no database ` +
             `named "${name}" exists yet${pendingAdvice(name)}`,

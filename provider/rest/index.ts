@@ -37,6 +37,7 @@ export {
   backoffDelayMs,
   parseRetryAfterMs,
   planRetry,
+  isTimeoutCode,
 } from "./retry";
 export type { RetryPolicy, AttemptFailure, RetryPlan } from "./retry";
 export { describeErrorValue, excerpt } from "./body";

@@ -98,6 +98,14 @@ const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   ATTEMPT_TIMEOUT_CODE,
 ]);
 
+/** Failures where no answer came in time: a request held, not a connection that broke. */
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", ATTEMPT_TIMEOUT_CODE]);
+
+/** Whether a transport failure code says the answer did not come in time (rather than the connection breaking). */
+export function isTimeoutCode(code: string): boolean {
+  return TIMEOUT_CODES.has(code);
+}
+
 /** How a transport failure code bears on retries. */
 export function classifyTransportCode(code: string): { mayHaveReachedServer: boolean; transient: boolean } {
   return { mayHaveReachedServer: !CONNECT_PHASE_CODES.has(code), transient: TRANSIENT_CODES.has(code) };
