@@ -32,6 +32,24 @@ function nestedObject(depth: number): unknown {
   return value;
 }
 
+/**
+ * Random JSON-like values, nested up to 4 levels: `constants` (the edge cases worth naming), strings, numbers, lists,
+ * and objects whose keys are random or one of `keyNames`.
+ */
+function jsonLike(constants: unknown[], keyNames: string[]): fc.Arbitrary<unknown> {
+  return fc.letrec((tie) => ({
+    any: fc.oneof(
+      { depthSize: "small", maxDepth: 4 },
+      fc.constantFrom(...constants),
+      fc.string({ maxLength: 30 }),
+      fc.double(),
+      fc.integer(),
+      fc.array(tie("any"), { maxLength: 3 }),
+      fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(...keyNames)), tie("any"), { maxKeys: 3 }),
+    ),
+  })).any;
+}
+
 describe("reliability: check robustness of every resource", function () {
   this.timeout(60_000);
   before(() => configure({ config: { get: () => undefined, require: () => "" } }));
@@ -85,17 +103,7 @@ describe("reliability: check robustness of every resource", function () {
       });
 
       it("fuzzing: random inputs give check failures, never a throw (fast-check, fixed seed, 300 runs)", async () => {
-        const value = fc.letrec((tie) => ({
-          any: fc.oneof(
-            { depthSize: "small", maxDepth: 4 },
-            fc.constantFrom(null, undefined, true, 0, -1, 1e308, -1e308, Number.NaN, "", "toString", "__proto__", "1e308", "99999999999h"),
-            fc.string({ maxLength: 30 }),
-            fc.double(),
-            fc.integer(),
-            fc.array(tie("any"), { maxLength: 3 }),
-            fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom("toString", "__proto__", "constructor", "url", "create")), tie("any"), { maxKeys: 3 }),
-          ),
-        })).any;
+        const value = jsonLike([null, undefined, true, 0, -1, 1e308, -1e308, Number.NaN, "", "toString", "__proto__", "1e308", "99999999999h"], ["toString", "__proto__", "constructor", "url", "create"]);
         const keys = fc.constantFrom(...Object.keys(base), "timeouts", "tags", "modules", "adopt", "disruptionPolicy", "connection", "port", "replication", "toString", "__proto__");
         const inputs = fc.oneof(
           value,
@@ -113,16 +121,7 @@ describe("reliability: check robustness of every resource", function () {
       it("fuzzing: diff of random olds and news never throws and never prints the password (refresh calls diff; fast-check, fixed seed, 300 runs)", async () => {
         const diff = providers[kind].diff!.bind(providers[kind]) as (id: string, olds: unknown, news: unknown) => Promise<{ changes?: boolean; replaces?: string[] }>;
         // Values a stored state may hold, including what earlier versions wrote and what a hand edit leaves.
-        const value = fc.letrec((tie) => ({
-          any: fc.oneof(
-            { depthSize: "small", maxDepth: 4 },
-            fc.constantFrom(null, undefined, true, false, 0, -1, 1e308, Number.NaN, "", "toString", "__proto__", "100MB", "1h", "active", "unconfirmed", "api"),
-            fc.string({ maxLength: 30 }),
-            fc.double(),
-            fc.array(tie("any"), { maxLength: 3 }),
-            fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom("toString", "__proto__", "name", "uid", "status", "url")), tie("any"), { maxKeys: 3 }),
-          ),
-        })).any;
+        const value = jsonLike([null, undefined, true, false, 0, -1, 1e308, Number.NaN, "", "toString", "__proto__", "100MB", "1h", "active", "unconfirmed", "api"], ["toString", "__proto__", "name", "uid", "status", "url"]);
         const keys = fc.constantFrom(
           ...Object.keys(base),
           ...["timeouts", "tags", "adopt", "disruptionPolicy", "connection", "uid", "status", "managedProperties", "lastUpdateImpacts", "__drifted", "pendingRotation", "triggers", "certificates", "rules", "toString"],
