@@ -41,7 +41,7 @@ export {
 } from "./retry";
 export type { RetryPolicy, AttemptFailure, RetryPlan } from "./retry";
 export { describeErrorValue, excerpt } from "./body";
-export { coalescedRead, coalescingCounters, listPaysFrom, GATHER_MS, PEAK_IDLE_RESET_MS, STREAM_PROBES, SIZE_REQUEST_FROM, PROBE_AT_PEAK_GAP_MS } from "./coalesce";
+export { coalescedRead, coalescingCounters, listPaysFrom, GATHER_MS, PEAK_IDLE_RESET_MS, STREAM_PROBES, SIZE_REQUEST_FROM, STREAM_GAP_MS, PROBE_AT_PEAK_GAP_MS } from "./coalesce";
 export type { CoalescedAnswer, ReadQuery } from "./coalesce";
 export { normalizeFingerprint, checkPinnedChain } from "./tls";
 export { classifyBdbStatus, parseAction, parseProgress, describeAction } from "./status";

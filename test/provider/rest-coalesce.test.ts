@@ -4,7 +4,7 @@
 // this process never joins a list sent before it; credentials are never shared nor kept in clear.
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
-import { PEAK_IDLE_RESET_MS, RsClient, SIZE_REQUEST_FROM, STREAM_PROBES, coalescedRead, coalescingCounters, isRsApiError, listPaysFrom } from "../../provider/rest";
+import { PEAK_IDLE_RESET_MS, RsClient, SIZE_REQUEST_FROM, STREAM_GAP_MS, STREAM_PROBES, coalescedRead, coalescingCounters, isRsApiError, listPaysFrom } from "../../provider/rest";
 import { quietly, sendJson, startServer, type RecordedRequest, type TestServer } from "./support/servers";
 import { DISTINCTIVE_PASSWORD, USERNAME, assertNoSecrets, basicToken } from "./support/secrets";
 
@@ -214,13 +214,19 @@ describe("coalesced reads by uid", () => {
   }
 
   /** Starts a read of each uid `gapMs` apart, with `pauseMs` instead after the first `pauseAfter`; checks every answer. */
-  async function readsWithPause(server: TestServer, uids: number[], timing: { pauseAfter: number; pauseMs: number; gapMs: number }): Promise<void> {
+  /** Reads `uids` with a pause after the first `pauseAfter`; gives the longest gap between two reads before the pause (ms). */
+  async function readsWithPause(server: TestServer, uids: number[], timing: { pauseAfter: number; pauseMs: number; gapMs: number }): Promise<number> {
     const reads: Array<Promise<Bdb | undefined>> = [];
+    let longestGapBeforePause = 0;
+    let last = performance.now();
     for (const [index, uid] of uids.entries()) {
+      if (index > 0 && index < timing.pauseAfter) longestGapBeforePause = Math.max(longestGapBeforePause, performance.now() - last);
+      last = performance.now();
       reads.push(read(clientFor(server), String(uid)));
       await new Promise((resolve) => setTimeout(resolve, index === timing.pauseAfter - 1 ? timing.pauseMs : timing.gapMs));
     }
     assert.deepEqual(await Promise.all(reads), uids.map((uid) => bdb(uid)));
+    return longestGapBeforePause;
   }
 
   it("serves a refresh whose reads arrive one after another (as the provider host hands them over) with one list", async function () {
@@ -304,9 +310,17 @@ describe("coalesced reads by uid", () => {
     this.timeout(20_000);
     // What the real engine does (bench/refresh-cli.ts): the first 9 reads of a refresh sent all at once, then a pause
     // longer than the stream's gap, then the rest. The size answer comes after the gap has passed.
+    // The scenario needs the 9 to arrive as a stream: when this process stalls between two of them for longer than
+    // the stream's gap (a GC pause on a busy CI machine), they are no stream, and the scenario is run again on a
+    // cluster this process does not know yet (at most 3 times; the behaviour is asserted only on a run that was one).
     const uids = Array.from({ length: 300 }, (_, i) => i + 1);
-    const server = await clusterServer(uids, { holdSingleMs: 5, holdSizeMs: 80 });
-    await readsWithPause(server, uids, { pauseAfter: 9, pauseMs: 150, gapMs: 1 });
+    let server: TestServer | undefined;
+    for (let attempt = 1; server === undefined; attempt++) {
+      const candidate = await clusterServer(uids, { holdSingleMs: 5, holdSizeMs: 80 });
+      const longestGap = await readsWithPause(candidate, uids, { pauseAfter: 9, pauseMs: 150, gapMs: 1 });
+      if (longestGap < STREAM_GAP_MS) server = candidate;
+      else assert.ok(attempt < 3, `the test process stalled ${longestGap.toFixed(0)} ms between two of the first 9 reads in 3 runs: no stream to test`);
+    }
     const lists = server.requests.filter(isList).length;
     const singles = server.requests.filter((request) => singleUid(request) !== undefined).length;
     assert.equal(server.requests.filter(isSizeRequest).length, 1, "one size request");
